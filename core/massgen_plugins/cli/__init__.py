@@ -1,0 +1,79 @@
+"""The ``massgen-plugins`` command line.
+
+Subcommands live in their own modules and are imported only when invoked (a lazy click group),
+so ``massgen-plugins list`` never pays for the registry, the compression chain or an SDK.
+
+Exit codes: 0 ok, 1 failure, 2 bad input or usage. Errors are one line on stderr; ``--debug``
+shows the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from typing import Any
+
+import click
+
+from .._version import __version__
+
+# name -> "module:attribute"; a command module is imported only when its command runs
+COMMANDS: dict[str, str] = {
+    "list": "massgen_plugins.cli.list_cmd:list_command",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on demand, with one error policy."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        command: click.Command = getattr(import_module(module), attr)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ..errors import MassgenError
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except MassgenError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: one clean line
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            from ..redact import redact
+
+            fail(f"unexpected {type(exc).__name__}: {redact(str(exc))} (run with --debug for the traceback)", 1)
+
+
+def fail(message: str, code: int) -> None:
+    """Print ``message`` as one error line and exit with ``code``."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="massgen-plugins")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Keep multi-agent LLM systems alive on long runs: models, overflow, compression,
+    memory and run analysis, through installable provider plugins."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main() -> None:
+    cli(prog_name="massgen-plugins")

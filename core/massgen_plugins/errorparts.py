@@ -1,0 +1,159 @@
+"""Read the structured parts of any provider error without importing any SDK.
+
+The official SDKs disagree on where things live (provider-wire-facts §3.2): openai puts the
+*inner* error dict in ``body`` and ``code``/``type`` on the exception; anthropic keeps the *full*
+body; groq's ``code`` is ``None`` and the code sits in ``body["error"]["code"]``; xAI's ``error``
+is a string; OpenRouter's ``code`` is the string ``'400'``; google-genai has ``code`` (int),
+``status`` and ``details``. :func:`error_parts` flattens all of these into one
+:class:`ErrorParts`, and the token-count patterns in :mod:`massgen_plugins.overflow_patterns`
+work on its ``message``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ErrorParts:
+    status: int | None = None
+    code: str | None = None
+    type: str | None = None
+    message: str = ""
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    exception: str = ""
+    module: str = ""
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v not in (None, "")), None)
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _inner(body: Any) -> dict[str, Any]:
+    """The innermost error object of a decoded body, whichever envelope it uses."""
+    if not isinstance(body, dict):
+        return {}
+    err = body.get("error")
+    if isinstance(err, dict):
+        nested = err.get("error")
+        return nested if isinstance(nested, dict) else err
+    return body
+
+
+def _headers(error: Any) -> dict[str, str]:
+    response = getattr(error, "response", None)
+    raw = getattr(response, "headers", None)
+    if raw is None:
+        return {}
+    try:
+        return {str(k).lower(): str(v) for k, v in raw.items()}
+    except Exception:  # noqa: BLE001 - exotic header objects
+        return {}
+
+
+def error_parts(error: Any) -> ErrorParts:
+    """Flatten an SDK exception, an in-stream error event, or a plain dict into :class:`ErrorParts`."""
+    if isinstance(error, dict):
+        body: Any = error
+        inner = _inner(error)
+        return ErrorParts(
+            status=_as_int(inner.get("code")),
+            code=_str(inner.get("code")) or _str(inner.get("status")),
+            type=_str(inner.get("type")),
+            message=_str(_first(inner.get("message"), error.get("error") if isinstance(error.get("error"), str) else None)) or "",
+            body=body,
+        )
+    body = getattr(error, "body", None)
+    if body is None:  # google-genai keeps the decoded JSON in ``details``
+        body = getattr(error, "details", None)
+    inner = _inner(body)
+    nested_event = getattr(error, "error", None)  # openai stream ResponseErrorEvent / response.error
+    if nested_event is None and getattr(error, "response", None) is not None:
+        nested_event = getattr(getattr(error, "response"), "error", None)
+    status = _as_int(getattr(error, "status_code", None))
+    if status is None:
+        status = _as_int(getattr(error, "code", None))
+    if status is None:
+        status = _as_int(getattr(getattr(error, "response", None), "status_code", None))
+    code = _first(
+        _str(getattr(error, "code", None)) if not isinstance(getattr(error, "code", None), int) else None,
+        _str(inner.get("code")),
+        _str(getattr(nested_event, "code", None)),
+        _str(getattr(error, "status", None)),
+        _str(inner.get("status")),
+    )
+    etype = _first(_str(getattr(error, "type", None)), _str(inner.get("type")))
+    message = _first(
+        _str(inner.get("message")),
+        body if isinstance(body, str) else None,
+        _str(body.get("error")) if isinstance(body, dict) and isinstance(body.get("error"), str) else None,
+        _str(getattr(nested_event, "message", None)),
+        _str(getattr(error, "message", None)),
+        str(error) if isinstance(error, BaseException) else None,
+    )
+    return ErrorParts(
+        status=status,
+        code=code,
+        type=etype,
+        message=message or "",
+        body=body,
+        headers=_headers(error),
+        exception=type(error).__name__,
+        module=type(error).__module__,
+    )
+
+
+def _str(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+_RETRY_IN = re.compile(r"(?:try again|retry) in ([0-9]+(?:\.[0-9]+)?)\s*(ms|s)\b", re.I)
+_RETRY_DELAY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)s$")
+
+
+def retry_after(parts: ErrorParts) -> float | None:
+    """Seconds the provider asked us to wait: ``retry-after-ms``, ``retry-after`` (seconds or an
+    HTTP date), Gemini's ``RetryInfo.retryDelay``, or "try again in 26.6s" in the message."""
+    headers = parts.headers
+    if "retry-after-ms" in headers:
+        try:
+            return max(0.0, float(headers["retry-after-ms"]) / 1000.0)
+        except ValueError:
+            pass
+    if "retry-after" in headers:
+        value = headers["retry-after"].strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(value) if value else None
+            if parsed is not None:
+                return max(0.0, parsed.timestamp() - time.time())
+    details = _inner(parts.body).get("details") if isinstance(parts.body, dict) else None
+    for item in details or []:
+        if isinstance(item, dict) and "retryDelay" in item:
+            match = _RETRY_DELAY.match(str(item["retryDelay"]).strip())
+            if match:
+                return float(match.group(1))
+    match = _RETRY_IN.search(parts.message)
+    if match:
+        value = float(match.group(1))
+        return value / 1000.0 if match.group(2).lower() == "ms" else value
+    return None

@@ -1,0 +1,73 @@
+"""Installed providers and their connection settings.
+
+Credentials are resolved in one place: an explicit value first, then the provider's
+environment variables (``OPENAI_API_KEY``, ``GEMINI_API_KEY`` or ``GOOGLE_API_KEY``, ...); the
+endpoint from an explicit value, then ``<PROVIDER>_BASE_URL``. Keys travel as
+:class:`~pydantic.SecretStr`, so they never show up in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .errors import MissingCredentialsError, UnknownProviderError
+from .manager import get_host
+from .modelref import ModelRef, parse_model
+
+if TYPE_CHECKING:
+    from .types import ProviderInfo, ProviderSettings
+
+
+def installed_providers() -> dict[str, ProviderInfo]:
+    """Every provider an installed plugin declares, by name."""
+    return get_host().providers()
+
+
+def provider_info(name: str) -> ProviderInfo:
+    table = installed_providers()
+    if name not in table:
+        names = ", ".join(sorted(table)) or "none"
+        raise UnknownProviderError(
+            f"unknown provider {name!r}; installed providers: {names}. "
+            f"Install one with: pip install massgen-plugins-{name}"
+        )
+    return table[name]
+
+
+def resolve_model(value: str) -> ModelRef:
+    """Parse ``provider/model`` and check that the provider is installed."""
+    return parse_model(value, installed=list(installed_providers()))
+
+
+def resolve_settings(
+    provider: str,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    require_key: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> ProviderSettings:
+    """Connection settings for ``provider``.
+
+    :raises MissingCredentialsError: when ``require_key`` and no key is found; the message names
+        the environment variable(s) to set.
+    """
+    from .types import ProviderSettings
+
+    env = os.environ if environ is None else environ
+    info = provider_info(provider)
+    key = api_key or next((env[v] for v in info.api_key_env if env.get(v)), None)
+    if key is None and require_key and info.api_key_env:
+        variables = " or ".join(info.api_key_env)
+        raise MissingCredentialsError(
+            f"no API key for provider {provider!r}: set {variables} "
+            f"(for example: export {info.api_key_env[0]}=...)"
+        )
+    url = base_url or (env.get(info.base_url_env) if info.base_url_env else None) or info.default_base_url
+    settings = ProviderSettings(provider=provider, api_key=key, base_url=url or None)
+    if timeout is not None:
+        settings.timeout = timeout
+    return settings

@@ -1,0 +1,1 @@
+"""Testing support: the provider emulator and the pytest plugin (brief §6)."""
