@@ -33,7 +33,7 @@ def list_command(as_json: bool, show_all: bool, hooks: tuple[str, ...]) -> None:
         click.echo("No plugins installed. Providers: pip install massgen-plugins-openai (and others).")
         return
     rows = [
-        (r.name, r.version or "", r.distribution or ("built-in" if r.builtin else ""), r.status,
+        (r.name.rsplit(".", 1)[-1] if r.builtin else r.name, r.version or "", r.distribution or ("built-in" if r.builtin else ""), r.status,
          ", ".join(r.hooks), r.error or "")
         for r in records
     ]
