@@ -1,0 +1,17 @@
+"""One dialect per provider; each speaks that provider's wire format."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..server import Emulator
+    from .base import Dialect
+
+
+def make_dialects(emulator: Emulator) -> dict[str, Dialect]:
+    """A fresh dialect instance for every served provider."""
+    from .openai import OpenAIDialect
+
+    classes = [OpenAIDialect]
+    return {cls.provider: cls(emulator) for cls in classes}
