@@ -22,6 +22,8 @@ _LAZY = {
     "installed_providers": "massgen_plugins.providers",
     "MassgenError": "massgen_plugins.errors",
     "InputError": "massgen_plugins.errors",
+    "get_model_info": "massgen_plugins.registry",
+    "UnknownModelError": "massgen_plugins.errors",
 }
 _TYPES = {
     "Message", "ModelInfo", "Overflow", "ProviderInfo", "ProviderSettings", "TokenCount",

@@ -133,6 +133,15 @@ class ModelInfo(_Model):
     created: int | None = None
     deprecated: bool | None = None
     provenance: dict[str, str] = Field(default_factory=dict, description="field -> api|bundled|third-party")
+    # set by the registry (plugins need not fill these)
+    source: str | None = Field(
+        default=None, description="Where the listing came from: 'api' (fetched now), 'cache', 'bundled'."
+    )
+    stale: bool = Field(default=False, description="Served from an expired cache because a refresh failed.")
+    fetched_at: float | None = Field(default=None, description="Unix time the provider list was fetched.")
+    unknown_window: bool = Field(
+        default=False, description="Listed by the provider but no source knows its context window."
+    )
 
     @property
     def ref(self) -> str:

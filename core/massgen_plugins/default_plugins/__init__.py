@@ -10,4 +10,6 @@ every ``massgen-plugins`` start.
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "massgen_plugins.default_plugins.errors_generic",
+    "massgen_plugins.default_plugins.models_bundled",
+    "massgen_plugins.default_plugins.models_openrouter",
 )

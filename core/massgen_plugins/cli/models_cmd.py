@@ -1,0 +1,201 @@
+"""``massgen-plugins models``: every installed provider's models, windows and output caps.
+
+``massgen-plugins models [--provider P]... [--refresh] [--offline] [--all] [--json]`` lists;
+``massgen-plugins models snapshot [--output PATH]`` regenerates the bundled metadata snapshot
+from the live lists (the maintainers' update process, docs/models.md).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .output import emit_json, print_table
+
+if TYPE_CHECKING:
+    from ..registry.catalog import Catalog
+    from ..registry.fetch import Event
+
+
+def _warn(line: str) -> None:
+    click.echo(f"massgen-plugins: warning: {line}", err=True)
+
+
+class _Progress:
+    """A rich live display on stderr (terminal only) with one line per provider being fetched."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[provider]:<11}"),
+                                      TextColumn("{task.description}"), TimeElapsedColumn(),
+                                      console=Console(stderr=True), transient=True)
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def event(self, provider: str, state: str, detail: str) -> None:
+        if self._progress is None:
+            return
+        text = {"start": "fetching model list…", "retry": f"[yellow]{detail}", "done": f"[green]{detail}",
+                "failed": f"[red]{detail}", "timeout": f"[red]{detail}"}.get(state, detail)
+        task = self._tasks.get(provider)
+        if task is None:
+            self._tasks[provider] = self._progress.add_task(text, provider=provider, total=1)
+        else:
+            finished = state in ("done", "failed", "timeout")
+            self._progress.update(task, description=text, completed=1 if finished else 0)
+
+    @property
+    def callback(self) -> Event | None:
+        return self.event if self.enabled else None
+
+
+def _number(value: int | None) -> str:
+    return f"{value:,}" if value is not None else "?"
+
+
+def _source(model: Any) -> str:
+    listing = "stale cache" if model.stale and model.source == "cache" else (model.source or "")
+    origin = model.provenance.get("context_window")
+    if model.unknown_window:
+        return f"{listing} (window unknown)"
+    if origin and origin != "api" and model.source != "bundled":
+        return f"{listing} (window: {origin})"
+    return listing
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    """The listing table; model ids never wrap (piped output gets full-width lines)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    table.add_column("provider", no_wrap=True)
+    table.add_column("model", no_wrap=True)
+    table.add_column("window", justify="right", no_wrap=True)
+    table.add_column("max output", justify="right", no_wrap=True)
+    table.add_column("source")
+    table.add_column("age", justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    width = None if sys.stdout.isatty() else 220
+    Console(file=sys.stdout, soft_wrap=False, width=width).print(table)
+
+
+def _load(providers: tuple[str, ...], refresh: bool, offline: bool, include_all: bool,
+          timeout: float | None, as_json: bool) -> Catalog:
+    from ..registry import load_catalog
+
+    if refresh and offline:
+        from ..errors import InputError
+
+        raise InputError("--refresh and --offline contradict each other; use one of them")
+    show = not as_json and sys.stderr.isatty() and not offline
+    with _Progress(show) as progress:
+        catalog = load_catalog(list(providers) or None, refresh=refresh, offline=offline,
+                               include_all=include_all, timeout=timeout, on_event=progress.callback)
+    for line in catalog.warnings:
+        _warn(line)
+    return catalog
+
+
+@click.group("models", invoke_without_command=True)
+@click.option("--provider", "-p", "providers", multiple=True, metavar="P",
+              help="Only this provider (repeatable). Default: every installed provider.")
+@click.option("--refresh", is_flag=True, help="Refetch the lists now, even if the cache is fresh.")
+@click.option("--offline", is_flag=True, help="No network at all: cache, bundled and cached third-party data.")
+@click.option("--all", "include_all", is_flag=True,
+              help="Also embeddings, TTS, transcription, moderation and image models.")
+@click.option("--timeout", type=float, default=None, metavar="SECONDS",
+              help="Per-provider refresh deadline (default 15, or MASSGEN_PLUGINS_MODELS_TIMEOUT).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def models_command(ctx: click.Context, providers: tuple[str, ...], refresh: bool, offline: bool,
+                   include_all: bool, timeout: float | None, as_json: bool) -> None:
+    """List models with their context window and output cap (cached 24 h; refreshed concurrently,
+    a failing provider is served from its last good list with a warning)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ..registry.catalog import age_text
+    from ..registry.snapshot import snapshot_date
+
+    catalog = _load(providers, refresh, offline, include_all, timeout, as_json)
+    if as_json:
+        emit_json({
+            "models": [m.model_dump(mode="json") | {"ref": m.ref} for m in catalog.models],
+            "providers": [r.to_dict() for r in catalog.providers.values()],
+            "warnings": catalog.warnings,
+            "snapshot_date": snapshot_date(),
+        })
+        return
+    now = time.time()
+    rows = [(m.provider, m.id, _number(m.context_window), _number(m.max_output_tokens), _source(m),
+             age_text(m.fetched_at, now)) for m in catalog.models]
+    if rows:
+        _table(rows)
+    else:
+        click.echo("No models to show." + ("" if include_all else " (--all shows non-chat models too)"))
+    for report in catalog.providers.values():
+        if report.note:
+            click.echo(f"{report.provider}: {report.note}", err=True)
+    hidden = sum(r.count for r in catalog.providers.values()) - len(catalog.models)
+    tail = f"; {hidden} non-chat models hidden (--all)" if hidden > 0 else ""
+    click.echo(f"{len(catalog.models)} models from {len(catalog.providers)} providers{tail}. "
+               f"Bundled snapshot: {snapshot_date()}.", err=True)
+
+
+@models_command.command("snapshot")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Where to write the snapshot (default: the bundled data file of this installation).")
+@click.option("--provider", "-p", "providers", multiple=True, metavar="P", help="Only this provider (repeatable).")
+@click.option("--timeout", type=float, default=None, metavar="SECONDS", help="Per-provider refresh deadline.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def snapshot_command(output: str | None, providers: tuple[str, ...], timeout: float | None, as_json: bool) -> None:
+    """Regenerate the bundled metadata snapshot from the live provider lists (for maintainers).
+
+    Refreshes every provider (or --provider), merges API data with the current snapshot and
+    third-party data, and writes the result with today's date. Providers that fail keep their
+    previous entries.
+    """
+    from pathlib import Path
+
+    from ..errors import MassgenError
+    from ..registry.cache import atomic_write_json
+    from ..registry.snapshot import build_snapshot, load_snapshot, snapshot_path
+
+    catalog = _load(providers, True, False, True, timeout, as_json)
+    live = {p: [m for m in catalog.models if m.provider == p]
+            for p, r in catalog.providers.items() if r.source == "api"}
+    if not live:
+        raise MassgenError("no provider list could be fetched; the snapshot was left unchanged "
+                           "(check the API keys and the warnings above)")
+    previous = load_snapshot()
+    new = build_snapshot(live, previous=previous)
+    target = Path(output) if output else snapshot_path()
+    atomic_write_json(target, new, indent=1)
+    summary = []
+    for p in sorted(new["providers"]):
+        before = {e["id"] for e in previous.get("providers", {}).get(p, {}).get("models", [])}
+        after = {e["id"] for e in new["providers"][p].get("models", [])}
+        summary.append({"provider": p, "refreshed": p in live, "models": len(after),
+                        "added": len(after - before)})
+    if as_json:
+        emit_json({"output": str(target), "generated_at": new["generated_at"], "providers": summary})
+        return
+    print_table(f"snapshot {new['generated_at']} → {target}", ["provider", "refreshed", "models", "added"],
+                [(s["provider"], "yes" if s["refreshed"] else "no (kept)", s["models"], s["added"])
+                 for s in summary])

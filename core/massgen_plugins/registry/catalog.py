@@ -1,0 +1,226 @@
+"""Build the model catalogue: cache, concurrent refresh, stale-while-error, metadata merge.
+
+For each provider asked for:
+
+1. read its cache; it is *fresh* for the TTL (:func:`.config.ttl`, default 24 h);
+2. unless ``offline``, refresh it when it is missing, expired or ``refresh`` is set -- every
+   provider concurrently (:mod:`.fetch`), each within the per-provider timeout, together with
+   the metadata sources (``model_metadata`` hook, which may read a public catalogue);
+3. a good answer replaces the cache atomically -- unless it is empty or implausibly small;
+   a failure serves the last good list marked ``stale`` with a one-line warning naming the
+   provider and the error; with no cache at all the bundled snapshot stands in;
+4. merge metadata field by field (:mod:`.merge`) and filter to chat models unless
+   ``include_all``.
+
+``offline`` makes no request at all: cache, bundled data and cached third-party data only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import cache, config
+from .fetch import Event, FetchOutcome, fetch_one, run_concurrently
+from .filter import is_chat
+from .merge import MetadataIndex, merge
+
+if TYPE_CHECKING:
+    from ..manager import Hooks
+    from ..types import ModelInfo, ProviderInfo
+
+
+@dataclass
+class ProviderReport:
+    """How one provider's part of the catalogue was obtained."""
+
+    provider: str
+    source: str = "none"  # api | cache | bundled | none
+    count: int = 0
+    fetched_at: float | None = None
+    stale: bool = False
+    refreshed: bool = False  # a request was made this time
+    error: str | None = None
+    note: str | None = None
+    seconds: float = 0.0
+    attempts: int = 0
+    retries: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class Catalog:
+    """The merged models plus, per provider, where they came from; ``warnings`` are one-liners."""
+
+    models: list[ModelInfo]
+    providers: dict[str, ProviderReport]
+    warnings: list[str]
+    metadata: dict[str, MetadataIndex]
+    seconds: float = 0.0
+
+
+def _age(seconds: float) -> str:
+    if seconds < 90:
+        return f"{int(seconds)}s"
+    if seconds < 5400:
+        return f"{int(seconds // 60)}m"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 86400:.0f}d"
+
+
+def _choose(requested: Iterable[str] | None, installed: dict[str, ProviderInfo]) -> list[str]:
+    from ..errors import UnknownProviderError
+    from .snapshot import bundled_providers
+
+    known = set(installed) | set(bundled_providers())
+    if requested is None:
+        return sorted(installed) or bundled_providers()
+    names = []
+    for name in requested:
+        key = name.strip().lower()
+        if key not in known:
+            listing = ", ".join(sorted(installed)) or "none"
+            raise UnknownProviderError(
+                f"unknown provider {name!r}; installed providers: {listing}. "
+                f"Install one with: pip install massgen-plugins-{key}")
+        if key not in names:
+            names.append(key)
+    return names
+
+
+def _to_models(provider: str, raw: list[dict[str, Any]]) -> list[ModelInfo]:
+    from ..types import ModelInfo
+
+    keep = [{k: v for k, v in item.items() if k not in ("source", "stale", "fetched_at", "unknown_window")}
+            for item in raw]
+    return [ModelInfo.model_validate({**item, "provider": provider}) for item in keep]
+
+
+def _dump(models: list[ModelInfo]) -> list[dict[str, Any]]:
+    return [m.model_dump(mode="json", exclude_none=True,
+                         exclude={"source", "stale", "fetched_at", "unknown_window"}) for m in models]
+
+
+def load_catalog(providers: Iterable[str] | None = None, *, refresh: bool = False, offline: bool = False,
+                 include_all: bool = False, ttl: float | None = None, timeout: float | None = None,
+                 on_event: Event | None = None) -> Catalog:
+    """The merged model catalogue, with a report per provider. See the module docstring."""
+    from ..errors import MissingCredentialsError
+    from ..manager import get_hooks
+    from ..providers import installed_providers, resolve_settings
+
+    started = time.monotonic()
+    ttl_s, timeout_s = config.ttl(ttl), config.timeout(timeout)
+    hooks = get_hooks()
+    installed = installed_providers()
+    names = _choose(providers, installed)
+    reports = {p: ProviderReport(p) for p in names}
+    warnings: list[str] = []
+    entries = {p: cache.read(p) for p in names}
+    now = time.time()
+
+    tasks: dict[str, Any] = {}
+    deadline = time.monotonic() + timeout_s
+    for p in names:
+        entry, report = entries[p], reports[p]
+        if offline:
+            continue
+        if p not in installed:
+            report.note = f"no provider plugin installed (pip install massgen-plugins-{p}); bundled data"
+            continue
+        if entry is not None and entry.fresh(ttl_s, now) and not refresh:
+            continue
+        try:
+            settings = resolve_settings(p, timeout=timeout_s)
+        except MissingCredentialsError as exc:
+            report.note = f"not refreshed: {exc}"
+            continue
+        settings.timeout = min(settings.timeout, timeout_s)
+        tasks[f"list:{p}"] = (lambda p=p, s=settings: fetch_one(hooks, p, s, deadline, on_event))
+    if not offline:
+        for p in names:
+            tasks[f"meta:{p}"] = (lambda p=p: hooks.model_metadata(p, False))
+
+    def timed_out(key: str) -> None:
+        kind, _, p = key.partition(":")
+        if kind == "list" and on_event is not None:
+            on_event(p, "timeout", f"no answer within {timeout_s:g}s")
+
+    done = run_concurrently(tasks, timeout_s, on_timeout=timed_out) if tasks else {}
+
+    out: list[ModelInfo] = []
+    indexes: dict[str, MetadataIndex] = {}
+    for p in names:
+        entry, report = entries[p], reports[p]
+        listed: list[ModelInfo] | None = None
+        key = f"list:{p}"
+        if key in done:
+            report.refreshed = True
+            finished, value = done[key]
+            outcome = value if isinstance(value, FetchOutcome) else None
+            if not finished:
+                error = f"timed out after {timeout_s:g}s"
+            elif outcome is None:
+                error = f"{type(value).__name__}: {value}"
+            else:
+                report.attempts, report.seconds, report.retries = outcome.attempts, outcome.seconds, outcome.retries
+                error = outcome.error if outcome.models is None else None
+                if outcome.models is not None:
+                    reason = cache.implausible(len(outcome.models), entry)
+                    if reason is None:
+                        try:
+                            entry = cache.write(p, _dump(outcome.models), plugin=outcome.plugin)
+                        except OSError as exc:
+                            warnings.append(f"{p}: could not write the model cache: {exc}")
+                        listed = outcome.models
+                        report.source, report.fetched_at = "api", time.time()
+                    else:
+                        error = reason
+            if error is not None:
+                report.error = error
+                if entry is not None:
+                    warnings.append(f"{p}: model list refresh failed ({error}); serving the cached list "
+                                    f"from {_age(entry.age())} ago")
+                else:
+                    warnings.append(f"{p}: model list refresh failed ({error}); no cache yet, showing "
+                                    "bundled data")
+                report.stale = True
+        if listed is None and entry is not None:
+            listed = _to_models(p, entry.models)
+            report.source, report.fetched_at = "cache", entry.fetched_at
+            if not entry.fresh(ttl_s, now):
+                report.stale = True
+        meta_key = f"meta:{p}"
+        collected = None
+        if meta_key in done and done[meta_key][0] and not isinstance(done[meta_key][1], BaseException):
+            collected = done[meta_key][1]
+        if collected is None:
+            collected = hooks.model_metadata(p, True)
+        for attempt in collected.errors:
+            warnings.append(f"{p}: metadata plugin {attempt.plugin} failed: {attempt.error}")
+        index = MetadataIndex(collected.results)
+        indexes[p] = index
+        if listed is None:
+            from .snapshot import snapshot_timestamp
+
+            report.source = "bundled"
+            report.fetched_at = snapshot_timestamp()
+        info = installed.get(p)
+        models = merge(p, listed, index, source=report.source, fetched_at=report.fetched_at,
+                       stale=report.stale, provider_tokenizer=info.tokenizer if info else None)
+        report.count = len(models)
+        out.extend(m for m in models if include_all or is_chat(m))
+    out.sort(key=lambda m: (names.index(m.provider), m.id.lower()))
+    return Catalog(out, reports, warnings, indexes, time.monotonic() - started)
+
+
+def age_text(fetched_at: float | None, now: float | None = None) -> str:
+    """Human age of a timestamp (``42s``, ``7m``, ``3h``, ``2d``); empty when unknown."""
+    if fetched_at is None:
+        return ""
+    return _age(max(0.0, (time.time() if now is None else now) - fetched_at))
