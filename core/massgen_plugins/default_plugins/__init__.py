@@ -10,6 +10,12 @@ every ``massgen-plugins`` start.
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "massgen_plugins.default_plugins.errors_generic",
+    "massgen_plugins.default_plugins.logs_deterministic",
+    "massgen_plugins.default_plugins.logs_selfanalysis",
     "massgen_plugins.default_plugins.models_bundled",
     "massgen_plugins.default_plugins.models_openrouter",
+    "massgen_plugins.default_plugins.count_tokens_local",
+    "massgen_plugins.default_plugins.compress_mask",
+    "massgen_plugins.default_plugins.compress_extract",
+    "massgen_plugins.default_plugins.compress_truncate",
 )

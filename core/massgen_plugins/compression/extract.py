@@ -1,0 +1,130 @@
+"""Stage 4, *extract*: offline, deterministic condensation of the older turns.
+
+For when no model is reachable. The turns older than the verbatim recent region are replaced by
+one user message that keeps, verbatim, the sentences that carry information and drops the
+rest. A sentence scores for:
+
+* coming from the **user** (instructions), and for constraint words (*must, never, always,
+  don't, only, avoid, require, ...*);
+* **decisions** (*decided, chose, we'll use, switch to, agreed, plan, ...*);
+* **identifiers**: paths and file names, URLs, ids like ``ABC-123`` or ``call_9f2``, hex
+  hashes, versions, numbers of two digits or more, e-mail addresses;
+* **errors** (*error, exception, failed, traceback, denied, timeout, ...*).
+
+Tool calls are kept as one line each (``name(args)``). Sentences are taken best-first until the
+space left in the target is used, then printed in their original order, de-duplicated.
+Linear in the size of the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..types import ArchivedMessage, CompressionRequest, CompressionResult, Message
+from .context import StageContext
+from .conversation import message_id, message_text, tool_names
+
+STAGE = "extract"
+
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[\"'(])|\n+")
+_CONSTRAINT = re.compile(
+    r"\b(must|never|always|don'?t|do not|should|shall|only|avoid|require[sd]?|required|ensure|make sure|"
+    r"constraint|forbidden|not allowed|prefer|deadline|budget|limit)\b", re.I)
+_DECISION = re.compile(
+    r"\b(decided|decision|decide|chose|chosen|choose|we'?ll use|will use|going with|go with|switch(?:ed)? to|"
+    r"agreed|plan is|approach|instead of|settled on|conclusion|resolved|fixed)\b", re.I)
+_ERROR = re.compile(r"\b(error|exception|failed|failure|traceback|denied|timeout|timed out|refused|fatal|"
+                    r"cannot|can't|unable|invalid|missing|not found|crash(?:ed)?)\b", re.I)
+_IDENT = re.compile(
+    r"(?:[A-Za-z]:)?(?:/[\w.\-]+){2,}|\b[\w\-]+\.(?:py|js|ts|go|rs|java|json|ya?ml|toml|md|txt|sql|sh|cfg|ini|csv|html|css)\b"
+    r"|https?://\S+|\b[A-Z][A-Z0-9]{1,9}-\d+\b|\b[a-z]+_[0-9a-z]{3,}\b|\b[0-9a-f]{7,40}\b|\bv?\d+\.\d+(?:\.\d+)?\b"
+    r"|\b\d{2,}\b|[\w.+-]+@[\w-]+\.[\w.]+")
+
+
+def score(sentence: str, role: str) -> int:
+    """How much information ``sentence`` (said by ``role``) carries (0 = drop)."""
+    s = 0
+    if _CONSTRAINT.search(sentence):
+        s += 4 if role == "user" else 2
+    if _DECISION.search(sentence):
+        s += 3
+    if _ERROR.search(sentence):
+        s += 2
+    idents = len(_IDENT.findall(sentence))
+    s += min(idents, 3) * 2
+    if role == "user" and s == 0 and len(sentence) > 12:
+        s = 1
+    return s
+
+
+def run(request: CompressionRequest) -> CompressionResult | None:
+    ctx = StageContext(request)
+    if ctx.fits():
+        return None
+    header_reserve = 64
+    recent = ctx.recent_start(reserve=header_reserve)
+    old = range(ctx.head, recent)
+    if len(old) == 0:
+        return None
+    room = ctx.allowance() - sum(ctx.tokens[: ctx.head]) - sum(ctx.tokens[recent:]) - header_reserve
+    if room <= 16:
+        return None
+    names = tool_names(ctx.messages[ctx.head:recent])
+    candidates: list[tuple[int, int, str]] = []  # (-score, order, line)
+    order = 0
+    seen: set[str] = set()
+    for i in old:
+        m = ctx.messages[i]
+        label = m.role if m.role != "tool" else f"tool {names.get(m.tool_call_id or '', ('tool', ''))[0]}"
+        for call in m.tool_calls or ():
+            fn = call.function or {}
+            args = str(fn.get("arguments", ""))
+            args = args if len(args) <= 200 else args[:197] + "..."
+            line = f"assistant called {fn.get('name', '')}({args})"
+            candidates.append((-(2 + min(len(_IDENT.findall(args)), 2)), order, line))
+            order += 1
+        text = message_text(m)
+        if not text:
+            continue
+        for sentence in _SPLIT.split(text):
+            sentence = sentence.strip()
+            if len(sentence) < 4:
+                continue
+            if len(sentence) > 600:
+                sentence = sentence[:597] + "..."
+            key = sentence.lower()
+            if key in seen:
+                continue
+            value = score(sentence, m.role)
+            if value <= 0:
+                continue
+            seen.add(key)
+            candidates.append((-value, order, f"{label}: {sentence}"))
+            order += 1
+    candidates.sort()
+    chosen: list[tuple[int, str]] = []
+    used = 0
+    for _neg, pos, line in candidates:
+        cost = ctx.counter.text(line) + 1
+        if used + cost > room:
+            if room - used < 8:
+                break
+            continue
+        chosen.append((pos, line))
+        used += cost
+    chosen.sort()
+    archived_ids = [message_id(ctx.messages[i]) for i in old]
+    shown = ", ".join(archived_ids[:3]) + (f" and {len(archived_ids) - 3} more" if len(archived_ids) > 3 else "")
+    body = "\n".join(f"- {line}" for _, line in chosen) or "- (nothing of note)"
+    extract = Message(role="user", content=(
+        f"[Extract of the earlier conversation: {len(archived_ids)} message(s) condensed offline, key lines "
+        f"kept verbatim; originals archived as {shown}]\n{body}"))
+    eid = message_id(extract)
+    archived = [ArchivedMessage(id=mid, message=ctx.messages[i], replaced_by=eid, stage=STAGE, position=i,
+                                tokens=ctx.tokens[i]) for i, mid in zip(old, archived_ids)]
+    messages = [*ctx.messages[: ctx.head], extract, *ctx.messages[recent:]]
+    after_tokens = [*ctx.tokens[: ctx.head], ctx.counter.message(extract), *ctx.tokens[recent:]]
+    return CompressionResult(
+        messages=messages, stage=STAGE, tokens_before=ctx.total(), tokens_after=ctx.total(after_tokens),
+        archived=archived, notes=[f"condensed {len(archived)} message(s) into {len(chosen)} key line(s)"],
+    )
