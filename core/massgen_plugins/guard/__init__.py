@@ -1,0 +1,13 @@
+"""The guard: guarded sessions and teams (brief §4)."""
+
+from .config import AgentConfig, TeamConfig, load_config
+from .errors import AllModelsFailedError, ContextOverflowError, GuardError, StreamInterruptedError
+from .retry import RetryPolicy
+from .session import Session
+from .sync import SyncSession
+from .team import Team
+
+__all__ = [
+    "AgentConfig", "AllModelsFailedError", "ContextOverflowError", "GuardError", "RetryPolicy", "Session",
+    "StreamInterruptedError", "SyncSession", "Team", "TeamConfig", "load_config",
+]
