@@ -1,0 +1,81 @@
+"""Hook bodies for an OpenAI-compatible provider plugin.
+
+A plugin for another OpenAI-compatible provider (xAI, Nebius, OpenRouter, or a third party's)
+declares a :class:`~massgen_plugins_openai.compat.CompatProvider` and writes one-line
+``@hookimpl`` functions that call these; each returns ``None`` for requests and errors of other
+providers, as the hook contract asks.
+
+.. code-block:: python
+
+    from massgen_plugins import hookimpl
+    from massgen_plugins_openai import kit
+    from massgen_plugins_openai.compat import CompatProvider
+
+    ACME = CompatProvider(name="acme", display_name="Acme", api_key_env=("ACME_API_KEY",),
+                          base_url_env="ACME_BASE_URL", default_base_url="https://api.acme.ai/v1")
+
+    @hookimpl
+    def complete(request, settings):
+        return kit.complete(ACME, request, settings)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable
+from typing import TYPE_CHECKING, Any
+
+from .compat import CompatProvider
+
+if TYPE_CHECKING:
+    from massgen_plugins.types import CompletionRequest, CompletionResponse, ProviderSettings, StreamEvent
+
+
+def complete(provider: CompatProvider, request: CompletionRequest,
+             settings: ProviderSettings) -> Awaitable[CompletionResponse] | None:
+    """A Chat Completions call for ``provider``'s requests (an awaitable), else ``None``."""
+    if request.provider != provider.name:
+        return None
+    from . import chat
+
+    return chat.complete(provider, request, settings)
+
+
+def stream(provider: CompatProvider, request: CompletionRequest,
+           settings: ProviderSettings) -> AsyncIterator[StreamEvent] | None:
+    """A streaming Chat Completions call for ``provider``'s requests, else ``None``."""
+    if request.provider != provider.name:
+        return None
+    from . import chat
+
+    return chat.stream(provider, request, settings)
+
+
+def detect_overflow(provider: CompatProvider, error: BaseException, name: str | None, model: str | None) -> Any:
+    """:func:`massgen_plugins_openai.errors.detect` for errors of ``provider``, else ``None``."""
+    if name != provider.name:
+        return None
+    from .errors import detect
+
+    return detect(error, provider.name, model)
+
+
+def classify_error(provider: CompatProvider, error: BaseException, name: str | None) -> Any:
+    """:func:`massgen_plugins_openai.errors.classify` for errors of ``provider``, else ``None``."""
+    if name != provider.name:
+        return None
+    from .errors import classify
+
+    return classify(error, provider.name)
+
+
+def tiktoken_estimate(provider: CompatProvider, model: str, messages: Any, tools: Any,
+                      margin: float) -> Any:
+    """A tiktoken count for ``provider/<openai-tokenized model>`` (``gpt-*``, ``openai/gpt-*``,
+    ``gpt-oss``), else ``None`` so the built-in estimator answers."""
+    from .compat import model_id
+    from .tokens import tiktoken_count
+
+    mid = model_id(model, provider)
+    if mid is None:
+        return None
+    return tiktoken_count(mid, messages, tools, margin=margin)

@@ -1,0 +1,151 @@
+"""OpenAI calls through the real openai SDK against the emulator: chat completions (JSON and
+SSE, tool calls incl. parallel ones), retries off, credentials and base-URL resolution."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import openai
+import pytest
+
+import massgen_plugins_openai as plugin
+from massgen_plugins.errors import MissingCredentialsError
+from massgen_plugins.testing import Fault
+from massgen_plugins.types import CompletionRequest, Message, ProviderSettings
+
+
+def _request(text: str, **kwargs) -> CompletionRequest:
+    return CompletionRequest(model="openai/gpt-4o-mini", messages=[
+        Message(role="system", content="You are terse."), Message(role="user", content=text)], **kwargs)
+
+
+async def _collect(iterator):
+    return [event async for event in iterator]
+
+
+async def test_complete_text_reports_usage_and_sends_chat_format(emulator_env, openai_settings):
+    response = await plugin.complete(_request("hello there", max_tokens=50, temperature=0.2), openai_settings)
+    assert response.message.role == "assistant"
+    assert "hello there" in response.message.content
+    assert response.finish_reason == "stop"
+    assert response.usage.input_tokens > 0 and response.usage.output_tokens > 0
+    [sent] = emulator_env.requests_for("openai", "/chat/completions")
+    assert sent.body["model"] == "gpt-4o-mini"
+    assert sent.body["max_completion_tokens"] == 50
+    assert sent.body["messages"][0] == {"role": "system", "content": "You are terse."}
+
+
+async def test_complete_parallel_tool_calls(emulator_env, openai_settings, weather_tool):
+    text = 'weather? [[call get_weather {"city": "Paris"}]] [[call get_weather {"city": "Rome"}]]'
+    response = await plugin.complete(_request(text, tools=[weather_tool]), openai_settings)
+    calls = response.message.tool_calls
+    assert response.finish_reason == "tool_calls"
+    assert [json.loads(c.function["arguments"]) for c in calls] == [{"city": "Paris"}, {"city": "Rome"}]
+    assert all(c.function["name"] == "get_weather" and c.id for c in calls)
+    [sent] = emulator_env.requests_for("openai", "/chat/completions")
+    assert sent.body["tools"] == [weather_tool]
+
+
+async def test_tool_result_round_trip(emulator_env, openai_settings, weather_tool):
+    first = await plugin.complete(_request('[[call get_weather {"city": "Oslo"}]]', tools=[weather_tool]),
+                                  openai_settings)
+    call = first.message.tool_calls[0]
+    follow = _request('[[call get_weather {"city": "Oslo"}]]', tools=[weather_tool])
+    follow.messages += [first.message, Message(role="tool", tool_call_id=call.id, content="-3C, snow")]
+    follow.messages.append(Message(role="user", content="thanks, summary please"))
+    second = await plugin.complete(follow, openai_settings)
+    assert second.message.content and not second.message.tool_calls
+    sent = emulator_env.requests_for("openai", "/chat/completions")[-1].body["messages"]
+    assert sent[2]["tool_calls"][0]["id"] == call.id and sent[2]["content"] is None
+    assert sent[3] == {"role": "tool", "content": "-3C, snow", "tool_call_id": call.id}
+
+
+async def test_stream_text_then_done(emulator_env, openai_settings):
+    events = await _collect(plugin.stream(_request("stream me a reply"), openai_settings))
+    texts = [e.delta for e in events if e.type == "text"]
+    assert len(texts) > 1
+    assert events[-1].type == "done"
+    final = events[-1].response
+    assert final.message.content == "".join(texts)
+    assert final.usage.input_tokens > 0  # include_usage was requested and honoured
+    [sent] = emulator_env.requests_for("openai", "/chat/completions")
+    assert sent.body["stream"] is True and sent.body["stream_options"] == {"include_usage": True}
+
+
+async def test_stream_assembles_parallel_tool_calls(emulator_env, openai_settings, weather_tool):
+    text = '[[call get_weather {"city": "Lima", "unit": "celsius"}]] [[call get_weather {"city": "Quito"}]]'
+    events = await _collect(plugin.stream(_request(text, tools=[weather_tool]), openai_settings))
+    calls = [e.tool_call for e in events if e.type == "tool_call"]
+    assert [json.loads(c.function["arguments"]) for c in calls] == [
+        {"city": "Lima", "unit": "celsius"}, {"city": "Quito"}]
+    assert len({c.id for c in calls}) == 2
+    done = events[-1]
+    assert done.type == "done" and done.response.finish_reason == "tool_calls"
+    assert [c.id for c in done.response.message.tool_calls] == [c.id for c in calls]
+
+
+async def test_truncated_stream_raises_connection_error(emulator_env, openai_settings):
+    emulator_env.inject(Fault(kind="truncated_stream", provider="openai"))
+    with pytest.raises(openai.APIConnectionError):
+        await _collect(plugin.stream(_request("a reply that will be cut short"), openai_settings))
+
+
+async def test_sdk_retries_are_off(emulator_env, openai_settings):
+    emulator_env.inject(Fault(kind="rate_limit", provider="openai", times=1))
+    with pytest.raises(openai.RateLimitError):
+        await plugin.complete(_request("hi"), openai_settings)
+    assert len(emulator_env.requests_for("openai", "/chat/completions")) == 1
+
+
+async def test_missing_key_names_the_variable_and_sends_nothing(emulator_env):
+    settings = ProviderSettings(provider="openai", base_url=emulator_env.base_url("openai"))
+    with pytest.raises(MissingCredentialsError, match="OPENAI_API_KEY"):
+        await plugin.complete(_request("hi"), settings)
+    with pytest.raises(MissingCredentialsError, match="OPENAI_API_KEY"):
+        await _collect(plugin.stream(_request("hi"), settings))
+    with pytest.raises(MissingCredentialsError, match="OPENAI_API_KEY"):
+        plugin.list_models("openai", settings)
+    assert emulator_env.requests == []
+
+
+def test_resolve_settings_without_key_names_the_variable(monkeypatch):
+    from massgen_plugins.providers import resolve_settings
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(MissingCredentialsError, match="OPENAI_API_KEY"):
+        resolve_settings("openai")
+
+
+async def test_base_url_override_from_environment(emulator_env, openai_settings, monkeypatch):
+    assert openai_settings.base_url == emulator_env.base_url("openai")
+    assert openai_settings.key() == emulator_env.env()["OPENAI_API_KEY"]
+    await plugin.complete(_request("routed"), openai_settings)
+    assert len(emulator_env.requests_for("openai")) == 1
+    from massgen_plugins.providers import resolve_settings
+
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    assert resolve_settings("openai").base_url == "https://api.openai.com/v1"
+
+
+def test_other_providers_requests_are_not_answered():
+    request = CompletionRequest(model="xai/grok-3", messages=[Message(role="user", content="hi")])
+    settings = ProviderSettings(provider="xai", api_key="k")
+    assert plugin.complete(request, settings) is None
+    assert plugin.stream(request, settings) is None
+    assert plugin.list_models("xai", settings) is None
+
+
+def test_register_providers_declares_openai():
+    info = plugin.register_providers()
+    assert info.name == "openai" and info.api_key_env == ["OPENAI_API_KEY"]
+    assert info.base_url_env == "OPENAI_BASE_URL" and info.default_base_url == "https://api.openai.com/v1"
+    assert info.sdk == "openai" and info.tokenizer == "tiktoken:o200k_base" and info.token_margin == 0.02
+
+
+def test_importing_the_plugin_does_not_import_the_sdk():
+    code = ("import sys, massgen_plugins_openai, massgen_plugins_openai.kit; "
+            "bad = [m for m in ('openai', 'tiktoken', 'pydantic') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
