@@ -12,11 +12,12 @@ if TYPE_CHECKING:
 def make_dialects(emulator: Emulator) -> dict[str, Dialect]:
     """A fresh dialect instance for every served provider."""
     from .anthropic import AnthropicDialect
+    from .gemini import GeminiDialect
     from .groq import GroqDialect
     from .nebius import NebiusDialect
     from .openai import OpenAIDialect
     from .openrouter import OpenRouterDialect
     from .xai import XAIDialect
 
-    classes = [OpenAIDialect, AnthropicDialect, GroqDialect, XAIDialect, NebiusDialect, OpenRouterDialect]
+    classes = [OpenAIDialect, AnthropicDialect, GeminiDialect, GroqDialect, XAIDialect, NebiusDialect, OpenRouterDialect]
     return {cls.provider: cls(emulator) for cls in classes}
