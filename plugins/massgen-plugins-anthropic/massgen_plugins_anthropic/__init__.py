@@ -1,0 +1,94 @@
+"""massgen-plugins provider plugin for Anthropic (Claude), on the official ``anthropic`` SDK.
+
+Entry point ``anthropic`` in the ``massgen_plugins`` group. Importing this module is cheap: the
+SDK (and the modules that use it) are imported only when a hook actually runs, so
+``massgen-plugins list`` stays fast.
+
+Environment: ``ANTHROPIC_API_KEY`` (the key), ``ANTHROPIC_BASE_URL`` (endpoint override).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from massgen_plugins import hookimpl
+
+from ._version import __version__
+
+PROVIDER = "anthropic"
+
+__all__ = ["__version__", "PROVIDER"]
+
+
+def _mine(model: str) -> bool:
+    return model.split("/", 1)[0] == PROVIDER and "/" in model
+
+
+@hookimpl
+def register_providers() -> Any:
+    from massgen_plugins.types import ProviderInfo
+
+    return ProviderInfo(
+        name=PROVIDER,
+        display_name="Anthropic",
+        api_key_env=["ANTHROPIC_API_KEY"],
+        base_url_env="ANTHROPIC_BASE_URL",
+        default_base_url="https://api.anthropic.com",
+        sdk="anthropic",
+        tokenizer="api",
+        # Claude's tokenizer is not public; a local (tiktoken) count is only an estimate of it.
+        token_margin=0.15,
+        capabilities=["stream", "tools", "count_tokens", "list_models"],
+    )
+
+
+@hookimpl
+def list_models(provider: str, settings: Any) -> Any:
+    if provider != PROVIDER:
+        return None
+    from .calls import list_models as _list
+
+    return _list(settings)
+
+
+@hookimpl
+def count_tokens(request: Any) -> Any:
+    if not _mine(request.model) or not request.allow_network:
+        return None  # offline: the built-in estimator answers with this provider's margin
+    from massgen_plugins.providers import resolve_settings
+
+    from .calls import count_tokens as _count
+
+    return _count(request, resolve_settings(PROVIDER))
+
+
+@hookimpl
+def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Any:
+    from .errors import detect
+
+    return detect(error, provider, model)
+
+
+@hookimpl
+def classify_error(error: BaseException, provider: str | None) -> Any:
+    from .errors import classify
+
+    return classify(error, provider)
+
+
+@hookimpl
+def complete(request: Any, settings: Any) -> Any:
+    if request.provider != PROVIDER:
+        return None
+    from .calls import complete as _complete
+
+    return _complete(request, settings)
+
+
+@hookimpl
+def stream(request: Any, settings: Any) -> Any:
+    if request.provider != PROVIDER:
+        return None
+    from .calls import stream as _stream
+
+    return _stream(request, settings)

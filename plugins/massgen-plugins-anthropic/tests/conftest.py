@@ -1,0 +1,20 @@
+"""Fixtures for the Anthropic plugin tests: settings that point the real SDK at the emulator."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def settings(emulator_env):
+    """Resolved ``anthropic`` settings (key and ``ANTHROPIC_BASE_URL`` from the emulator's env)."""
+    from massgen_plugins.providers import resolve_settings
+
+    return resolve_settings("anthropic", timeout=30)
+
+
+@pytest.fixture
+def hooks():
+    from massgen_plugins.manager import get_hooks
+
+    return get_hooks()
