@@ -16,6 +16,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "massgen_plugins.default_plugins.models_openrouter",
     "massgen_plugins.default_plugins.count_tokens_local",
     "massgen_plugins.default_plugins.compress_mask",
+    "massgen_plugins.default_plugins.compress_summarize",
     "massgen_plugins.default_plugins.compress_extract",
     "massgen_plugins.default_plugins.compress_truncate",
+    "massgen_plugins.default_plugins.memory_sqlite",
 )

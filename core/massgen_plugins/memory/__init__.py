@@ -1,0 +1,87 @@
+"""Memory that survives restarts: short-term sessions and long-term facts in a durable store.
+
+>>> from massgen_plugins.memory import open_store, Scope
+>>> with open_store() as store:                       # SQLite under MASSGEN_PLUGINS_HOME
+...     store.add("Alice prefers metric units", scope=Scope(user="alice"))
+...     store.search("units", scope=Scope(user="alice"))
+
+Stores are opened by URL through the ``memory_store`` hook: ``sqlite:///path`` is built in,
+``postgresql://...`` comes with ``pip install massgen-plugins-postgres``. See
+:mod:`massgen_plugins.memory.store` for the interface and the short-term contract used by
+``massgen_plugins.Session``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .store import MemoryStore
+
+__all__ = ["DEFAULT_ENV", "default_url", "open_store", "Scope", "MemoryStore", "MemoryRecord",
+           "CorruptionError", "ConflictError", "Limits", "ScopeLimit"]
+
+DEFAULT_ENV = "MASSGEN_PLUGINS_MEMORY_URL"
+"""Environment variable naming the store to use when no URL is given."""
+
+
+def default_url() -> str:
+    """``$MASSGEN_PLUGINS_MEMORY_URL``, else the SQLite file ``<home>/memory/memory.db``."""
+    import os
+
+    from ..paths import home
+
+    configured = os.environ.get(DEFAULT_ENV, "").strip()
+    if configured:
+        return configured
+    return "sqlite:///" + str((home() / "memory" / "memory.db").absolute())
+
+
+def open_store(url: str | None = None) -> MemoryStore:
+    """Open the memory store at ``url`` (default: :func:`default_url`) through the
+    ``memory_store`` hook.
+
+    A bare file path is taken as a SQLite store. The first plugin that recognises the URL opens
+    it; if it fails with a massgen error (bad URL, damaged store, schema too new) that error is
+    raised as is, so the user sees what is wrong with *their* store rather than "no plugin".
+    """
+    from ..chain import implementations, strict_mode
+    from ..errors import InputError, MassgenError, NoImplementationError
+    from ..manager import get_host
+    from ..redact import redact
+
+    url = (url or default_url()).strip()
+    if "://" not in url:
+        if not url:
+            raise InputError("empty memory store URL")
+        from .sqlite import sqlite_url
+
+        url = sqlite_url(url)
+    skipped: list[str] = []
+    for impl in implementations(get_host().pm, "memory_store"):
+        try:
+            store = impl(url=url)
+        except MassgenError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one broken plugin must not hide the others
+            if strict_mode():
+                raise
+            skipped.append(f"{impl.plugin_name}: {type(exc).__name__}: {redact(str(exc))}")
+            continue
+        if store is not None:
+            return store  # type: ignore[no-any-return]
+    scheme = url.split(":", 1)[0]
+    note = f" (failed: {'; '.join(skipped)})" if skipped else ""
+    raise NoImplementationError(
+        f"no installed plugin opens memory stores of scheme {scheme!r}; built in: sqlite:///PATH; "
+        f"for postgresql://... run: pip install massgen-plugins-postgres{note}"
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in {"Scope", "MemoryRecord", "CorruptionError", "ConflictError", "Limits", "ScopeLimit",
+                "MemoryStore"}:
+        from . import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module 'massgen_plugins.memory' has no attribute {name!r}")

@@ -1,0 +1,77 @@
+"""Backend-neutral search planning and scoring: the common-term guard and recency blending.
+
+**The common-term guard.** Ranking with BM25 costs time proportional to how many rows match:
+SQLite FTS5 measured 0.45 ms p50 for a rare term but 741 ms for a term present in most of 1M
+rows (reference: compression-anchors §4.1). Before ranking, each query term is *probed* with an
+unranked, capped count (``LIMIT budget + 1``, which stops early and costs microseconds). Terms
+whose capped count exceeds the budget are **common**: they carry almost no information (their
+inverse document frequency is near zero) and would make ranking slow. The plan is then:
+
+* ``ranked`` -- every term is selective: BM25 over all candidates;
+* ``guarded`` -- the selective terms (rarest first, while their candidates fit the budget) are
+  ranked with BM25; if that yields fewer hits than asked, the common terms fill up the rest,
+  newest first (a posting-list walk in rowid order, no ranking);
+* ``recency`` -- every term is common: newest matches of all terms first, then of any term.
+
+Final score = ``(1 - w) * relevance / best_relevance + w * recency`` with ``recency = 0.5 **
+(age_days / half_life_days)``; hits found newest-first have relevance 0, so they rank below
+every BM25 hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+DEFAULT_BUDGET = 1000
+RECENCY_WEIGHT = 0.2
+HALF_LIFE_DAYS = 30.0
+
+
+@dataclass
+class TermPlan:
+    ranked: list[str] = field(default_factory=list)
+    common: list[str] = field(default_factory=list)
+    candidates: int = 0
+
+    @property
+    def plan(self) -> str:
+        if not self.ranked and not self.common:
+            return "empty"
+        if not self.common:
+            return "ranked"
+        return "guarded" if self.ranked else "recency"
+
+
+def plan_terms(terms: list[str], probe: Callable[[str], int], budget: int = DEFAULT_BUDGET) -> TermPlan:
+    """Split ``terms`` into those to rank and those too common to rank.
+
+    ``probe(term)`` returns ``min(matching rows, budget + 1)``. Terms matching nothing are dropped.
+    """
+    counts = {term: probe(term) for term in terms}
+    plan = TermPlan()
+    total = 0
+    for term in sorted((t for t in terms if counts[t] > 0), key=lambda t: counts[t]):
+        if counts[term] <= budget and total + counts[term] <= budget:
+            plan.ranked.append(term)
+            total += counts[term]
+        else:
+            plan.common.append(term)
+    plan.candidates = total
+    return plan
+
+
+def recency(age_seconds: float, half_life_days: float = HALF_LIFE_DAYS) -> float:
+    """1.0 for a memory written now, 0.5 after ``half_life_days``, and so on."""
+    return 0.5 ** (max(age_seconds, 0.0) / 86400.0 / half_life_days)
+
+
+def blend(relevance: float, best: float, recent: float, weight: float = RECENCY_WEIGHT) -> float:
+    """Combine a relevance (higher is better) with recency into the final score."""
+    rel = relevance / best if best > 0 else 0.0
+    return (1.0 - weight) * rel + weight * recent
+
+
+def fts_phrase(term: str) -> str:
+    """A term as an FTS5 string literal (quotes doubled), immune to query-syntax injection."""
+    return '"' + term.replace('"', '""') + '"'
