@@ -20,6 +20,7 @@ from . import tokens
 
 _MARKER = re.compile(r"\[\[call\s+([A-Za-z0-9_.:-]+)\s*")
 _HAS_NUMBER_OR_ID = re.compile(r"\d|\b[A-Za-z]+[-_][A-Za-z0-9][\w-]*\b|\b[A-Z]{2,}\b")
+_SUMMARY_HEADER = re.compile(r"^Summary of \d+ earlier messages:$")
 _FIRST_WORDS = 12
 
 
@@ -95,9 +96,11 @@ def summarize(turns: list[Turn]) -> str:
     for turn in turns:
         lines = [line.strip() for line in turn.text.splitlines() if line.strip()]
         for line in lines:
+            if _SUMMARY_HEADER.match(line):
+                continue  # an earlier summary being re-summarized: keep its points, not its header
             if _HAS_NUMBER_OR_ID.search(line) and line not in seen:
                 seen.add(line)
-                kept.append(f"- {line}")
+                kept.append(line if line.startswith("- ") else f"- {line}")
     if not kept:
         for turn in turns:
             opening = " ".join(turn.text.split()[:_FIRST_WORDS])

@@ -225,7 +225,7 @@ class Emulator:
             keep = reply.partial if fault.after_events is None else min(len(events), fault.after_events)
             events = events[:keep]
             if fault.kind == "stream_error":
-                events = events + dialect.stream_error_frames(req, fault)
+                events = events + dialect.stream_error_frames(req, fault, reply, keep)
             else:
                 abrupt = fault.abrupt
         h.send_stream(reply, events, abrupt=abrupt)

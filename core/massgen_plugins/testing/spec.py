@@ -70,7 +70,10 @@ class Fault:
     no header), ``seconds`` (``hang``), ``error_type`` (``stream_error``: ``overloaded``,
     ``overflow``, ``server_error`` or ``rate_limit``), ``after_events`` (how many content events a
     ``stream_error``/``truncated_stream`` lets through; default: the first content delta),
-    ``abrupt`` (``truncated_stream``: cut the connection instead of ending the body cleanly).
+    ``abrupt`` (``truncated_stream``: cut the connection instead of ending the body cleanly),
+    ``form`` (OpenAI Responses in-stream errors: ``nested`` — ``event: error`` with a nested
+    ``error`` object, which the SDK raises; ``flat`` — ``code``/``message`` at the top level, which
+    the SDK yields; ``failed`` — a ``response.failed`` event).
     Extensions for verbatim bodies: ``status``, ``body`` (a dict sent as JSON or a str sent as
     text), ``headers`` and ``message`` override what the kind would send; kind ``custom`` sends
     exactly ``status``/``body``/``headers``.
@@ -88,6 +91,7 @@ class Fault:
     error_type: str = "overloaded"
     after_events: int | None = None
     abrupt: bool = False
+    form: str = "nested"
     status: int | None = None
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -103,6 +107,8 @@ class Fault:
         if self.kind == "stream_error" and self.error_type not in STREAM_ERROR_TYPES:
             raise ValueError(f"unknown stream error_type {self.error_type!r}; known: "
                              f"{', '.join(sorted(STREAM_ERROR_TYPES))}")
+        if self.form not in ("nested", "flat", "failed"):
+            raise ValueError(f"unknown in-stream error form {self.form!r}; known: nested, flat, failed")
         if self.kind == "custom" and self.status is None:
             raise ValueError("a 'custom' fault needs a status (and usually a body)")
 

@@ -279,7 +279,7 @@ class AnthropicDialect(Dialect):
                          content_type="text/event-stream")
         return self.error(status, type_, message, headers)
 
-    def stream_error_frames(self, req: Request, fault: Fault) -> list[bytes]:
+    def stream_error_frames(self, req: Request, fault: Fault, reply: Reply, sent: int) -> list[bytes]:
         if fault.error_type == "overflow":
             m = self.find_model(req.record.model) or EmulatedModel(req.record.model or "model", 200_000)
             body = anthropic_error("invalid_request_error", fault.message or self.overflow_message(

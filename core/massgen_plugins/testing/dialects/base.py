@@ -49,6 +49,7 @@ class Reply:
     events: list[bytes] | None = None
     partial: int = 0
     content_type: str = "application/json"
+    meta: dict[str, Any] = field(default_factory=dict)  # dialect state for stream faults (e.g. ids)
 
 
 class HttpError(Exception):
@@ -111,8 +112,9 @@ class Dialect:
         """The HTTP reply for an error-kind fault (rate_limit, quota, 5xx, 413, ...)."""
         raise NotImplementedError
 
-    def stream_error_frames(self, req: Request, fault: Fault) -> list[bytes]:  # pragma: no cover
-        """The in-stream error event(s) a ``stream_error`` fault appends after partial output."""
+    def stream_error_frames(self, req: Request, fault: Fault, reply: Reply, sent: int) -> list[bytes]:  # pragma: no cover
+        """The in-stream error event(s) a ``stream_error`` fault appends after the first ``sent``
+        frames of ``reply``."""
         raise NotImplementedError
 
     def malformed(self, req: Request) -> Reply:

@@ -283,7 +283,7 @@ class GeminiDialect(Dialect):
             return Reply(events=[sse(gemini_error(500, status, message), crlf=True)], content_type="text/event-stream")
         return self.error(code, status, message, details, headers)
 
-    def stream_error_frames(self, req: Request, fault: Fault) -> list[bytes]:
+    def stream_error_frames(self, req: Request, fault: Fault, reply: Reply, sent: int) -> list[bytes]:
         if fault.error_type == "overflow":
             m = self.find_model(req.record.model) or EmulatedModel(req.record.model or "model", 1_048_576)
             body = gemini_error(400, "INVALID_ARGUMENT", fault.message or self.overflow_message(m, m.context_window + 1))

@@ -305,5 +305,5 @@ class OpenAICompatDialect(Dialect):
         err = body.get("error") if isinstance(body, dict) else None
         return err if isinstance(err, dict) else {"message": str(err or body), "type": "server_error", "code": None}
 
-    def stream_error_frames(self, req: Request, fault: Fault) -> list[bytes]:
+    def stream_error_frames(self, req: Request, fault: Fault, reply: Reply, sent: int) -> list[bytes]:
         return [sse({"error": self.stream_error_object(req, fault)})]

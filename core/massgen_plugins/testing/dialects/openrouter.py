@@ -117,5 +117,5 @@ class OpenRouterDialect(OpenAICompatDialect):
             return self.error_stream(req, body["error"])
         return self.error_reply(status, body, headers)
 
-    def stream_error_frames(self, req: Request, fault: Fault) -> list[bytes]:
+    def stream_error_frames(self, req: Request, fault: Fault, reply: Reply, sent: int) -> list[bytes]:
         return [self.error_chunk(req, self.stream_error_object(req, fault)), sse("[DONE]")]

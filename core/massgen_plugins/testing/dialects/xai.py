@@ -84,7 +84,7 @@ class XAIDialect(OpenAICompatDialect):
             return 200, xai_error("Internal error", fault.message or "Internal server error"), {}
         raise ValueError(kind)
 
-    def stream_error_frames(self, req: Request, fault: Fault) -> list[bytes]:
+    def stream_error_frames(self, req: Request, fault: Fault, reply: Reply, sent: int) -> list[bytes]:
         if fault.error_type == "overflow":
             m = self.find_model(req.record.model) or EmulatedModel(req.record.model or "model", 8192)
             _, body = self.overflow_error(m, m.context_window + 1, 0, False)
