@@ -21,6 +21,7 @@ from .._version import __version__
 COMMANDS: dict[str, str] = {
     "list": "massgen_plugins.cli.list_cmd:list_command",
     "models": "massgen_plugins.cli.models_cmd:models_command",
+    "emulate": "massgen_plugins.cli.emulate_cmd:emulate_command",
 }
 
 
