@@ -109,7 +109,7 @@ def _run(impl: Implementation, kwargs: Mapping[str, Any]) -> tuple[Any, BaseExce
     started = time.perf_counter()
     try:
         value = impl(**kwargs)
-    except Exception as exc:  # noqa: BLE001 - isolation is the point
+    except Exception as exc:
         if strict_mode():
             raise
         return None, exc, time.perf_counter() - started
@@ -166,7 +166,7 @@ async def _arun(impl: Implementation, kwargs: Mapping[str, Any]) -> tuple[Any, B
     started = time.perf_counter()
     try:
         value = await await_me_maybe(impl(**kwargs))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if strict_mode():
             raise
         return None, exc, time.perf_counter() - started

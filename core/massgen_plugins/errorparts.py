@@ -62,7 +62,7 @@ def _headers(error: Any) -> dict[str, str]:
         return {}
     try:
         return {str(k).lower(): str(v) for k, v in raw.items()}
-    except Exception:  # noqa: BLE001 - exotic header objects
+    except Exception:
         return {}
 
 
@@ -84,7 +84,7 @@ def error_parts(error: Any) -> ErrorParts:
     inner = _inner(body)
     nested_event = getattr(error, "error", None)  # openai stream ResponseErrorEvent / response.error
     if nested_event is None and getattr(error, "response", None) is not None:
-        nested_event = getattr(getattr(error, "response"), "error", None)
+        nested_event = getattr(error.response, "error", None)
     status = _as_int(getattr(error, "status_code", None))
     if status is None:
         status = _as_int(getattr(error, "code", None))

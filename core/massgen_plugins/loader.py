@@ -101,7 +101,7 @@ def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> str | None
     """Register ``plugin`` and validate it; on any failure leave no trace and return why."""
     try:
         pm.register(plugin, name=name)
-    except Exception as exc:  # noqa: BLE001 - PluginValidationError, ValueError (duplicate), ...
+    except Exception as exc:
         if pm.is_registered(plugin):
             pm.unregister(plugin)
         if strict_mode():
@@ -139,7 +139,7 @@ def _load_builtins(
             continue
         try:
             module: ModuleType = importlib.import_module(path)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if strict_mode():
                 raise PluginError(f"built-in plugin {path} failed to import: {_describe(exc)}") from exc
             record.status, record.error = "failed", _describe(exc)
@@ -173,7 +173,7 @@ def _load_entry_point(
         return record
     try:
         plugin = ep.load()
-    except BaseException as exc:  # noqa: BLE001 - a plugin may even call sys.exit at import
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         if strict_mode():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from massgen_plugins.errors import InputError
 from massgen_plugins.guard import AgentConfig, TeamConfig, load_config
 

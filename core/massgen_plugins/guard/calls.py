@@ -116,7 +116,7 @@ async def call_model(
             outcome.response = await asyncio.wait_for(get_hooks().complete(request, settings), timeout=ceiling)
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
-    except Exception as exc:  # noqa: BLE001 - every provider failure is classified, not raised
+    except Exception as exc:
         error = exc.error if isinstance(exc, _StreamErrorEvent) else exc
         if isinstance(exc, asyncio.TimeoutError):
             error = TimeoutError(f"no answer from {request.model} within {ceiling:.0f} s")

@@ -137,6 +137,6 @@ def load_config(path: str | Path) -> TeamConfig:
             raise InputError(f"{file}: unsupported configuration format {suffix!r}; use .yaml, .toml or .json")
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001 - YAML/TOML/JSON syntax errors
+    except Exception as exc:
         raise InputError(f"{file}: not valid {suffix.lstrip('.').upper()}: {' '.join(str(exc).split())}") from None
     return TeamConfig.from_mapping(data, source=str(file))

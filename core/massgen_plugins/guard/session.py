@@ -32,7 +32,7 @@ from ..redact import redact
 from ..types import ArchivedMessage, CompletionRequest, CompletionResponse, Message, StreamEvent
 from .calls import CallContext, CallOutcome, call_model
 from .config import AgentConfig
-from .errors import AllModelsFailedError, AttemptRecord, ContextOverflowError, PartialOutput, StreamInterruptedError
+from .errors import AllModelsFailedError, AttemptRecord, ContextOverflowError, PartialOutput
 from .portable import expand, foreign_compactions
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ class Session:
                 async with self._lock:
                     response = await self._turn(content, max_tokens, sink=sink)
                 await queue.put(StreamEvent(type="done", response=response))
-            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            except BaseException as exc:
                 await queue.put(exc)
             finally:
                 await queue.put(None)
@@ -292,10 +292,10 @@ class Session:
         return response
 
     async def _run(self, state: _TurnState, max_tokens: int | None, sink: Any) -> CompletionResponse:
-        from ..types import ErrorKind
 
         candidates = [self.config.model, *self.config.fallbacks]
         last_overflow: tuple[int | None, int | None] | None = None
+        last_why = ""
         tried: set[str] = set()
         model: str | None = candidates[0]
         while model is not None:
@@ -305,14 +305,14 @@ class Session:
                 assert state.response is not None
                 return state.response
             why, detail, numbers = failure
+            last_why = why
             if why == "overflow":
                 last_overflow = numbers
             following = self._next_model(model, candidates, tried, prefer_larger=(why == "overflow"))
             if following is not None:
                 self._emit("fallback", from_model=model, to_model=following, why=why, detail=redact(detail))
             model = following
-        if last_overflow is not None and all(a.outcome == ErrorKind.OVERFLOW.value or a.outcome == "too_large"
-                                              for a in state.attempts if a.outcome != "ok"):
+        if last_why == "overflow" and last_overflow is not None:
             tokens, limit = last_overflow
             raise ContextOverflowError(
                 f"the conversation ({tokens or '?'} tokens) does not fit any configured model even after "
@@ -339,6 +339,7 @@ class Session:
         window, reserve = self._window(model), self._reserve(model, max_tokens)
         retry_number = 0
         attempt = 0
+        cap_fixes = 0
         while True:
             attempt += 1
             tokens = self._count(model, state.messages)
@@ -375,6 +376,11 @@ class Session:
                 target = self._reactive_target(tokens, ov.limit, ov.requested, reserve)
                 await self._compress(model, state, target, tokens)
                 continue
+            if info is not None and info.kind == ErrorKind.OUTPUT_CAP and cap_fixes < 2:
+                cap_fixes += 1  # the reserved output exceeds the model's cap: ask for what it allows
+                reserve = _stated_output_cap(info.message) or max(256, reserve // 4)
+                self._emit("note", message=f"{model} allows at most {reserve} output tokens; retrying with that")
+                continue
             if info is None or not info.retryable:
                 kind = info.kind.value if info else "error"
                 return kind, message, (None, None)
@@ -386,39 +392,50 @@ class Session:
                 return info.kind.value, f"asked to wait {info.retry_after:.0f} s (> max_retry_after)", (None, None)
             self._emit("retry", model=model, attempt=attempt, kind=info.kind.value, reason=message,
                        status=info.status, delay_s=delay)
-            if info.kind == ErrorKind.OUTPUT_CAP:
-                reserve = max(256, reserve // 2)
             await asyncio.sleep(delay)
 
     # ------------------------------------------------------------------ compression
-    async def _compress(self, model: str, state: _TurnState, budget: int, tokens: int) -> bool:
-        """Compress ``state.messages`` toward ``budget``; record it; True when it fits."""
-        from ..compression import compress_conversation
+    async def _compress(self, model: str, state: _TurnState, budget: int, tokens: int,
+                        *, exclude: tuple[str, ...] = ()) -> bool:
+        """Run the compression chain toward ``budget``; record it; True when the result fits."""
+        from ..compression import CannotFitError, compress_conversation, compression_active
+        from ..compression.strategy import ALL_STAGES, resolve_strategy
 
-        if state.compressions >= self.config.max_compressions_per_turn:
-            return False
+        if compression_active() or state.compressions >= self.config.max_compressions_per_turn:
+            return False  # a summarizer's own call never compresses itself
         state.compressions += 1
         strategy, overrides = _strategy(self.config.strategy)
         if self.config.summarizer_model:
             overrides.setdefault("summarizer_model", self.config.summarizer_model)
-        report = await compress_conversation(state.messages, model=model, budget=budget, strategy=strategy,
-                                             tools=self._tools(), options=overrides)
-        state.messages = list(report.messages)
-        state.archived.extend(report.archived)
-        self._archive.extend(report.archived)
+        if exclude:
+            allowed = resolve_strategy(strategy, overrides).stages or list(ALL_STAGES)
+            overrides["stages"] = [s for s in allowed if s not in exclude]
+        try:
+            report = await compress_conversation(state.messages, model=model, budget=budget, strategy=strategy,
+                                                 tools=self._tools(), options=overrides)
+        except CannotFitError as exc:
+            report = exc.report
+            if report is None:
+                self._emit("error", kind="cannot_fit", message=redact(str(exc)), model=model)
+                return False
+        state.messages = list(report.messages) or state.messages
+        state.archived.extend(report.archive)
+        self._archive.extend(report.archive)
         state.compressed = True
         self._emit(
-            "compression", stage=report.stage or "none", model=model, strategy=strategy, budget=budget,
-            tokens_before=report.tokens_before, tokens_after=report.tokens_after,
-            duration_ms=report.seconds * 1000, archived_ids=[a.id for a in report.archived],
-            stages_tried=[s.stage for s in report.stages],
-            skipped=[{"stage": s.stage, "reason": redact(s.reason or "")} for s in report.stages if s.skipped],
+            "compression", stage=(report.ran[-1] if report.ran else "none"), model=model,
+            strategy=report.strategy.name, budget=budget, tokens_before=report.tokens_before,
+            tokens_after=report.tokens_after, duration_ms=report.seconds * 1000,
+            archived_ids=[a.id for a in report.archive], stages_tried=[s.name for s in report.stages],
+            skipped=[{"stage": s.name, "reason": redact(s.reason or s.status)}
+                     for s in report.stages if s.status in ("skipped", "rejected")],
             fits=report.fits,
         )
         return bool(report.fits)
 
     async def _make_portable(self, model: str, state: _TurnState) -> None:
-        """Replace another provider's compaction items before calling ``model``."""
+        """Replace another provider's compaction items before calling ``model``, then let the
+        chain (native stage off) summarise the originals within ``model``'s budget."""
         provider = model.split("/", 1)[0]
         if not foreign_compactions(state.messages, provider):
             return
@@ -427,30 +444,19 @@ class Session:
         state.compressed = True
         self._emit("note", message=f"regenerating a portable summary for {model}: {replaced} native "
                    "compaction item(s) replaced by their archived originals")
-        window, reserve = self._window(model), self._reserve(model, None)
-        budget = self._input_budget(model, window, reserve)
+        budget = self._input_budget(model, self._window(model), self._reserve(model, None))
         tokens = self._count(model, state.messages)
         if budget is not None and tokens > budget * self.config.trigger_ratio:
-            strategy, overrides = _strategy(self.config.strategy)
-            from ..compression import compress_conversation
-            from ..compression.strategy import ALL_STAGES, resolve_strategy
-
-            stages = [s for s in (resolve_strategy(strategy, overrides).stages or ALL_STAGES) if s != "native"]
-            report = await compress_conversation(state.messages, model=model, budget=budget, strategy=strategy,
-                                                 tools=self._tools(), options={**overrides, "stages": stages})
-            state.messages = list(report.messages)
-            state.archived.extend(report.archived)
-            self._archive.extend(report.archived)
-            self._emit("compression", stage=report.stage or "none", model=model, strategy=strategy, budget=budget,
-                       tokens_before=report.tokens_before, tokens_after=report.tokens_after,
-                       duration_ms=report.seconds * 1000, archived_ids=[a.id for a in report.archived],
-                       stages_tried=[s.stage for s in report.stages], fits=report.fits)
+            state.compressions = max(0, state.compressions - 1)  # regeneration does not use up the turn's quota
+            await self._compress(model, state, budget, tokens, exclude=("native",))
 
     # ------------------------------------------------------------------ sizes
     def _count(self, model: str, messages: Sequence[Message]) -> int:
+        """Input tokens as the compression chain counts them: incremental, margin included."""
         from ..tokens import counter_for
 
-        return counter_for(model).count(messages, self._tools())
+        counter = counter_for(model)
+        return counter.with_margin(counter.count(messages, self._tools()))
 
     def _window(self, model: str) -> int | None:
         if self.config.context_window and model == self.config.model:
@@ -459,22 +465,23 @@ class Session:
         return info.context_window if info is not None else None
 
     def _reserve(self, model: str, max_tokens: int | None) -> int:
+        """Output tokens kept free: explicit, configured, or min(model cap, 4096, window / 4)."""
         if max_tokens:
             return max_tokens
         if self.config.reserve_output:
             return self.config.reserve_output
         info = _model_info(model)
         cap = info.max_output_tokens if info is not None and info.max_output_tokens else 4096
-        return max(256, min(cap, 4096))
+        window = self._window(model)
+        if window:
+            cap = min(cap, max(64, window // 4))
+        return max(64, min(cap, 4096))
 
     def _input_budget(self, model: str, window: int | None, reserve: int) -> int | None:
-        """Input tokens (as we count them) that fit: (window - reserve) shrunk by the margin."""
+        """Input tokens that fit next to the reserved output (counts carry the margin)."""
         if not window:
             return None
-        from ..tokens import counter_for
-
-        margin = counter_for(model).margin
-        return max(1, int((window - reserve) / (1.0 + margin)))
+        return max(1, window - reserve)
 
     def _reactive_target(self, counted: int, limit: int | None, requested: int | None, reserve: int) -> int:
         """Size the compression from the provider's own numbers, in *our* token units."""
@@ -597,6 +604,25 @@ def _as_messages(content: Any) -> list[Message]:
     if isinstance(content, Sequence):
         return [m if isinstance(m, Message) else Message.model_validate(m) for m in content]
     raise InputError(f"send() takes a string, a Message or a list of messages, not {type(content).__name__}")
+
+
+_CAP_PATTERNS = (
+    r"at most (\d+) (?:completion|output) tokens",
+    r"less than or equal to `?(\d+)`?",
+    r"max_tokens: \d+ > (\d+)",
+    r"maximum (?:allowed )?(?:number of )?output tokens(?: is| for [^,.]+ is)? (\d+)",
+)
+
+
+def _stated_output_cap(message: str) -> int | None:
+    """The output-token cap an output-cap error states, if any."""
+    import re
+
+    for pattern in _CAP_PATTERNS:
+        found = re.search(pattern, message or "", re.I)
+        if found:
+            return int(found.group(1))
+    return None
 
 
 def _only_recall_calls(response: CompletionResponse) -> bool:

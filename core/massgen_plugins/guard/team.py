@@ -76,7 +76,7 @@ class Team:
             raise InputError(f"unknown agent(s) {', '.join(sorted(unknown))}; agents: {', '.join(self.sessions)}")
         names = list(prompts)
         results = await asyncio.gather(*(self.sessions[n].send(prompts[n]) for n in names), return_exceptions=True)
-        return dict(zip(names, results))
+        return dict(zip(names, results, strict=True))
 
     async def share(self, text: str, *, kind: str = "fact") -> str:
         """Write a memory into the team scope, visible to every agent's ``recall``."""
