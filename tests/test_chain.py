@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from massgen_plugins import hookimpl
 from massgen_plugins.chain import (
     acollect_all,

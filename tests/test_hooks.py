@@ -8,7 +8,6 @@ contract itself (how results combine), with throwaway plugins on a fresh manager
 from __future__ import annotations
 
 import pytest
-
 from massgen_plugins import hookimpl
 from massgen_plugins.errors import NoImplementationError
 from massgen_plugins.manager import Hooks, create_manager

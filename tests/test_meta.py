@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from massgen_plugins import hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]

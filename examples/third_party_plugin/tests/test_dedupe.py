@@ -1,9 +1,8 @@
 """Tests for the example plugin: call the hook implementation the way the host does."""
 
+import massgen_plugins_dedupe as plugin
 from massgen_plugins.stages import stage_meta
 from massgen_plugins.types import CompressionRequest, Message
-
-import massgen_plugins_dedupe as plugin
 
 BIG = "line of a large file\n" * 50
 
