@@ -14,6 +14,13 @@ from ._version import __version__
 from .hookspecs import hookimpl
 
 _LAZY = {
+    "Session": "massgen_plugins.guard",
+    "SyncSession": "massgen_plugins.guard",
+    "Team": "massgen_plugins.guard",
+    "AgentConfig": "massgen_plugins.guard",
+    "RetryPolicy": "massgen_plugins.guard",
+    "ContextOverflowError": "massgen_plugins.guard",
+    "AllModelsFailedError": "massgen_plugins.guard",
     "detect_overflow": "massgen_plugins.overflow",
     "get_hooks": "massgen_plugins.manager",
     "get_host": "massgen_plugins.manager",
