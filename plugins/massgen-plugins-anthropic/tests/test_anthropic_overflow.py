@@ -65,10 +65,10 @@ async def test_in_stream_overflow_event(emulator_env, settings, hooks):
     assert type(error).__name__ == "APIStatusError" and error.status_code == 200
     overflow = detect_overflow(error, model=HAIKU)
     assert overflow is not None and overflow.in_stream is True
-    stated = re.search(r"(\d+) tokens > (\d+) maximum", str(error.body)) or re.search(
-        r"(\d+) \+ \d+ > (\d+)", str(error.body))
-    if stated:
-        assert overflow.limit == int(stated.group(2))
+    stated = re.search(r"prompt is too long: (\d+) tokens > (\d+) maximum", str(error.body))
+    assert stated, error.body
+    assert (overflow.requested, overflow.limit) == (int(stated.group(1)), int(stated.group(2)))
+    assert overflow.limit == 200_000 and overflow.status == 200
     assert hooks.classify_error(error, "anthropic").value.kind is ErrorKind.OVERFLOW
 
 
