@@ -20,6 +20,7 @@ from .._version import __version__
 # name -> "module:attribute"; a command module is imported only when its command runs
 COMMANDS: dict[str, str] = {
     "list": "massgen_plugins.cli.list_cmd:list_command",
+    "logs": "massgen_plugins.cli.logs_cmd:logs_group",
     "models": "massgen_plugins.cli.models_cmd:models_command",
     "emulate": "massgen_plugins.cli.emulate_cmd:emulate_command",
 }

@@ -1,0 +1,157 @@
+"""RunLog: layout, meta.json, ordering under threads and asyncio, crash safety, resume."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+from massgen_plugins.runlog.reader import read_jsonl, read_run
+from massgen_plugins.runlog.writer import RunLog
+
+from .conftest import Clock
+
+
+def test_default_location_and_files(home):
+    log = RunLog.create(title="hello", agents=[{"id": "a1", "model": "openai/gpt-4o-mini"}], team="t1")
+    assert log.path.parent == home / "runs"
+    assert log.run_id.startswith("run_") and log.path.name == log.run_id
+    meta = json.loads((log.path / "meta.json").read_text())
+    assert meta["status"] == "running" and meta["format"] == "massgen-plugins-run"
+    log.event("note", agent="a1", message="hi")
+    log.close()
+    meta = json.loads((log.path / "meta.json").read_text())
+    assert meta["status"] == "ok" and meta["events"] == 3 and meta["ended_at"]
+    assert meta["event_counts"] == {"run_start": 1, "note": 1, "run_end": 1}
+    events, skipped = read_jsonl(log.path / "events.jsonl")
+    assert [e["type"] for e in events] == ["run_start", "note", "run_end"]
+    assert all(e["team"] == "t1" and e["run_id"] == log.run_id for e in events)
+    assert not skipped
+    assert not [p for p in log.path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_envelope_is_monotonic_with_a_pinned_clock(tmp_path):
+    clock = Clock()
+    log = RunLog.create(tmp_path / "r", clock=clock)
+    clock.tick(1.5)
+    event = log.event("note", message="later")
+    assert event["elapsed_ms"] == 1500.0
+    assert event["ts"].endswith("Z") and event["seq"] == 1
+    log.close()
+
+
+def test_context_manager_records_failure(tmp_path):
+    with pytest.raises(RuntimeError):
+        with RunLog.create(tmp_path / "r") as log:
+            raise RuntimeError("exploded")
+    run = read_run(tmp_path / "r")
+    assert run.status == "failed"
+    assert run.events[-1]["error"] == "RuntimeError: exploded"
+    assert json.loads((tmp_path / "r" / "meta.json").read_text())["status"] == "failed"
+    with pytest.raises(RuntimeError, match="closed"):
+        log.event("note", message="too late")
+
+
+def test_threads_share_one_log_without_losing_or_mixing_lines(tmp_path):
+    log = RunLog.create(tmp_path / "r")
+
+    def worker(n: int) -> None:
+        for i in range(200):
+            log.event("note", agent=f"t{n}", message=f"{n}:{i} " + "x" * (i % 50))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    log.close()
+    events, skipped = read_jsonl(tmp_path / "r" / "events.jsonl")
+    assert not skipped
+    assert [e["seq"] for e in events] == list(range(len(events))) == list(range(1 + 1600 + 1))
+    for n in range(8):
+        mine = [int(e["message"].split(":")[1].split()[0]) for e in events if e.get("agent") == f"t{n}"]
+        assert mine == list(range(200))  # each thread's order is kept
+
+
+def test_asyncio_tasks_share_one_log(tmp_path):
+    log = RunLog.create(tmp_path / "r")
+
+    async def agent(name: str) -> None:
+        for i in range(50):
+            log.event("call_start", agent=name, call_id=f"{name}-{i}", model="openai/gpt-4o-mini")
+            await asyncio.sleep(0)
+            log.event("call_end", agent=name, call_id=f"{name}-{i}", model="openai/gpt-4o-mini", latency_ms=1.0)
+
+    async def main() -> None:
+        async with log:
+            await asyncio.gather(*(agent(f"a{n}") for n in range(5)))
+
+    asyncio.run(main())
+    run = read_run(tmp_path / "r")
+    assert run.status == "ok"
+    assert len([e for e in run.events if e["type"] == "call_end"]) == 250
+    assert [e["seq"] for e in run.events] == list(range(len(run.events)))
+
+
+CRASHER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from massgen_plugins.runlog.writer import RunLog
+    log = RunLog.create(sys.argv[1])
+    for i in range(25):
+        log.event("note", message=f"event {i}")
+    # simulate dying in the middle of a write: half a line, then SIGKILL
+    os.write(log._fd, b'{"type":"note","seq":26,"message":"half')
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_kill_9_mid_write_leaves_a_torn_line_that_is_skipped_and_resume_continues(tmp_path):
+    run_dir = tmp_path / "crashed"
+    proc = subprocess.run([sys.executable, "-c", CRASHER, str(run_dir)], capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    assert not (run_dir / "events.jsonl").read_bytes().endswith(b"\n")
+
+    run = read_run(run_dir)
+    assert len(run.events) == 26  # run_start + 25 notes: every acknowledged event survived
+    assert run.status == "incomplete"
+    assert len(run.skipped) == 1 and run.skipped[0].last and "torn" in run.skipped[0].reason
+
+    # another process resumes the run: the torn fragment stays one skipped line, seq continues
+    log = RunLog.open(run_dir, note="resumed after kill -9")
+    log.event("note", message="after resume")
+    log.close()
+    run = read_run(run_dir)
+    assert [e["seq"] for e in run.events] == list(range(29))
+    assert run.events[26]["type"] == "run_start" and run.events[26]["resumed"] is True
+    assert run.events[26]["elapsed_ms"] >= run.events[25]["elapsed_ms"]
+    assert run.status == "ok"
+    assert len(run.skipped) == 1 and not run.skipped[0].last and "not JSON" in run.skipped[0].reason
+
+
+def test_create_refuses_to_overwrite_and_open_needs_a_run(tmp_path):
+    from massgen_plugins.errors import InputError
+
+    RunLog.create(tmp_path / "r").close()
+    with pytest.raises(InputError, match="RunLog.open"):
+        RunLog.create(tmp_path / "r")
+    with pytest.raises(InputError, match="not a massgen-plugins run directory"):
+        RunLog.open(tmp_path / "nothing")
+
+
+def test_fsync_mode_and_meta_updates(tmp_path):
+    log = RunLog.create(tmp_path / "r", fsync=True)
+    log.update_meta(question="why?", agents=[{"id": "x"}])
+    meta = json.loads((tmp_path / "r" / "meta.json").read_text())
+    assert meta["question"] == "why?" and meta["agents"] == [{"id": "x"}]
+    log.close("interrupted")
+    assert read_run(tmp_path / "r").status == "interrupted"
+    assert os.stat(tmp_path / "r" / "events.jsonl").st_mode & 0o077 == 0  # private file
