@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "list": "massgen_plugins.cli.list_cmd:list_command",
     "logs": "massgen_plugins.cli.logs_cmd:logs_group",
     "models": "massgen_plugins.cli.models_cmd:models_command",
+    "tokens": "massgen_plugins.cli.tokens_cmd:tokens_command",
+    "compress": "massgen_plugins.cli.compress_cmd:compress_command",
     "emulate": "massgen_plugins.cli.emulate_cmd:emulate_command",
 }
 

@@ -93,6 +93,23 @@ class StageContext:
             start = unit.start
         return start
 
+    def old_end(self, output_tokens: int, *, slack: float = 1.25) -> int:
+        """End of the oldest run of whole units worth condensing: the shortest prefix (from the
+        head, never past :meth:`recent_start`) whose tokens exceed the excess over the target
+        plus ``output_tokens`` (the size of what replaces it), times ``slack``. Condensing only
+        what is needed keeps more of the conversation verbatim."""
+        limit = self.recent_start(reserve=output_tokens)
+        excess = sum(self.tokens) - self.allowance()
+        need = (excess + output_tokens) * slack
+        acc = 0
+        for unit in self.units:
+            if unit.start >= limit:
+                break
+            acc += sum(self.tokens[unit.start:unit.end])
+            if acc >= need:
+                return unit.end
+        return limit
+
     @property
     def latest_unit_start(self) -> int:
         return self.units[-1].start if self.units else len(self.messages)

@@ -11,50 +11,24 @@ rest. A sentence scores for:
   hashes, versions, numbers of two digits or more, e-mail addresses;
 * **errors** (*error, exception, failed, traceback, denied, timeout, ...*).
 
-Tool calls are kept as one line each (``name(args)``). Sentences are taken best-first until the
-space left in the target is used, then printed in their original order, de-duplicated.
+Only the oldest turns needed to reach the target are condensed (the rest stays verbatim). Tool
+calls are kept as one line each (``name(args)``); of a masked tool result, its key lines.
+Sentences are taken best-first until the space left in the target is used, then printed in
+their original order, de-duplicated.
 Linear in the size of the text.
 """
 
 from __future__ import annotations
 
-import re
-
 from ..types import ArchivedMessage, CompressionRequest, CompressionResult, Message
 from .context import StageContext
 from .conversation import message_id, message_text, tool_names
+from .mask import MASK_PREFIX
+from .salience import SPLIT, identifiers, score
 
 STAGE = "extract"
 
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[\"'(])|\n+")
-_CONSTRAINT = re.compile(
-    r"\b(must|never|always|don'?t|do not|should|shall|only|avoid|require[sd]?|required|ensure|make sure|"
-    r"constraint|forbidden|not allowed|prefer|deadline|budget|limit)\b", re.I)
-_DECISION = re.compile(
-    r"\b(decided|decision|decide|chose|chosen|choose|we'?ll use|will use|going with|go with|switch(?:ed)? to|"
-    r"agreed|plan is|approach|instead of|settled on|conclusion|resolved|fixed)\b", re.I)
-_ERROR = re.compile(r"\b(error|exception|failed|failure|traceback|denied|timeout|timed out|refused|fatal|"
-                    r"cannot|can't|unable|invalid|missing|not found|crash(?:ed)?)\b", re.I)
-_IDENT = re.compile(
-    r"(?:[A-Za-z]:)?(?:/[\w.\-]+){2,}|\b[\w\-]+\.(?:py|js|ts|go|rs|java|json|ya?ml|toml|md|txt|sql|sh|cfg|ini|csv|html|css)\b"
-    r"|https?://\S+|\b[A-Z][A-Z0-9]{1,9}-\d+\b|\b[a-z]+_[0-9a-z]{3,}\b|\b[0-9a-f]{7,40}\b|\bv?\d+\.\d+(?:\.\d+)?\b"
-    r"|\b\d{2,}\b|[\w.+-]+@[\w-]+\.[\w.]+")
-
-
-def score(sentence: str, role: str) -> int:
-    """How much information ``sentence`` (said by ``role``) carries (0 = drop)."""
-    s = 0
-    if _CONSTRAINT.search(sentence):
-        s += 4 if role == "user" else 2
-    if _DECISION.search(sentence):
-        s += 3
-    if _ERROR.search(sentence):
-        s += 2
-    idents = len(_IDENT.findall(sentence))
-    s += min(idents, 3) * 2
-    if role == "user" and s == 0 and len(sentence) > 12:
-        s = 1
-    return s
+_SPLIT = SPLIT
 
 
 def run(request: CompressionRequest) -> CompressionResult | None:
@@ -62,7 +36,7 @@ def run(request: CompressionRequest) -> CompressionResult | None:
     if ctx.fits():
         return None
     header_reserve = 64
-    recent = ctx.recent_start(reserve=header_reserve)
+    recent = ctx.old_end(header_reserve + max(64, ctx.allowance() // 10))
     old = range(ctx.head, recent)
     if len(old) == 0:
         return None
@@ -81,11 +55,17 @@ def run(request: CompressionRequest) -> CompressionResult | None:
             args = str(fn.get("arguments", ""))
             args = args if len(args) <= 200 else args[:197] + "..."
             line = f"assistant called {fn.get('name', '')}({args})"
-            candidates.append((-(2 + min(len(_IDENT.findall(args)), 2)), order, line))
+            candidates.append((-(2 + min(identifiers(args), 2)), order, line))
             order += 1
         text = message_text(m)
         if not text:
             continue
+        if text.startswith(MASK_PREFIX):
+            # a masked tool result: only its key lines (the call line above says what it was)
+            _, found, lines = text.partition("\nkey lines: ")
+            if not found:
+                continue
+            text = "\n".join(lines.split(" | "))
         for sentence in _SPLIT.split(text):
             sentence = sentence.strip()
             if len(sentence) < 4:

@@ -7,9 +7,9 @@ per agent (merge the agent's overrides with :func:`resolve_strategy`):
 =============  ==================  ================  ============  ===========  ===========================
 strategy       keep_recent_tokens  keep_recent_share  target_ratio  mask_min     stages
 =============  ==================  ================  ============  ===========  ===========================
-conservative   20 000              0.50              0.95          2 000        mask native summarize truncate
+conservative   20 000              0.50              0.95          2 000        all five
 balanced       8 000               0.35              0.85          500          all five
-aggressive     2 000               0.20              0.60          150          all five
+aggressive     2 000               0.20              0.60          150          mask summarize extract truncate
 =============  ==================  ================  ============  ===========  ===========================
 
 * ``keep_recent_tokens`` -- the newest turn units kept verbatim (the latest unit always is),
@@ -18,9 +18,9 @@ aggressive     2 000               0.20              0.60          150          
   (head-room so the next turns do not trigger compression again); the result is always checked
   against the budget itself.
 * ``mask_min_tokens`` -- old tool results at least this large are masked first.
-* ``stages`` -- allowed stage names (``None`` = every installed stage). ``conservative`` has no
-  offline extraction: it prefers a model summary, then cuts the middle out of the largest
-  messages.
+* ``stages`` -- allowed stage names (``None`` = every installed stage). ``aggressive`` skips
+  native compaction: its output keeps every user message and is opaque to other providers,
+  while aggressive wants a small, portable result.
 """
 
 from __future__ import annotations
@@ -65,12 +65,12 @@ class Strategy(BaseModel):
 PRESETS: dict[str, Strategy] = {
     "conservative": Strategy(
         name="conservative", keep_recent_tokens=20_000, keep_recent_share=0.5, target_ratio=0.95,
-        mask_min_tokens=2_000, stages=["mask", "native", "summarize", "truncate"],
+        mask_min_tokens=2_000,
     ),
     "balanced": Strategy(name="balanced"),
     "aggressive": Strategy(
         name="aggressive", keep_recent_tokens=2_000, keep_recent_share=0.2, target_ratio=0.6,
-        mask_min_tokens=150, summary_max_tokens=1_000,
+        mask_min_tokens=150, summary_max_tokens=1_000, stages=["mask", "summarize", "extract", "truncate"],
     ),
 }
 

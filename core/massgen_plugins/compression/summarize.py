@@ -1,0 +1,205 @@
+"""Stage 3, *summarize*: an LLM summary of the older turns by a configurable summarizer model.
+
+* The summarizer is ``strategy.summarizer_model`` (default: the conversation's own model),
+  called through the ``complete`` hook with the provider's resolved settings. No key, no
+  provider plugin, or a failing call → the stage raises and the chain records why and moves on.
+* The structured prompt (:data:`SYSTEM_PROMPT`) keeps the task, the user's instructions and
+  constraints, decisions, identifiers (files, ids, numbers), work done, current state and next
+  steps.
+* **Chunked map-reduce**: when the text to summarize exceeds the summarizer's own window (from
+  the registry or ``summarizer_window``), it is cut at message boundaries into chunks that fit;
+  each chunk is summarized, and the partial summaries are merged (recursively if needed).
+* The summarizer call can never trigger compression of itself: it goes straight to the
+  ``complete`` hook (no guard), is sized to fit the summarizer's window, and the chain marks
+  itself active (:func:`~massgen_plugins.compression.runner.compression_active`) so a guard
+  asked to compress during it refuses.
+
+The summary replaces the older turns as one user message placed right after the system prompt;
+every replaced message is archived with ``replaced_by`` = the summary's id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from ..types import ArchivedMessage, CompressionRequest, CompressionResult, Message
+from .context import StageContext
+from .conversation import message_id, render, tool_names
+
+STAGE = "summarize"
+DEFAULT_WINDOW = 32_000
+PROMPT_TOKENS = 600
+MAX_PARALLEL = 4
+
+SYSTEM_PROMPT = """\
+You summarize the earlier part of an IN-PROGRESS conversation between a user and an AI agent, so \
+the agent can continue the work from your summary alone. The task is not finished.
+Write a faithful, dense summary in Markdown with exactly these sections:
+## Task - the user's goal, in the user's words where possible.
+## Instructions and constraints - every instruction, rule, preference and constraint the user gave \
+(must / never / always / only ...), verbatim or nearly so.
+## Decisions - what was decided and why, including options that were rejected.
+## Identifiers - every file path, id, name, URL, version, number, command and value that may be \
+needed again, copied exactly.
+## Work done - what the agent did: the tool calls that mattered and their results, files changed, \
+errors met and how they were resolved.
+## Current state - where things stand now.
+## Next steps - what remains to be done, in order.
+Rules: copy identifiers and numbers exactly; never invent anything; drop chit-chat, repetition and \
+raw tool output that no longer matters; answer with the summary only."""
+
+MAP_PROMPT = ("Here is part {part} of {parts} of the earlier conversation, oldest first:\n\n"
+              "<conversation>\n{text}\n</conversation>\n\nSummarize this part.")
+REDUCE_PROMPT = ("Here are summaries of consecutive parts of the earlier conversation, oldest first:\n\n"
+                 "{text}\n\nMerge them into one summary with the same sections, keeping every instruction, "
+                 "constraint, decision and identifier.")
+
+
+def summarizer_window(model: str, override: int | None) -> tuple[int, int | None, str]:
+    """``(window, max_output, source)`` of the summarizer model."""
+    from .windows import model_window
+
+    if override:
+        return int(override), None, "summarizer_window option"
+    info = model_window(model)
+    if info.context_window:
+        return info.context_window, info.max_output_tokens, info.source
+    return DEFAULT_WINDOW, info.max_output_tokens, f"default {DEFAULT_WINDOW:,} ({info.source})"
+
+
+def chunk_blocks(blocks: list[str], count, budget: int) -> list[str]:
+    """Join ``blocks`` into chunks of at most ``budget`` tokens (cutting a block that alone is
+    larger at character boundaries)."""
+    chunks: list[str] = []
+    current: list[str] = []
+    used = 0
+    for block in blocks:
+        size = count(block) + 2
+        if size > budget:
+            if current:
+                chunks.append("\n\n".join(current))
+                current, used = [], 0
+            step = max(64, int(len(block) * budget / size * 0.95))
+            chunks.extend(block[k:k + step] for k in range(0, len(block), step))
+            continue
+        if used + size > budget and current:
+            chunks.append("\n\n".join(current))
+            current, used = [], 0
+        current.append(block)
+        used += size
+    if current:
+        chunks.append("\n\n".join(current))
+    return chunks
+
+
+class Summarizer:
+    """Calls one summarizer model through the ``complete`` hook (with a short, bounded retry
+    for transient errors)."""
+
+    def __init__(self, model: str, max_tokens: int, timeout: float) -> None:
+        from ..manager import get_hooks
+        from ..modelref import parse_model
+        from ..providers import resolve_settings
+
+        self.model = model
+        self.provider = parse_model(model).provider
+        self.settings = resolve_settings(self.provider)  # raises MissingCredentialsError / UnknownProvider
+        self.hooks = get_hooks()
+        self.max_tokens = max_tokens
+        self.timeout = timeout
+        self.calls = 0
+
+    async def __call__(self, user: str) -> str:
+        from ..types import CompletionRequest
+
+        request = CompletionRequest(
+            model=self.model, max_tokens=self.max_tokens, timeout=self.timeout,
+            messages=[Message(role="system", content=SYSTEM_PROMPT), Message(role="user", content=user)])
+        for attempt in range(3):
+            try:
+                self.calls += 1
+                response = await self.hooks.complete(request, self.settings)
+                break
+            except Exception as exc:
+                info = self.hooks.classify_error(exc, self.provider).value
+                if attempt == 2 or info is None or not info.retryable:
+                    raise
+                await asyncio.sleep(min(info.retry_after or 0.5 * 2 ** attempt, 5.0))
+        text = response.message.text().strip()
+        if not text:
+            raise RuntimeError(f"the summarizer {self.model} returned an empty summary")
+        return text
+
+
+async def summarize_text(blocks: list[str], summarizer: Summarizer, count, chunk_budget: int) -> str:
+    """Map-reduce ``blocks`` into one summary that fits ``chunk_budget`` tokens of input."""
+    chunks = chunk_blocks(blocks, count, chunk_budget)
+    gate = asyncio.Semaphore(MAX_PARALLEL)
+
+    async def one(prompt: str) -> str:
+        async with gate:
+            return await summarizer(prompt)
+
+    summaries = await asyncio.gather(*(one(MAP_PROMPT.format(part=k + 1, parts=len(chunks), text=c))
+                                       for k, c in enumerate(chunks)))
+    rounds = 0
+    while len(summaries) > 1:
+        rounds += 1
+        parts = [f"### Part {k + 1}\n{s}" for k, s in enumerate(summaries)]
+        groups = chunk_blocks(parts, count, chunk_budget)
+        if len(groups) >= len(summaries) or rounds > 8:
+            # no progress (each summary alone fills a chunk): keep what fits
+            groups = [g[: max(64, len(g) // len(groups))] for g in groups]
+        summaries = await asyncio.gather(*(one(REDUCE_PROMPT.format(text=g)) for g in groups))
+    return summaries[0]
+
+
+async def run(request: CompressionRequest) -> CompressionResult | None:
+    ctx = StageContext(request)
+    if ctx.fits():
+        return None
+    strategy = ctx.strategy
+    reserve = strategy.summary_max_tokens + 80
+    recent = ctx.old_end(reserve)
+    old = list(range(ctx.head, recent))
+    if not old:
+        return None
+    room = ctx.allowance() - sum(ctx.tokens[: ctx.head]) - sum(ctx.tokens[recent:]) - 80
+    summary_tokens = min(strategy.summary_max_tokens, room)
+    if summary_tokens < 64:
+        return None
+    model = strategy.summarizer_model or request.model
+    window, max_output, source = summarizer_window(model, strategy.summarizer_window)
+    if max_output:
+        summary_tokens = min(summary_tokens, max_output)
+    summarizer = Summarizer(model, summary_tokens, strategy.summarizer_timeout)
+    from ..tokens import counter_for
+
+    scounter = counter_for(model)
+    chunk_budget = int((window - summary_tokens - PROMPT_TOKENS) / (1.0 + scounter.margin) * 0.9)
+    if chunk_budget < 256:
+        raise RuntimeError(f"the summarizer {model}'s window ({window:,} tokens, {source}) is too small to "
+                           f"summarize into {summary_tokens:,} tokens")
+    olds = ctx.messages[ctx.head:recent]
+    blocks = render(olds, names=tool_names(olds))
+    summary = await summarize_text(blocks, summarizer, scounter.text, chunk_budget)
+    if ctx.counter.text(summary) > summary_tokens * 1.5:
+        from .truncate import cut_middle
+
+        summary = cut_middle(summary, summary_tokens, ctx.counter, ctx.counter.text(summary), "the summarizer output")
+    ids = [message_id(ctx.messages[i]) for i in old]
+    shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+    message = Message(role="user", content=(
+        f"[Summary of the earlier conversation: {len(ids)} message(s) summarized by {model}; originals "
+        f"archived as {shown}]\n{summary}"))
+    sid = message_id(message)
+    archived = [ArchivedMessage(id=mid, message=ctx.messages[i], replaced_by=sid, stage=STAGE, position=i,
+                                tokens=ctx.tokens[i]) for i, mid in zip(old, ids)]
+    messages = [*ctx.messages[: ctx.head], message, *ctx.messages[recent:]]
+    tokens = [*ctx.tokens[: ctx.head], ctx.counter.message(message), *ctx.tokens[recent:]]
+    chunks_note = f"{summarizer.calls} summarizer call(s)"
+    return CompressionResult(
+        messages=messages, stage=STAGE, tokens_before=ctx.total(), tokens_after=ctx.total(tokens),
+        archived=archived,
+        notes=[f"summarized {len(old)} message(s) with {model} ({chunks_note}; window {window:,} from {source})"],
+    )
+
