@@ -116,14 +116,23 @@ def list_models(settings: ProviderSettings) -> list[ModelInfo]:
         return [model_info(item) for item in client.models.list(limit=page_size)]
 
 
+def default_max_tokens(model: str) -> int:
+    """``max_tokens`` when the caller set none: :data:`DEFAULT_MAX_TOKENS`, lowered to the model's
+    output cap when the registry already knows it (offline lookup only: cache and bundled data)."""
+    try:
+        from massgen_plugins.registry.lookup import get_model_info
+
+        cap = get_model_info(model, offline=True).max_output_tokens
+    except Exception:  # noqa: BLE001 - unknown model, no cache, registry unavailable: use the default
+        cap = None
+    return min(DEFAULT_MAX_TOKENS, cap) if cap else DEFAULT_MAX_TOKENS
+
+
 def _create_args(request: CompletionRequest) -> dict[str, Any]:
     system, messages = to_anthropic(request.messages)
     options = dict(request.options)
-    args: dict[str, Any] = {
-        "model": request.model_id,
-        "messages": messages,
-        "max_tokens": int(request.max_tokens or options.pop("max_tokens", None) or DEFAULT_MAX_TOKENS),
-    }
+    max_tokens = request.max_tokens or options.pop("max_tokens", None) or default_max_tokens(request.model)
+    args: dict[str, Any] = {"model": request.model_id, "messages": messages, "max_tokens": int(max_tokens)}
     options.pop("max_tokens", None)
     if system:
         args["system"] = system

@@ -56,9 +56,22 @@ async def test_complete_translates_the_conversation(emulator_env, settings, hook
     assert [b["text"] for b in body["messages"][2]["content"]] == ["Say hello", "to the team"]
 
 
-async def test_default_max_tokens_is_sent(emulator_env, settings, hooks):
+async def test_default_max_tokens_is_sent_and_respects_a_known_output_cap(emulator_env, settings, hooks):
+    from massgen_plugins.registry.lookup import clear_memo
+
     await hooks.complete(CompletionRequest(model=MODEL, messages=[Message(role="user", content="hi")]), settings)
     assert _posts(emulator_env, "/v1/messages")[-1].body["max_tokens"] == 4096
+
+    # once the registry has listed the provider, a model whose cap is below the default gets its cap
+    clear_memo()
+    from massgen_plugins.registry import list_models
+
+    list_models(["anthropic"], refresh=True)
+    clear_memo()
+    tiny = CompletionRequest(model="anthropic/claude-tiny-2k", messages=[Message(role="user", content="hi")])
+    response = await hooks.complete(tiny, settings)
+    assert response.message.content
+    assert _posts(emulator_env, "/v1/messages")[-1].body["max_tokens"] == 512
 
 
 async def test_non_streaming_tool_calls_and_round_trip(emulator_env, settings, hooks):

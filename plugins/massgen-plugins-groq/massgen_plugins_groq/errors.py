@@ -29,6 +29,8 @@ _NOT_OVERFLOW_CODES = frozenset({"rate_limit_exceeded", "insufficient_quota", "r
                                  "capacity_exceeded", "model_not_found", "invalid_api_key"})
 _OUTPUT_PARAMS = frozenset({"max_completion_tokens", "max_tokens"})
 _OUTPUT_CAP = re.compile(r"`?max_(?:completion_)?tokens`? must be less than or equal to", re.I)
+_OVERLOADED_CODES = frozenset({"capacity_exceeded", "overloaded", "service_unavailable"})
+_OVER_CAPACITY = re.compile(r"over capacity|overloaded", re.I)
 _TPM = re.compile(r"tokens per minute|\(TPM\)|request too large", re.I)
 
 
@@ -112,7 +114,8 @@ def classify(error: Any, provider: str | None) -> ErrorInfo | None:
         return info(ErrorKind.PAYLOAD_TOO_LARGE, False)
     if status == 429 or code == "rate_limit_exceeded":
         return info(ErrorKind.RATE_LIMIT, True)
-    if status == 498 or code == "capacity_exceeded":
+    if status == 498 or code in _OVERLOADED_CODES or (
+            status in (None, 200, 503) and _OVER_CAPACITY.search(text)):
         return info(ErrorKind.OVERLOADED, True)
     if status in (401, 403) or code == "invalid_api_key":
         return info(ErrorKind.AUTH, False)
