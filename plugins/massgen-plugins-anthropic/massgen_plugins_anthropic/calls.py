@@ -16,7 +16,6 @@ from massgen_plugins.errors import MissingCredentialsError
 from massgen_plugins.types import (
     CompletionRequest,
     CompletionResponse,
-    Message,
     ModelInfo,
     ProviderSettings,
     StreamEvent,
@@ -26,7 +25,15 @@ from massgen_plugins.types import (
     Usage,
 )
 
-from .convert import finish_reason, from_anthropic, to_anthropic, to_anthropic_tools, to_tool_choice, tool_call
+from .convert import (
+    assistant_message,
+    finish_reason,
+    from_anthropic,
+    to_anthropic,
+    to_anthropic_tools,
+    to_tool_choice,
+    tool_call,
+)
 
 PROVIDER = "anthropic"
 KEY_ENV = "ANTHROPIC_API_KEY"
@@ -123,7 +130,7 @@ def default_max_tokens(model: str) -> int:
         from massgen_plugins.registry.lookup import get_model_info
 
         cap = get_model_info(model, offline=True).max_output_tokens
-    except Exception:  # noqa: BLE001 - unknown model, no cache, registry unavailable: use the default
+    except Exception:  # unknown model, empty cache, registry not importable: fall back
         cap = None
     return min(DEFAULT_MAX_TOKENS, cap) if cap else DEFAULT_MAX_TOKENS
 
@@ -180,6 +187,7 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
     texts: list[str] = []
     calls: list[ToolCall] = []
     blocks: dict[int, dict[str, Any]] = {}
+    thinking: list[dict[str, Any]] = []
     usage = Usage()
     message_id: str | None = None
     stop_reason: str | None = None
@@ -195,7 +203,10 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
                 elif kind == "content_block_start":
                     block = event.content_block
                     blocks[event.index] = {"type": block.type, "id": getattr(block, "id", None),
-                                           "name": getattr(block, "name", None), "json": []}
+                                           "name": getattr(block, "name", None), "json": [],
+                                           "thinking": [getattr(block, "thinking", "") or ""],
+                                           "signature": getattr(block, "signature", "") or "",
+                                           "data": getattr(block, "data", None)}
                     if block.type == "text" and getattr(block, "text", ""):
                         texts.append(block.text)
                         yield StreamEvent(type="text", delta=block.text)
@@ -207,12 +218,21 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
                     elif delta.type == "input_json_delta":
                         blocks.setdefault(event.index, {"type": "tool_use", "json": []})["json"].append(
                             delta.partial_json)
+                    elif delta.type == "thinking_delta" and event.index in blocks:
+                        blocks[event.index]["thinking"].append(delta.thinking)
+                    elif delta.type == "signature_delta" and event.index in blocks:
+                        blocks[event.index]["signature"] += delta.signature
                 elif kind == "content_block_stop":
                     block = blocks.pop(event.index, None)
                     if block and block["type"] == "tool_use":
                         call = tool_call(block["id"], block["name"], "".join(block["json"]) or "{}")
                         calls.append(call)
                         yield StreamEvent(type="tool_call", tool_call=call)
+                    elif block and block["type"] == "thinking":
+                        thinking.append({"type": "thinking", "thinking": "".join(block["thinking"]),
+                                         "signature": block["signature"]})
+                    elif block and block["type"] == "redacted_thinking":
+                        thinking.append({"type": "redacted_thinking", "data": block["data"]})
                 elif kind == "message_delta":
                     stop_reason = getattr(event.delta, "stop_reason", None) or stop_reason
                     out = getattr(event.usage, "output_tokens", None)
@@ -226,8 +246,7 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
     finally:
         await client.close()
     response = CompletionResponse(
-        model=request.model, id=message_id,
-        message=Message(role="assistant", content="".join(texts) or None, tool_calls=calls or None),
+        model=request.model, id=message_id, message=assistant_message(texts, calls, thinking),
         finish_reason=finish_reason(stop_reason), usage=usage,
     )
     yield StreamEvent(type="done", response=response)

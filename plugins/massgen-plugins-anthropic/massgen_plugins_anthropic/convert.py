@@ -215,21 +215,41 @@ def tool_call(block_id: str, name: str, arguments: Any) -> ToolCall:
     return ToolCall(id=block_id, function={"name": name, "arguments": text or "{}"})
 
 
+def assistant_message(texts: list[str], calls: list[ToolCall], thinking: list[dict[str, Any]]) -> Message:
+    """The assistant :class:`Message` of a reply.
+
+    With extended thinking, the ``thinking``/``redacted_thinking`` blocks (and their signatures)
+    must be sent back unchanged with the tool results that follow, so they are kept as leading
+    content parts; :meth:`Message.text` still returns only the text, and other providers'
+    converters drop these parts.
+    """
+    text = "".join(texts)
+    if thinking:
+        parts = [*thinking, *([{"type": "text", "text": text}] if text else [])]
+        return Message(role="assistant", content=parts, tool_calls=calls or None)
+    return Message(role="assistant", content=text or None, tool_calls=calls or None)
+
+
 def from_anthropic(message: Any, model: str) -> CompletionResponse:
     """A :class:`CompletionResponse` from the SDK's ``Message`` object."""
     texts: list[str] = []
     calls: list[ToolCall] = []
+    thinking: list[dict[str, Any]] = []
     for block in message.content or []:
         kind = getattr(block, "type", None)
         if kind == "text":
             texts.append(block.text)
         elif kind == "tool_use":
             calls.append(tool_call(block.id, block.name, block.input))
+        elif kind == "thinking":
+            thinking.append({"type": "thinking", "thinking": block.thinking, "signature": block.signature})
+        elif kind == "redacted_thinking":
+            thinking.append({"type": "redacted_thinking", "data": block.data})
     usage = getattr(message, "usage", None)
     return CompletionResponse(
         model=model,
         id=getattr(message, "id", None),
-        message=Message(role="assistant", content="".join(texts) or None, tool_calls=calls or None),
+        message=assistant_message(texts, calls, thinking),
         finish_reason=finish_reason(getattr(message, "stop_reason", None)),
         usage=Usage(input_tokens=getattr(usage, "input_tokens", 0) or 0,
                     output_tokens=getattr(usage, "output_tokens", 0) or 0),

@@ -10,7 +10,7 @@ import sys
 import pytest
 from massgen_plugins.errors import MissingCredentialsError
 from massgen_plugins.providers import resolve_settings
-from massgen_plugins.types import CompletionRequest, Message, ProviderSettings, TokenCountRequest, ToolCall
+from massgen_plugins.types import CompletionRequest, Message, ProviderSettings, TokenCountRequest
 
 WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "Current weather for a city",

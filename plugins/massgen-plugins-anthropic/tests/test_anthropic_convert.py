@@ -78,3 +78,31 @@ def test_tools_and_tool_choice():
     assert to_tool_choice("required") == {"type": "any"}
     assert to_tool_choice({"type": "function", "function": {"name": "x"}}) == {"type": "tool", "name": "x"}
     assert json.dumps(to_tool_choice("auto")) == '{"type": "auto"}'
+
+
+def test_thinking_blocks_survive_the_round_trip():
+    from anthropic.types import Message as SDKMessage
+    from massgen_plugins_anthropic.convert import from_anthropic
+
+    reply = SDKMessage.model_validate({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+        "stop_reason": "tool_use", "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 5},
+        "content": [
+            {"type": "thinking", "thinking": "Need the weather.", "signature": "sig=="},
+            {"type": "redacted_thinking", "data": "opaque"},
+            {"type": "text", "text": "Checking."},
+            {"type": "tool_use", "id": "toolu_9", "name": "get_weather", "input": {"city": "Rome"}},
+        ],
+    })
+    response = from_anthropic(reply, "anthropic/claude-x")
+    assert response.message.text() == "Checking."
+    assert response.finish_reason == "tool_calls"
+    _, turns = to_anthropic([Message(role="user", content="weather?"), response.message,
+                             Message(role="tool", tool_call_id="toolu_9", content="sunny")])
+    assert turns[1]["content"] == [
+        {"type": "thinking", "thinking": "Need the weather.", "signature": "sig=="},
+        {"type": "redacted_thinking", "data": "opaque"},
+        {"type": "text", "text": "Checking."},
+        {"type": "tool_use", "id": "toolu_9", "name": "get_weather", "input": {"city": "Rome"}},
+    ]

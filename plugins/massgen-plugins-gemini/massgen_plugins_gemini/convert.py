@@ -233,9 +233,11 @@ def usage_of(response: Any) -> Usage | None:
 def from_gemini(response: Any, model: str) -> CompletionResponse:
     """A :class:`CompletionResponse` from a ``GenerateContentResponse``."""
     texts, calls, reason = split_parts(response)
+    blocked = getattr(getattr(response, "prompt_feedback", None), "block_reason", None)
     return CompletionResponse(
         model=model, id=getattr(response, "response_id", None),
         message=Message(role="assistant", content="".join(texts) or None, tool_calls=calls or None),
-        finish_reason=finish_reason(reason, bool(calls)),
+        # a prompt blocked by safety filters comes back with no candidates at all
+        finish_reason="content_filter" if blocked and reason is None else finish_reason(reason, bool(calls)),
         usage=usage_of(response) or Usage(),
     )

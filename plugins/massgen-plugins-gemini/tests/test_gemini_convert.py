@@ -55,3 +55,27 @@ def test_tools_and_tool_config():
     assert to_tool_config("required") == {"function_calling_config": {"mode": "ANY"}}
     assert to_tool_config({"type": "function", "function": {"name": "f"}}) == {
         "function_calling_config": {"mode": "ANY", "allowed_function_names": ["f"]}}
+
+
+def test_responses_from_sdk_objects():
+    from google.genai import types
+    from massgen_plugins_gemini.convert import from_gemini
+
+    reply = types.GenerateContentResponse.model_validate({
+        "candidates": [{"finish_reason": "STOP", "content": {"role": "model", "parts": [
+            {"text": "thinking...", "thought": True},
+            {"text": "Checking."},
+            {"function_call": {"name": "get_weather", "args": {"city": "Rome"}}, "thought_signature": b"sig"},
+        ]}}],
+        "usage_metadata": {"prompt_token_count": 12, "candidates_token_count": 4, "thoughts_token_count": 6},
+    })
+    response = from_gemini(reply, "gemini/gemini-2.5-flash")
+    assert response.message.content == "Checking."  # thought parts are not answer text
+    assert response.finish_reason == "tool_calls"
+    call = response.message.tool_calls[0]
+    assert call.id.startswith("gemini-call-") and call.function == {"name": "get_weather", "arguments": '{"city": "Rome"}'}
+    assert base64.b64decode(call.model_extra["thought_signature"]) == b"sig"
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (12, 10)
+
+    blocked = types.GenerateContentResponse.model_validate({"prompt_feedback": {"block_reason": "SAFETY"}})
+    assert from_gemini(blocked, "gemini/x").finish_reason == "content_filter"
