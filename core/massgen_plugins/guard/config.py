@@ -49,6 +49,7 @@ class AgentConfig(BaseModel):
     )
     max_compressions_per_turn: int = Field(default=3, ge=0, le=20)
     reserve_output: int | None = Field(default=None, ge=1, description="Tokens kept free for the reply.")
+    proactive: bool = Field(default=True, description="Count before each call and compress ahead of the window.")
     trigger_ratio: float = Field(default=0.9, gt=0, le=1, description="Compress proactively above this share.")
     summarizer_model: str | None = Field(default=None, description="Model for summaries; default: own model.")
     retry: RetryPolicy = Field(default_factory=RetryPolicy)

@@ -344,7 +344,7 @@ class Session:
             attempt += 1
             tokens = self._count(model, state.messages)
             budget = self._input_budget(model, window, reserve)
-            if budget is not None and tokens > budget * self.config.trigger_ratio:
+            if self.config.proactive and budget is not None and tokens > budget * self.config.trigger_ratio:
                 self._emit("overflow", mode="proactive", model=model, limit=window, counted=tokens, budget=budget)
                 fits = await self._compress(model, state, budget, tokens)
                 tokens = self._count(model, state.messages)
