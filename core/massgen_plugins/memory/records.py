@@ -135,12 +135,20 @@ class Scope(BaseModel):
 
     def key(self) -> str:
         """The exact scope as one string (part of the dedup key)."""
-        return json.dumps([self.user, self.agent, self.session, self.team], separators=(",", ":"))
+        cached = self.__dict__.get("_key")
+        if cached is None:
+            cached = json.dumps([self.user, self.agent, self.session, self.team], separators=(",", ":"))
+            self.__dict__["_key"] = cached
+        return cached
 
     def tokens(self) -> str:
         """Full-text tokens standing for each set id (hashed, so any id is one safe token)."""
-        return " ".join(scope_token(level, getattr(self, level)) for level in ("user", "agent", "session", "team")
-                        if getattr(self, level))
+        cached = self.__dict__.get("_tokens")
+        if cached is None:
+            cached = " ".join(scope_token(level, getattr(self, level))
+                              for level in ("user", "agent", "session", "team") if getattr(self, level))
+            self.__dict__["_tokens"] = cached
+        return cached
 
     def is_empty(self) -> bool:
         return self.level == "global"
@@ -190,9 +198,14 @@ def query_terms(query: str, limit: int = 16) -> list[str]:
     return seen
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """Stable JSON text (sorted keys, no spaces) -- what is stored and checksummed."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if value == {}:
+        return "{}"
+    return _ENCODER.encode(value)
 
 
 def checksum(*fields: Any) -> str:

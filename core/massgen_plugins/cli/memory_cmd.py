@@ -1,0 +1,393 @@
+"""``massgen-plugins memory``: inspect and maintain a memory store.
+
+Every subcommand takes ``--store URL`` (default: ``$MASSGEN_PLUGINS_MEMORY_URL`` or the SQLite
+file under ``MASSGEN_PLUGINS_HOME``); listing and reporting commands take the scope filters
+``--user/--agent/--session/--team`` and ``--json``. Nothing here deletes data silently: ``gc``
+deletes only what limits and TTLs say (``--dry-run`` to preview), ``restore`` keeps the replaced
+store aside.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from .output import emit_json, print_table
+
+if TYPE_CHECKING:
+    from ..memory.store import MemoryRecord, MemoryStore, Scope
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _store_option(func: F) -> F:
+    return click.option("--store", "store_url", metavar="URL", envvar="MASSGEN_PLUGINS_MEMORY_URL",
+                        help="Store URL (sqlite:///path, postgresql://...) or a SQLite file path. "
+                             "Default: $MASSGEN_PLUGINS_MEMORY_URL or <home>/memory/memory.db.")(func)
+
+
+def _scope_options(func: F) -> F:
+    for name, what in (("team", "team (the agents of one run)"), ("session", "session (mem0 run_id)"),
+                       ("agent", "agent"), ("user", "user")):
+        func = click.option(f"--{name}", metavar="ID", help=f"Only this {what}.")(func)
+    return func
+
+
+def _json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
+
+
+def _scope(user: str | None, agent: str | None, session: str | None, team: str | None) -> Scope:
+    from ..memory.store import Scope
+
+    return Scope(user=user, agent=agent, session=session, team=team)
+
+
+def _open(url: str | None) -> MemoryStore:
+    from ..memory import open_store
+
+    return open_store(url)
+
+
+def _short(text: str, width: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _scope_text(scope: Scope) -> str:
+    parts = [f"{k}={v}" for k, v in (("user", scope.user), ("agent", scope.agent), ("session", scope.session),
+                                      ("team", scope.team)) if v]
+    return " ".join(parts) or "global"
+
+
+def _record_json(record: MemoryRecord) -> dict[str, Any]:
+    return record.model_dump(mode="json")
+
+
+def _records_table(records: list[MemoryRecord], title: str | None, scores: list[float] | None = None) -> None:
+    columns = ["id", "kind", "scope", "text", "updated"]
+    rows: list[list[Any]] = []
+    for i, r in enumerate(records):
+        row = [r.id, r.kind, _scope_text(r.scope), _short(r.text), r.updated_at.strftime("%Y-%m-%d %H:%M")]
+        if scores is not None:
+            row.insert(0, f"{scores[i]:.3f}")
+        rows.append(row)
+    print_table(title, (["score"] if scores is not None else []) + columns, rows)
+
+
+@click.group("memory")
+def memory_group() -> None:
+    """Short- and long-term memory: stats, list, search, show, export, import, backup, restore,
+    gc, check."""
+
+
+@memory_group.command("stats")
+@_store_option
+@_scope_options
+@_json_option
+def stats_command(store_url: str | None, user: str | None, agent: str | None, session: str | None,
+                  team: str | None, as_json: bool) -> None:
+    """Counts by kind and scope level, sessions, turns, archive, size."""
+    scope = _scope(user, agent, session, team)
+    with _open(store_url) as store:
+        stats = store.stats(None if scope.is_empty() else scope)
+    if as_json:
+        emit_json(stats.model_dump(mode="json"))
+        return
+    rows = [("store", f"{stats.backend}  {stats.url}"), ("schema version", stats.schema_version),
+            ("memories", stats.memories), ("expired (gc removes)", stats.expired),
+            ("by kind", ", ".join(f"{k}: {v}" for k, v in sorted(stats.by_kind.items())) or "-"),
+            ("by scope level", ", ".join(f"{k}: {v}" for k, v in sorted(stats.by_level.items())) or "-"),
+            ("history versions", stats.history), ("sessions", stats.sessions), ("turns", stats.turns),
+            ("archived messages", stats.archived),
+            ("size", "-" if stats.size_bytes is None else f"{stats.size_bytes / 1e6:.1f} MB")]
+    print_table("memory store", ["", "value"], rows)
+
+
+@memory_group.command("list")
+@_store_option
+@_scope_options
+@click.option("--kind", type=click.Choice(["fact", "note"]), help="Only facts or only notes.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option("--expired", is_flag=True, help="Include expired memories not yet collected.")
+@click.option("--sessions", is_flag=True, help="List short-term sessions instead of memories.")
+@_json_option
+def list_command(store_url: str | None, user: str | None, agent: str | None, session: str | None,
+                 team: str | None, kind: str | None, limit: int, offset: int, expired: bool, sessions: bool,
+                 as_json: bool) -> None:
+    """Memories (or, with --sessions, sessions), most recently updated first."""
+    scope = _scope(user, agent, session, team)
+    with _open(store_url) as store:
+        if sessions:
+            found = store.list_sessions(scope, limit=limit)
+            if as_json:
+                emit_json([s.model_dump(mode="json") for s in found])
+                return
+            print_table("sessions", ["session", "scope", "turns", "archived", "updated"],
+                        [(s.session_id, _scope_text(s.scope.model_copy(update={"session": None})), s.turns,
+                          s.archived, s.updated_at.strftime("%Y-%m-%d %H:%M")) for s in found])
+            return
+        records = store.list(scope, kind=kind, limit=limit, offset=offset, include_expired=expired)  # type: ignore[arg-type]
+    if as_json:
+        emit_json([_record_json(r) for r in records])
+    elif not records:
+        click.echo("No memories match.")
+    else:
+        _records_table(records, None)
+
+
+@memory_group.command("search")
+@click.argument("query")
+@_store_option
+@_scope_options
+@click.option("--kind", type=click.Choice(["fact", "note"]))
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@_json_option
+def search_command(query: str, store_url: str | None, user: str | None, agent: str | None,
+                   session: str | None, team: str | None, kind: str | None, limit: int, as_json: bool) -> None:
+    """Relevance search (full-text rank blended with recency) within the scope filters."""
+    scope = _scope(user, agent, session, team)
+    with _open(store_url) as store:
+        results = store.search(query, scope=scope, limit=limit, kind=kind)  # type: ignore[arg-type]
+    if as_json:
+        emit_json(results.model_dump(mode="json"))
+        return
+    if not results.hits:
+        click.echo("No memories match.")
+        return
+    note = ""
+    if results.common_terms:
+        note = f" -- very common terms matched newest-first: {', '.join(results.common_terms)}"
+    _records_table(results.records(), f"{len(results.hits)} result(s), plan: {results.plan}{note}",
+                   [h.score for h in results.hits])
+
+
+@memory_group.command("show")
+@click.argument("identifier")
+@_store_option
+@click.option("--turns", type=click.IntRange(1), default=5, show_default=True,
+              help="For a session: how many of the last messages to show.")
+@_json_option
+def show_command(identifier: str, store_url: str | None, turns: int, as_json: bool) -> None:
+    """One memory with its history, or a session (by id) with its latest messages."""
+    from ..errors import InputError
+
+    with _open(store_url) as store:
+        record = store.get(identifier, history=True)
+        state = None if record is not None else store.load_session(identifier)
+        archive = store.list_archive(identifier) if state is not None else []
+    if record is not None:
+        if as_json:
+            emit_json(_record_json(record))
+            return
+        rows = [("id", record.id), ("kind", record.kind), ("scope", _scope_text(record.scope)), ("text", record.text),
+                ("metadata", record.metadata or "-"), ("created", record.created_at.isoformat()),
+                ("updated", record.updated_at.isoformat()),
+                ("expires", record.expires_at.isoformat() if record.expires_at else "never"),
+                ("version", record.version), ("checksum", record.checksum)]
+        rows += [(f"v{h.version}", f"{h.updated_at:%Y-%m-%d %H:%M}  {h.text}") for h in record.history]
+        print_table("memory", ["", "value"], rows)
+        return
+    if state is None:
+        raise InputError(f"no memory or session with id {identifier!r} (find ids with: massgen-plugins memory list)")
+    if as_json:
+        data = state.model_dump(mode="json")
+        data["archive"] = [h.entry.model_dump(mode="json") | {"turn": h.turn} for h in archive]
+        emit_json(data)
+        return
+    print_table(f"session {state.session_id}", ["", "value"],
+                [("scope", _scope_text(state.scope.model_copy(update={"session": None}))),
+                 ("last acknowledged turn", state.turn), ("live messages", len(state.messages)),
+                 ("archived messages", state.archived), ("meta", state.meta or "-")])
+    print_table("latest messages", ["role", "content"],
+                [(m.role, _short(m.text() or str(m.tool_calls or ""), 100)) for m in state.messages[-turns:]])
+
+
+@memory_group.command("add")
+@click.argument("text")
+@_store_option
+@_scope_options
+@click.option("--kind", type=click.Choice(["fact", "note"]), default="fact", show_default=True)
+@click.option("--ttl", metavar="DURATION", help="Expire after this long (3600, 45m, 12h, 7d).")
+@_json_option
+def add_command(text: str, store_url: str | None, user: str | None, agent: str | None, session: str | None,
+                team: str | None, kind: str, ttl: str | None, as_json: bool) -> None:
+    """Store one memory (an identical fact in the same scope is not stored twice)."""
+    from ..memory.records import parse_duration
+
+    seconds = parse_duration(ttl) if ttl else None
+    with _open(store_url) as store:
+        record, created = store.add(text, scope=_scope(user, agent, session, team), kind=kind,  # type: ignore[arg-type]
+                                    ttl=seconds)
+    if as_json:
+        emit_json({"created": created, "record": _record_json(record)})
+    else:
+        click.echo(f"{'added' if created else 'already stored'}: {record.id}")
+
+
+@memory_group.command("delete")
+@click.argument("memory_id")
+@_store_option
+def delete_command(memory_id: str, store_url: str | None) -> None:
+    """Delete one memory and its history."""
+    from ..errors import InputError
+
+    with _open(store_url) as store:
+        if not store.delete(memory_id):
+            raise InputError(f"no memory with id {memory_id!r}")
+    click.echo(f"deleted: {memory_id}")
+
+
+@memory_group.command("export")
+@click.argument("output", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+@_store_option
+@_scope_options
+@click.option("--expired", is_flag=True, help="Include expired memories not yet collected.")
+def export_command(output: str, store_url: str | None, user: str | None, agent: str | None,
+                   session: str | None, team: str | None, expired: bool) -> None:
+    """Write memories as mem0-compatible JSON lines to OUTPUT (default: stdout)."""
+    import os
+
+    scope = _scope(user, agent, session, team)
+    with _open(store_url) as store:
+        if output == "-":
+            count = store.export_jsonl(sys.stdout, scope, include_expired=expired)
+        else:
+            partial = output + ".partial"
+            with open(partial, "w", encoding="utf-8") as handle:
+                count = store.export_jsonl(handle, scope, include_expired=expired)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, output)
+    click.echo(f"exported {count} memories", err=True)
+
+
+@memory_group.command("import")
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@_store_option
+@_scope_options
+@click.option("--strict", is_flag=True, help="Stop at the first malformed line (exit 2).")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=500, show_default=True,
+              help="Lines per transaction.")
+@_json_option
+def import_command(source: str, store_url: str | None, user: str | None, agent: str | None,
+                   session: str | None, team: str | None, strict: bool, batch: int, as_json: bool) -> None:
+    """Import JSON lines ({"text": ..., "user_id": ..., "agent_id", "run_id", "metadata"}).
+
+    Re-running an import adds nothing twice; an interrupted import can simply be run again.
+    Scope options fill in ids the lines do not set.
+    """
+    from ..errors import InputError
+
+    scope = _scope(user, agent, session, team)
+    try:
+        handle = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"cannot read {source}: {exc.strerror}") from None
+    try:
+        with _open(store_url) as store:
+            report = store.import_jsonl(handle, scope=None if scope.is_empty() else scope, batch=batch,
+                                        strict=strict)
+    except UnicodeDecodeError:
+        raise InputError(f"{source} is not UTF-8 text") from None
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+    if as_json:
+        emit_json(report.model_dump(mode="json"))
+        return
+    click.echo(f"read {report.read} lines: added {report.added}, already stored {report.duplicates}, "
+               f"errors {len(report.errors)}")
+    for error in report.errors[:20]:
+        click.echo(f"  {error}", err=True)
+    if len(report.errors) > 20:
+        click.echo(f"  ... and {len(report.errors) - 20} more", err=True)
+
+
+@memory_group.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False))
+@_store_option
+def backup_command(destination: str, store_url: str | None) -> None:
+    """Write a consistent copy of the store to DESTINATION while it stays in use."""
+    with _open(store_url) as store:
+        where = store.backup(destination)
+    click.echo(f"backup written: {where}")
+
+
+@memory_group.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False))
+@_store_option
+def restore_command(source: str, store_url: str | None) -> None:
+    """Replace the store with the backup SOURCE (verified first). The replaced store is kept
+    aside, never deleted. Stop other processes using the store first."""
+    from ..memory import default_url
+    from ..memory.records import CorruptionError
+
+    url = store_url or default_url()
+    try:
+        store = _open(url)
+    except CorruptionError:
+        if "://" in url and not url.startswith("sqlite:"):
+            raise
+        # a SQLite store too damaged to open: replace the file directly
+        from ..memory.sqlite import parse_sqlite_url, sqlite_url
+        from ..memory.sqlite_hygiene import restore_file
+
+        path, _ = parse_sqlite_url(url if "://" in url else sqlite_url(url))
+        aside = restore_file(path, source)
+    else:
+        with store:
+            aside = store.restore(source)
+    click.echo(f"restored from {source}")
+    if aside:
+        click.echo(f"the previous store was kept at {aside}")
+
+
+@memory_group.command("gc")
+@_store_option
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@_json_option
+def gc_command(store_url: str | None, dry_run: bool, as_json: bool) -> None:
+    """Delete expired memories, memories over their scope's size limit and idle sessions."""
+    with _open(store_url) as store:
+        report = store.gc(dry_run=dry_run)
+    if as_json:
+        emit_json(report.model_dump(mode="json"))
+        return
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{verb}: {report.expired} expired, {report.over_limit} over size limits, "
+               f"{report.sessions} idle sessions, {report.history} orphaned history versions")
+
+
+@memory_group.command("check")
+@_store_option
+@click.option("--repair-index", is_flag=True, help="Rebuild the full-text index from the stored rows first.")
+@_json_option
+def check_command(store_url: str | None, repair_index: bool, as_json: bool) -> None:
+    """Verify the store: database integrity, full-text index, every record's checksum.
+    Exit 1 when anything is damaged."""
+    from ..errors import InputError, MassgenError
+
+    with _open(store_url) as store:
+        if repair_index:
+            repair = getattr(store, "repair_index", None)
+            if repair is None:
+                raise InputError(f"the {store.backend} backend has no --repair-index")
+            repair()
+        report = store.check()
+    if as_json:
+        emit_json(report.model_dump(mode="json"))
+    else:
+        counted = ", ".join(f"{v} {k}" for k, v in report.checked.items())
+        click.echo(f"checked {counted}: {'ok' if report.ok else 'DAMAGED'}")
+        for problem in report.problems:
+            click.echo(f"  {problem}")
+    if not report.ok:
+        if as_json:
+            sys.exit(1)
+        raise MassgenError("the memory store is damaged; restore a backup with: massgen-plugins memory restore "
+                           "BACKUP (the damaged store is kept aside)")
