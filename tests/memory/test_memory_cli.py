@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from massgen_plugins.cli import cli
 from massgen_plugins.memory.sqlite import SQLiteMemoryStore, sqlite_url
 from massgen_plugins.memory.store import Scope
@@ -68,7 +67,7 @@ def test_export_import_gc_check_backup_restore(url: str, tmp_path: Path) -> None
     exported = tmp_path / "out.jsonl"
     assert run("memory", "export", str(exported), "--store", url, "--agent", "writer")[0] == 0
     lines = [json.loads(line) for line in exported.read_text().splitlines()]
-    assert [(l["text"], l["run_id"]) for l in lines] == [("Writer agent prefers bullet lists", "r1")]
+    assert [(line["text"], line["run_id"]) for line in lines] == [("Writer agent prefers bullet lists", "r1")]
     code, out, _ = run("memory", "gc", "--store", url, "--dry-run", "--json")
     assert code == 0 and json.loads(out)["dry_run"] is True
     code, out, _ = run("memory", "check", "--store", url)

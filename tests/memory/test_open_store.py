@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from massgen_plugins.errors import InputError, NoImplementationError
 from massgen_plugins.manager import get_hooks
 from massgen_plugins.memory import default_url, open_store

@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from massgen_plugins.memory.records import CorruptionError, Scope
 from massgen_plugins.memory.sqlite import SQLiteMemoryStore
 from massgen_plugins.memory.sqlite_hygiene import restore_file

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from massgen_plugins.memory.sqlite import SQLiteMemoryStore
 
 WRITER = Path(__file__).with_name("crash_writer.py")

@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from massgen_plugins.memory import sqlite_schema
 from massgen_plugins.memory.records import SchemaTooNewError, Scope
 from massgen_plugins.memory.sqlite import SQLiteMemoryStore

@@ -7,7 +7,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-
 from massgen_plugins.testing.memory_suite import MemoryStoreSuite
 
 

@@ -63,7 +63,7 @@ def open_store(url: str | None = None) -> MemoryStore:
             store = impl(url=url)
         except MassgenError:
             raise
-        except Exception as exc:  # noqa: BLE001 - one broken plugin must not hide the others
+        except Exception as exc:
             if strict_mode():
                 raise
             skipped.append(f"{impl.plugin_name}: {type(exc).__name__}: {redact(str(exc))}")

@@ -20,8 +20,12 @@ every BM25 hit.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from .records import fold_words
 
 DEFAULT_BUDGET = 1000
 RECENCY_WEIGHT = 0.2
@@ -75,3 +79,17 @@ def blend(relevance: float, best: float, recent: float, weight: float = RECENCY_
 def fts_phrase(term: str) -> str:
     """A term as an FTS5 string literal (quotes doubled), immune to query-syntax injection."""
     return '"' + term.replace('"', '""') + '"'
+
+
+def bm25_scores(texts: list[str], terms: list[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
+    """Okapi BM25 of each text for ``terms``, with statistics from ``texts`` themselves."""
+    if not texts:
+        return []
+    docs = [Counter(fold_words(t)) for t in texts]
+    lengths = [sum(d.values()) or 1 for d in docs]
+    avg = sum(lengths) / len(lengths)
+    n = len(docs)
+    idf = {t: math.log(1 + (n - sum(1 for d in docs if t in d) + 0.5) / (sum(1 for d in docs if t in d) + 0.5))
+           for t in terms}
+    return [sum(idf[t] * d[t] * (k1 + 1) / (d[t] + k1 * (1 - b + b * length / avg)) for t in terms if t in d)
+            for d, length in zip(docs, lengths, strict=True)]

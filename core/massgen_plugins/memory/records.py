@@ -13,8 +13,9 @@ import json
 import re
 import time
 import unicodedata
-from datetime import datetime, timezone
+import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -534,3 +535,67 @@ def coerce_archived(entries: Any) -> list[ArchivedMessage]:
 
 def message_json(messages: list[Message]) -> str:
     return canonical_json([m.model_dump(mode="json", exclude_none=True) for m in messages])
+
+
+def archive_text(message: Message) -> str:
+    """The searchable text of an archived message: its text plus tool names and arguments."""
+    parts = [message.text()]
+    for call in message.tool_calls or []:
+        parts.append(str(call.function.get("name", "")))
+        parts.append(str(call.function.get("arguments", "")))
+    return "\n".join(p for p in parts if p)
+
+
+def turn_checksum(session_id: str, turn: int, messages: str, snapshot: str | None, meta: str | None,
+                  created_at: float) -> str:
+    return checksum(session_id, turn, messages, snapshot, meta, created_at)
+
+
+def archive_checksum(session_id: str, turn: int, entry_id: str, message: str, replaced_by: str | None,
+                     stage: str, created_at: float) -> str:
+    return checksum(session_id, turn, entry_id, message, replaced_by, stage, created_at)
+
+
+def prepare_memory(item: dict[str, Any], at: float, limits: Limits) -> dict[str, Any]:
+    """Validate one memory to insert and compute its columns (shared by every backend): the
+    stored fields, ``checksum``, ``scope_key``, ``scope_tokens``, ``text_hash`` and ``_scope``."""
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("a memory needs non-empty 'text'")
+    if len(text) > limits.max_text_chars:
+        raise InputError(f"memory text has {len(text)} characters; the limit is "
+                         f"{limits.max_text_chars} (max_text_chars)")
+    scope = item.get("scope") or Scope()
+    if isinstance(scope, dict):
+        scope = Scope(**scope)
+    kind = item.get("kind") or "fact"
+    if kind not in ("fact", "note"):
+        raise InputError(f"kind must be 'fact' or 'note', got {kind!r}")
+    metadata = item.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise InputError("metadata must be a JSON object")
+    try:
+        meta_json = canonical_json(metadata)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"metadata is not JSON-serialisable: {exc}") from None
+    created = float(item.get("created_at") or at)
+    updated = float(item.get("updated_at") or created)
+    expires = item.get("expires_at")
+    if expires is None:
+        ttl = item.get("ttl")
+        if ttl is None:
+            ttl = limits.for_level(scope.level).ttl
+        if ttl is not None:
+            if ttl <= 0:
+                raise InputError(f"ttl must be positive, got {ttl}")
+            expires = at + float(ttl)
+    row = {"id": str(item.get("id") or uuid.uuid4().hex), "kind": kind, "text": text,
+           "user_id": scope.user, "agent_id": scope.agent, "session_id": scope.session,
+           "team_id": scope.team, "metadata": meta_json, "created_at": created, "updated_at": updated,
+           "expires_at": None if expires is None else float(expires), "version": 1}
+    row["checksum"] = memory_checksum(row)
+    row["scope_key"] = scope.key()
+    row["scope_tokens"] = scope.tokens()
+    row["text_hash"] = text_hash(text)
+    row["_scope"] = scope
+    return row

@@ -28,7 +28,6 @@ import os
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from .records import (
     checksum,
     memory_checksum,
     now,
+    prepare_memory,
     query_terms,
     scope_token,
     text_hash,
@@ -238,47 +238,7 @@ class SQLiteMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
                             version=version, checksum=stored)
 
     def _prepare(self, item: MemoryInput | dict[str, Any], at: float) -> dict[str, Any]:
-        """Validate one memory to insert and compute its derived columns."""
-        text = item.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise InputError("a memory needs non-empty 'text'")
-        if len(text) > self.limits.max_text_chars:
-            raise InputError(f"memory text has {len(text)} characters; the limit is "
-                             f"{self.limits.max_text_chars} (max_text_chars)")
-        scope = item.get("scope") or Scope()
-        if isinstance(scope, dict):
-            scope = Scope(**scope)
-        kind = item.get("kind") or "fact"
-        if kind not in ("fact", "note"):
-            raise InputError(f"kind must be 'fact' or 'note', got {kind!r}")
-        metadata = item.get("metadata") or {}
-        if not isinstance(metadata, dict):
-            raise InputError("metadata must be a JSON object")
-        try:
-            meta_json = canonical_json(metadata)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"metadata is not JSON-serialisable: {exc}") from None
-        created = float(item.get("created_at") or at)
-        updated = float(item.get("updated_at") or created)
-        expires = item.get("expires_at")
-        if expires is None:
-            ttl = item.get("ttl")
-            if ttl is None:
-                ttl = self.limits.for_level(scope.level).ttl
-            if ttl is not None:
-                if ttl <= 0:
-                    raise InputError(f"ttl must be positive, got {ttl}")
-                expires = at + float(ttl)
-        row = {"id": str(item.get("id") or uuid.uuid4().hex), "kind": kind, "text": text,
-               "user_id": scope.user, "agent_id": scope.agent, "session_id": scope.session,
-               "team_id": scope.team, "metadata": meta_json, "created_at": created, "updated_at": updated,
-               "expires_at": None if expires is None else float(expires), "version": 1}
-        row["checksum"] = memory_checksum(row)
-        row["scope_key"] = scope.key()
-        row["scope_tokens"] = scope.tokens()
-        row["text_hash"] = text_hash(text)
-        row["_scope"] = scope
-        return row
+        return prepare_memory(item, at, self.limits)
 
     _INSERT = ("INSERT OR IGNORE INTO memories(id, kind, text, user_id, agent_id, session_id, team_id, "
                "scope_key, scope_tokens, text_hash, metadata, created_at, updated_at, expires_at, version, checksum) "

@@ -11,7 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .records import CheckReport, CorruptionError, GcReport, Scope, StoreStats, checksum, memory_checksum
+from .records import (
+    CheckReport,
+    CorruptionError,
+    GcReport,
+    Scope,
+    StoreStats,
+    archive_checksum,
+    checksum,
+    memory_checksum,
+    turn_checksum,
+)
 
 if TYPE_CHECKING:
     from .sqlite import SQLiteMemoryStore
@@ -129,14 +139,12 @@ class HygieneMixin:
         return report
 
     def _check_rows(self: SQLiteMemoryStore, conn: sqlite3.Connection, report: CheckReport, problem: Any) -> None:
-        from .sqlite_sessions import archive_checksum, turn_checksum
-
         sections: list[tuple[str, str, Any]] = [
             ("memories", "SELECT id, kind, text, user_id, agent_id, session_id, team_id, metadata, created_at, "
                          "updated_at, expires_at, version, checksum FROM memories",
              lambda r: memory_checksum(dict(zip(("id", "kind", "text", "user_id", "agent_id", "session_id", "team_id",
                                                  "metadata", "created_at", "updated_at", "expires_at", "version"),
-                                                r[:12]))) == r[12] or f"memory {r[0]!r}"),
+                                                r[:12], strict=True))) == r[12] or f"memory {r[0]!r}"),
             ("history", "SELECT memory_id, version, text, metadata, updated_at, checksum FROM memory_history",
              lambda r: checksum(*r[:5]) == r[5] or f"history {r[0]!r} v{r[1]}"),
             ("turns", "SELECT session_id, turn, messages, snapshot, meta, created_at, checksum FROM turns",

@@ -9,15 +9,13 @@ whether the session has ten turns or ten thousand snapshots behind it.
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
-from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..types import ArchivedMessage, Message
-from .ranking import fts_phrase
+from .ranking import bm25_scores, fts_phrase
 from .records import (
     ArchiveHit,
     ConflictError,
@@ -26,39 +24,21 @@ from .records import (
     SessionSummary,
     TurnReceipt,
     TurnRecord,
+    archive_checksum,
+    archive_text,
     canonical_json,
-    checksum,
     coerce_archived,
     coerce_messages,
     message_json,
-    fold_words,
     query_terms,
     to_datetime,
+    turn_checksum,
 )
 
 if TYPE_CHECKING:
     from .sqlite import SQLiteMemoryStore
 
 RECALL_CANDIDATES = 1000
-
-
-def archive_text(message: Message) -> str:
-    """The searchable text of an archived message: its text plus tool names and arguments."""
-    parts = [message.text()]
-    for call in message.tool_calls or []:
-        parts.append(str(call.function.get("name", "")))
-        parts.append(str(call.function.get("arguments", "")))
-    return "\n".join(p for p in parts if p)
-
-
-def turn_checksum(session_id: str, turn: int, messages: str, snapshot: str | None, meta: str | None,
-                  created_at: float) -> str:
-    return checksum(session_id, turn, messages, snapshot, meta, created_at)
-
-
-def archive_checksum(session_id: str, turn: int, entry_id: str, message: str, replaced_by: str | None,
-                     stage: str, created_at: float) -> str:
-    return checksum(session_id, turn, entry_id, message, replaced_by, stage, created_at)
 
 
 def _check_session_id(session_id: str) -> str:
@@ -225,7 +205,7 @@ class SessionsMixin:
                                 "ON a.rowid = archive_fts.rowid WHERE archive_fts MATCH ? AND a.session_id = ? "
                                 "ORDER BY archive_fts.rowid DESC LIMIT ?",
                                 (match, session_id, RECALL_CANDIDATES)).fetchall()
-        scored = _bm25([r[8] for r in rows], terms)
+        scored = bm25_scores([r[8] for r in rows], terms)
         order = sorted(range(len(rows)), key=lambda i: scored[i], reverse=True)[:limit]
         return [self._archive_hit(rows[i], scored[i]) for i in order]
 
@@ -236,16 +216,3 @@ class SessionsMixin:
                                 "ORDER BY a.rowid", (session_id,)).fetchall()
         return [self._archive_hit(r, 0.0) for r in rows]
 
-
-def _bm25(texts: list[str], terms: list[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
-    """Okapi BM25 of each text for ``terms``, with statistics from ``texts`` themselves."""
-    if not texts:
-        return []
-    docs = [Counter(fold_words(t)) for t in texts]
-    lengths = [sum(d.values()) or 1 for d in docs]
-    avg = sum(lengths) / len(lengths)
-    n = len(docs)
-    idf = {t: math.log(1 + (n - sum(1 for d in docs if t in d) + 0.5) / (sum(1 for d in docs if t in d) + 0.5))
-           for t in terms}
-    return [sum(idf[t] * d[t] * (k1 + 1) / (d[t] + k1 * (1 - b + b * length / avg)) for t in terms if t in d)
-            for d, length in zip(docs, lengths)]
