@@ -68,14 +68,33 @@ def _number(value: int | None) -> str:
     return f"{value:,}" if value is not None else "?"
 
 
-def _source(model: Any) -> str:
-    listing = "stale cache" if model.stale and model.source == "cache" else (model.source or "")
-    origin = model.provenance.get("context_window")
-    if model.unknown_window:
+def _source(model: dict[str, Any]) -> str:
+    listing = "stale cache" if model["stale"] and model["source"] == "cache" else (model["source"] or "")
+    origin = model["provenance"].get("context_window")
+    if model["unknown_window"]:
         return f"{listing} (window unknown)"
-    if origin and origin != "api" and model.source != "bundled":
+    if origin and origin != "api" and model["source"] != "bundled":
         return f"{listing} (window: {origin})"
     return listing
+
+
+def _warm(providers: tuple[str, ...], include_all: bool) -> tuple[list[Any], list[Any], list[str]] | None:
+    """The answer from the warm view (no plugin host, no pydantic), or ``None`` to build it."""
+    from ..registry import config, view
+    from ..registry.catalog import cached_report
+
+    names = list(dict.fromkeys(p.strip().lower() for p in providers)) or None
+    found = view.lookup(names, config.ttl())
+    if found is None:
+        return None
+    order = names or sorted(found["installed"])
+    models, reports = [], []
+    for name in order:
+        entry = found["providers"][name]
+        reports.append(cached_report(name, entry["fetched_at"], len(entry["models"])))
+        chosen = [m for m in entry["models"] if include_all or m.get("chat")]
+        models.extend(sorted(chosen, key=lambda m: m["id"].lower()))
+    return models, reports, []
 
 
 def _table(rows: list[tuple[str, ...]]) -> None:
@@ -133,28 +152,33 @@ def models_command(ctx: click.Context, providers: tuple[str, ...], refresh: bool
     from ..registry.catalog import age_text
     from ..registry.snapshot import snapshot_date
 
-    catalog = _load(providers, refresh, offline, include_all, timeout, as_json)
+    fast = None if refresh else _warm(providers, include_all)
+    if fast is not None:
+        models, reports, warnings = fast
+    else:
+        from ..registry.catalog import printable
+
+        catalog = _load(providers, refresh, offline, include_all, timeout, as_json)
+        models = [printable(m) for m in catalog.models]
+        reports = [r.to_dict() for r in catalog.providers.values()]
+        warnings = catalog.warnings
     if as_json:
-        emit_json({
-            "models": [m.model_dump(mode="json") | {"ref": m.ref} for m in catalog.models],
-            "providers": [r.to_dict() for r in catalog.providers.values()],
-            "warnings": catalog.warnings,
-            "snapshot_date": snapshot_date(),
-        })
+        emit_json({"models": models, "providers": reports, "warnings": warnings,
+                   "snapshot_date": snapshot_date()})
         return
     now = time.time()
-    rows = [(m.provider, m.id, _number(m.context_window), _number(m.max_output_tokens), _source(m),
-             age_text(m.fetched_at, now)) for m in catalog.models]
+    rows = [(m["provider"], m["id"], _number(m["context_window"]), _number(m["max_output_tokens"]), _source(m),
+             age_text(m["fetched_at"], now)) for m in models]
     if rows:
         _table(rows)
     else:
         click.echo("No models to show." + ("" if include_all else " (--all shows non-chat models too)"))
-    for report in catalog.providers.values():
-        if report.note:
-            click.echo(f"{report.provider}: {report.note}", err=True)
-    hidden = sum(r.count for r in catalog.providers.values()) - len(catalog.models)
+    for report in reports:
+        if report["note"]:
+            click.echo(f"{report['provider']}: {report['note']}", err=True)
+    hidden = sum(r["count"] for r in reports) - len(models)
     tail = f"; {hidden} non-chat models hidden (--all)" if hidden > 0 else ""
-    click.echo(f"{len(catalog.models)} models from {len(catalog.providers)} providers{tail}. "
+    click.echo(f"{len(models)} models from {len(reports)} providers{tail}. "
                f"Bundled snapshot: {snapshot_date()}.", err=True)
 
 

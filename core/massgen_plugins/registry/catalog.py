@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import cache, config
+from . import cache, config, view
 from .fetch import Event, FetchOutcome, fetch_one, run_concurrently
 from .filter import is_chat
 from .merge import MetadataIndex, merge
@@ -155,6 +155,7 @@ def load_catalog(providers: Iterable[str] | None = None, *, refresh: bool = Fals
 
     out: list[ModelInfo] = []
     indexes: dict[str, MetadataIndex] = {}
+    fresh: dict[str, dict[str, Any]] = {}
     for p in names:
         entry, report = entries[p], reports[p]
         listed: list[ModelInfo] | None = None
@@ -173,12 +174,13 @@ def load_catalog(providers: Iterable[str] | None = None, *, refresh: bool = Fals
                 if outcome.models is not None:
                     reason = cache.implausible(len(outcome.models), entry)
                     if reason is None:
+                        stamp = time.time()
                         try:
-                            entry = cache.write(p, _dump(outcome.models), plugin=outcome.plugin)
+                            entry = cache.write(p, _dump(outcome.models), plugin=outcome.plugin, fetched_at=stamp)
                         except OSError as exc:
                             warnings.append(f"{p}: could not write the model cache: {exc}")
                         listed = outcome.models
-                        report.source, report.fetched_at = "api", time.time()
+                        report.source, report.fetched_at = "api", stamp
                     else:
                         error = reason
             if error is not None:
@@ -214,9 +216,27 @@ def load_catalog(providers: Iterable[str] | None = None, *, refresh: bool = Fals
         models = merge(p, listed, index, source=report.source, fetched_at=report.fetched_at,
                        stale=report.stale, provider_tokenizer=info.tokenizer if info else None)
         report.count = len(models)
+        if report.source in ("api", "cache") and not report.stale and p in installed:
+            fresh[p] = {"fetched_at": report.fetched_at,
+                        "models": [printable(m) | {"source": "cache"} for m in models]}
         out.extend(m for m in models if include_all or is_chat(m))
     out.sort(key=lambda m: (names.index(m.provider), m.id.lower()))
+    if fresh:
+        try:
+            view.save(list(installed), fresh)
+        except OSError as exc:
+            warnings.append(f"could not write the catalogue view: {exc}")
     return Catalog(out, reports, warnings, indexes, time.monotonic() - started)
+
+
+def printable(model: ModelInfo) -> dict[str, Any]:
+    """A model as ``massgen-plugins models --json`` prints it (and the warm view stores it)."""
+    return model.model_dump(mode="json") | {"ref": model.ref}
+
+
+def cached_report(provider: str, fetched_at: float, count: int) -> dict[str, Any]:
+    """The report of a provider served from a fresh cache (what the warm view answers with)."""
+    return ProviderReport(provider, source="cache", count=count, fetched_at=fetched_at).to_dict()
 
 
 def age_text(fetched_at: float | None, now: float | None = None) -> str:

@@ -1,0 +1,120 @@
+"""The warm path: a ready-to-print copy of the merged catalogue, read without pydantic or plugins.
+
+Building the catalogue needs the plugin host, pydantic and every metadata source; on a warm
+cache that work gives the same answer every time. After each build, :func:`save` stores the
+merged, unfiltered models of every provider whose list was fresh and clean, keyed by everything
+the merge depended on:
+
+* the installed plugins (entry-point names, targets and versions, the core version, the
+  built-in plugin list and the selection variables),
+* each provider's cache file (modification time and size) and its ``fetched_at``,
+* the bundled snapshot and the third-party cache files (modification time and size).
+
+:func:`lookup` answers only when every key still matches and every list is within the TTL;
+otherwise the caller builds the catalogue normally (and saves a new view). The answer is the
+same a full build would give from the same cache (``source='cache'``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from .cache import atomic_write_json, cache_path, models_dir, read_json
+
+SCHEMA = 1
+FILE_NAME = "_view.json"
+_SELECTION_ENV = ("MASSGEN_PLUGINS_LOAD", "MASSGEN_PLUGINS_DISABLED", "MASSGEN_PLUGINS_STRICT")
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def plugins_fingerprint() -> list[Any]:
+    """What decides which plugins (hence providers and metadata sources) are loaded."""
+    from .._version import __version__
+    from ..default_plugins import DEFAULT_PLUGINS
+    from ..loader import GROUP, _entry_points
+
+    eps = []
+    for ep in _entry_points(GROUP):
+        dist = getattr(ep, "dist", None)
+        eps.append([ep.name, ep.value, dist.version if dist is not None else None])
+    return [__version__, list(DEFAULT_PLUGINS), sorted(eps),
+            [os.environ.get(name) for name in _SELECTION_ENV]]
+
+
+def _sources_key() -> dict[str, Any]:
+    from .snapshot import snapshot_path
+
+    key: dict[str, Any] = {"snapshot": _stat(snapshot_path())}
+    directory = models_dir()
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.startswith("_third-party"))
+    except OSError:
+        names = []
+    for name in names:
+        key[name] = _stat(directory / name)
+    return key
+
+
+def _path() -> Path:
+    return models_dir() / FILE_NAME
+
+
+def save(installed: list[str], per_provider: dict[str, dict[str, Any]], fingerprint: list[Any] | None = None) -> None:
+    """Store the merged models of fresh providers.
+
+    :param per_provider: ``{provider: {"fetched_at": float, "models": [model dicts as printed]}}``
+        for providers whose list is fresh, not stale and came from the API or the cache.
+    """
+    if not per_provider:
+        return
+    fingerprint = fingerprint if fingerprint is not None else plugins_fingerprint()
+    sources = _sources_key()
+    old = read_json(_path())
+    providers: dict[str, Any] = {}
+    if isinstance(old, dict) and old.get("schema") == SCHEMA and old.get("plugins") == fingerprint \
+            and old.get("sources") == sources and isinstance(old.get("providers"), dict):
+        providers.update(old["providers"])
+    for provider, data in per_provider.items():
+        providers[provider] = {**data, "cache_file": _stat(cache_path(provider))}
+    atomic_write_json(_path(), {"schema": SCHEMA, "plugins": fingerprint, "sources": sources,
+                                "installed": sorted(installed), "providers": providers})
+
+
+def lookup(providers: list[str] | None, ttl: float, now: float | None = None) -> dict[str, Any] | None:
+    """``{"installed": [...], "providers": {p: {"fetched_at", "models"}}}`` for ``providers``
+    (default: every installed one) when the stored view is still valid, else ``None``."""
+    data = read_json(_path())
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        return None
+    stored = data.get("providers")
+    installed = data.get("installed")
+    if not isinstance(stored, dict) or not isinstance(installed, list) or not installed:
+        return None
+    if data.get("sources") != _sources_key():
+        return None
+    names = installed if providers is None else providers
+    now = time.time() if now is None else now
+    out = {}
+    for name in names:
+        entry = stored.get(name)
+        if not isinstance(entry, dict) or name not in installed:
+            return None
+        fetched_at = entry.get("fetched_at")
+        if not isinstance(fetched_at, (int, float)) or now - fetched_at >= ttl:
+            return None
+        if entry.get("cache_file") != _stat(cache_path(name)):
+            return None
+        out[name] = entry
+    if data.get("plugins") != plugins_fingerprint():  # checked last: the costliest key
+        return None
+    return {"installed": installed, "providers": out}
