@@ -25,6 +25,7 @@ from massgen_plugins.types import ErrorInfo, ErrorKind, Overflow
 
 PROVIDER = "groq"
 
+_DAILY = re.compile(r"per day \((?:TPD|RPD)\)|daily quota", re.I)
 _NOT_OVERFLOW_CODES = frozenset({"rate_limit_exceeded", "insufficient_quota", "request_too_large",
                                  "capacity_exceeded", "model_not_found", "invalid_api_key"})
 _OUTPUT_PARAMS = frozenset({"max_completion_tokens", "max_tokens"})
@@ -105,7 +106,8 @@ def classify(error: Any, provider: str | None) -> ErrorInfo | None:
         return info(ErrorKind.CONNECTION, True)
     if detect(error, PROVIDER, None) is not None:
         return info(ErrorKind.OVERFLOW, False)
-    if code == "insufficient_quota" or status == 402:
+    if code == "insufficient_quota" or status == 402 or _DAILY.search(text):
+        # a per-day limit (TPD/RPD, "daily quota"): no wait within a run helps, fall back instead
         return info(ErrorKind.QUOTA, False)
     if status == 413 and (_TPM.search(text) or code == "rate_limit_exceeded"):
         # One request above the per-minute token budget: a rate limit that no wait can satisfy.

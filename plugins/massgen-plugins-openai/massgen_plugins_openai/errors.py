@@ -121,6 +121,7 @@ def classify(error: Any, provider: str) -> ErrorInfo | None:
     if detect(error, provider, None) is not None:
         kind = ErrorKind.OVERFLOW
     elif status == 402 or code in ("insufficient_quota", "billing_hard_limit_reached") \
+            or (parts.type or "").lower() == "insufficient_quota" or "insufficient quota" in text \
             or "insufficient credits" in text or "spending limit" in text or "used all available credits" in text:
         kind = ErrorKind.QUOTA
     elif status == 429 or code == "rate_limit_exceeded":
