@@ -9,11 +9,13 @@ this module walks dicts, lists, pydantic models and exceptions and also masks va
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .. import redact as _redact_module
 from ..redact import MASK, redact
 
 __all__ = ["MASK", "env_secret_values", "is_secret_name", "redact_data", "redact_exception"]
@@ -29,6 +31,7 @@ _SUFFIXES = ("_api_key", "_apikey", "_secret", "_password", "_access_token", "_a
 _SECRET_ENV = re.compile(r"(?:_KEY|_TOKEN|_SECRET|_PASSWORD|_PASSWD|_CREDENTIALS)$")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """True when a mapping key names a credential (``Authorization``, ``x-api-key``, ``*_token``)."""
     norm = name.strip().lower().replace("-", "_").replace(" ", "_")
@@ -37,15 +40,48 @@ def is_secret_name(name: str) -> bool:
 
 def env_secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """Values of environment variables whose *names* say they hold a secret (``*_API_KEY``,
-    ``*_TOKEN``, ``*_SECRET``, ``*_PASSWORD``, ...), longest first. Short values (< 8 chars)
-    are ignored: they would mask ordinary words."""
-    env = os.environ if environ is None else environ
-    values = {v for k, v in env.items() if _SECRET_ENV.search(k.upper()) and len(v) >= 8}
+    ``*_TOKEN``, ``*_SECRET``, ``*_PASSWORD``, ..., and every variable
+    :func:`massgen_plugins.redact.redact` knows), longest first. Short values are ignored: they
+    would mask ordinary words."""
+    if environ is None:
+        raw = getattr(os.environ, "_data", None)
+        if isinstance(raw, dict):
+            # bytes cache their hash, so this fingerprint costs microseconds, not a full scan
+            fingerprint = hash(tuple(raw.items()))
+            if _env_cache[0] == fingerprint:
+                return _env_cache[1]
+            values = _scan(os.environ)
+            _env_cache[:] = [fingerprint, values]
+            return values
+    return _scan(os.environ if environ is None else environ)
+
+
+_env_cache: list[Any] = [None, ()]
+
+
+def _scan(env: Mapping[str, str]) -> tuple[str, ...]:
+    known = set(getattr(_redact_module, "KEY_ENV_VARS", ()))
+    values = {v for k, v in env.items()
+              if (len(v) >= 8 and _SECRET_ENV.search(k.upper())) or (len(v) >= 6 and (k in known or k.endswith("_API_KEY")))}
     return tuple(sorted(values, key=len, reverse=True))
 
 
+_SHAPES = getattr(_redact_module, "_SHAPES", None)
+_HEADERS = getattr(_redact_module, "_HEADERS", None)
+
+
 def _clean_text(text: str, secrets: tuple[str, ...]) -> str:
-    return redact(text, extra_secrets=secrets)
+    """:func:`~massgen_plugins.redact.redact` with the secret list computed once per walk (not
+    once per string): the run log redacts every field of every event."""
+    if not text:
+        return text
+    if _SHAPES is None or _HEADERS is None:  # the core module changed shape: use it as is
+        return redact(text, extra_secrets=secrets)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = _SHAPES.sub(MASK, text)
+    return _HEADERS.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{MASK}", text)
 
 
 def redact_exception(exc: BaseException, *, secrets: Iterable[str] = ()) -> str:
@@ -68,35 +104,53 @@ def redact_data(value: Any, *, secrets: Iterable[str] = ()) -> Any:
 
 
 def _walk(value: Any, secrets: tuple[str, ...], depth: int) -> Any:
+    kind = type(value)
+    if kind is str:
+        return _clean_text(value, secrets)
+    if value is None or kind in (bool, int, float):
+        return value
+    if kind is dict:
+        return _walk_mapping(value, secrets, depth)
+    if kind in (list, tuple):
+        return [_walk(item, secrets, depth + 1) for item in value]
+    return _walk_other(value, secrets, depth)
+
+
+def _walk_mapping(value: Any, secrets: tuple[str, ...], depth: int) -> dict[str, Any]:
+    if depth > 64:
+        return {"[TOO DEEP]": True}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = key if type(key) is str else str(key)
+        if is_secret_name(name) and item not in (None, ""):
+            out[_clean_text(name, secrets)] = MASK
+        else:
+            out[_clean_text(name, secrets)] = _walk(item, secrets, depth + 1)
+    return out
+
+
+def _walk_other(value: Any, secrets: tuple[str, ...], depth: int) -> Any:
     if depth > 64:
         return "[TOO DEEP]"
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
     if isinstance(value, str):
-        return _clean_text(value, secrets)
+        return _clean_text(str(value), secrets)
+    if isinstance(value, (bool, int, float)):
+        return value
     if isinstance(value, (bytes, bytearray)):
         return _clean_text(bytes(value).decode("utf-8", "replace"), secrets)
     if isinstance(value, BaseException):
         text = str(value).strip()
         return _clean_text(f"{type(value).__name__}: {text}" if text else type(value).__name__, secrets)
-    cls_name = type(value).__name__
-    if cls_name in ("SecretStr", "SecretBytes"):
+    if type(value).__name__ in ("SecretStr", "SecretBytes"):
         return MASK
-    if isinstance(value, Mapping) or hasattr(value, "items") and callable(value.items):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            name = _clean_text(str(key), secrets)
-            if is_secret_name(str(key)) and item not in (None, ""):
-                out[name] = MASK
-            else:
-                out[name] = _walk(item, secrets, depth + 1)
-        return out
+    if isinstance(value, Mapping) or (hasattr(value, "items") and callable(value.items)):
+        return _walk_mapping(value, secrets, depth)
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_walk(item, secrets, depth + 1) for item in value]
     dump = getattr(value, "model_dump", None)
     if callable(dump):
         try:
-            # Secrets inside models stay SecretStr objects in python mode; _walk masks them.
+            # secrets inside models stay SecretStr objects in python mode; the walk masks them
             return _walk(dump(), secrets, depth + 1)
         except Exception:
             pass
