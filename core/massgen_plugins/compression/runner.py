@@ -154,7 +154,14 @@ def _protected_tokens(messages: list[Message], counter: Any, tools: list[dict[st
 
 def _complete_archive(stage: str, before: list[Message], after: list[Message],
                       archived: list[ArchivedMessage]) -> tuple[list[ArchivedMessage], int]:
-    """Archive records for every message ``stage`` removed without archiving (nothing is lost)."""
+    """Archive records for every message ``stage`` removed without archiving (nothing is lost);
+    record ids normalised to :func:`message_id` (a stage's own id is kept as ``stage_id``)."""
+    for record in archived:  # one id scheme, so provenance chains across stages link up
+        canonical_id = message_id(record.message)
+        if record.id != canonical_id:
+            extra_fields = record.model_extra if record.model_extra is not None else {}
+            extra_fields.setdefault("stage_id", record.id)
+            record.id = canonical_id
     removed = Counter(message_key(m) for m in before) - Counter(message_key(m) for m in after)
     if not removed:
         return archived, 0
@@ -376,15 +383,28 @@ def _final_count(model: str, messages: list[Message], tools: list[dict[str, Any]
     return int(math.ceil(value.tokens * (1.0 + (value.margin or 0.0))))
 
 
+def _run_in_new_loop(coro: Any) -> Any:
+    """Run ``coro`` to completion in a fresh event loop. (Not ``asyncio.run``: on Python 3.11 its
+    SIGINT bookkeeping builds the repr of the finished task -- and so of the whole report.)"""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
 def compress_conversation_sync(messages: Sequence[Message | dict[str, Any]], **kwargs: Any) -> CompressionReport:
     """:func:`compress_conversation` for synchronous callers (works inside a running event loop
     too, by running the chain in a worker thread)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(compress_conversation(messages, **kwargs))
+        return _run_in_new_loop(compress_conversation(messages, **kwargs))  # type: ignore[no-any-return]
     from concurrent.futures import ThreadPoolExecutor
 
     context = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(context.run, asyncio.run, compress_conversation(messages, **kwargs)).result()
+        return pool.submit(context.run, _run_in_new_loop, compress_conversation(messages, **kwargs)).result()

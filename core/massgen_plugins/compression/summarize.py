@@ -168,10 +168,10 @@ async def run(request: CompressionRequest) -> CompressionResult | None:
     if summary_tokens < 64:
         return None
     model = strategy.summarizer_model or request.model
+    summarizer = Summarizer(model, summary_tokens, strategy.summarizer_timeout)  # no key: raises here
     window, max_output, source = summarizer_window(model, strategy.summarizer_window)
     if max_output:
-        summary_tokens = min(summary_tokens, max_output)
-    summarizer = Summarizer(model, summary_tokens, strategy.summarizer_timeout)
+        summary_tokens = summarizer.max_tokens = min(summary_tokens, max_output)
     from ..tokens import counter_for
 
     scounter = counter_for(model)
