@@ -28,6 +28,15 @@ class ErrorParts:
     headers: dict[str, str] = field(default_factory=dict)
     exception: str = ""
     module: str = ""
+    #: The HTTP status of the response the error arrived with (``None`` when the SDK raised it from
+    #: inside a stream without one). An in-stream error has ``http_status`` 200 or ``None`` even when
+    #: its body states a 4xx ``status`` (google-genai's ``code``, OpenRouter's ``'400'``).
+    http_status: int | None = None
+
+    @property
+    def in_stream(self) -> bool:
+        """True when the error came inside a stream that had started with HTTP 200 (or no status)."""
+        return self.http_status in (None, 200)
 
 
 def _first(*values: Any) -> Any:
@@ -85,6 +94,9 @@ def error_parts(error: Any) -> ErrorParts:
     nested_event = getattr(error, "error", None)  # openai stream ResponseErrorEvent / response.error
     if nested_event is None and getattr(error, "response", None) is not None:
         nested_event = getattr(error.response, "error", None)
+    http_status = _as_int(getattr(error, "status_code", None))
+    if http_status is None:
+        http_status = _as_int(getattr(getattr(error, "response", None), "status_code", None))
     status = _as_int(getattr(error, "status_code", None))
     if status is None:
         status = _as_int(getattr(error, "code", None))
@@ -115,6 +127,7 @@ def error_parts(error: Any) -> ErrorParts:
         headers=_headers(error),
         exception=type(error).__name__,
         module=type(error).__module__,
+        http_status=http_status,
     )
 
 

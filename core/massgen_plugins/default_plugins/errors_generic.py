@@ -24,7 +24,7 @@ def detect_overflow(error: BaseException, provider: str | None, model: str | Non
     parts = error_parts(error)
     if parts.status in (402, 413, 429, 529) or (parts.status or 0) >= 500:
         return None
-    in_stream = parts.status in (None, 200)
+    in_stream = parts.in_stream
     if parts.code == "context_length_exceeded":
         limit, requested = counts_in(parts.message)
         return Overflow(provider=provider, model=model, limit=limit, requested=requested,
