@@ -85,3 +85,14 @@ def test_schema_table_documents_every_type():
     rows = schema_table()
     assert {r[0] for r in rows} == set(EVENT_MODELS)
     assert ("call_end", "latency_ms", "float", "") in [(a, b, c, "") for a, b, c, _ in rows]
+
+
+def test_docs_table_covers_every_event_and_field():
+    from .conftest import ROOT
+
+    docs = (ROOT / "docs" / "logs.md").read_text()
+    section = docs[docs.index("### Event types"):docs.index("## Writing a run log")]
+    for kind, model in EVENT_MODELS.items():
+        assert f"`{kind}`" in section, kind
+        for field in model.model_fields:
+            assert f"`{field}`" in docs, f"{kind}.{field} is not documented in docs/logs.md"
