@@ -127,12 +127,12 @@ def test_warm_listing_equals_a_full_build_and_follows_the_cache(env, monkeypatch
 
 def test_concurrent_refreshes_from_two_processes_leave_a_valid_cache(env):
     args = [sys.executable, "-m", "massgen_plugins", "models", "--refresh", "--json", "--all",
-            "-p", "openai", "-p", "groq", "-p", "nebius"]
+            "-p", "openai", "-p", "xai", "-p", "nebius"]
     procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
              for _ in range(2)]
     outputs = [p.communicate(timeout=180) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outputs]
-    for provider in ("openai", "groq", "nebius"):
+    for provider in ("openai", "xai", "nebius"):
         entry = cache.read(provider)
         assert entry is not None, provider
         assert len(entry.models) == len(env.models(provider))

@@ -81,7 +81,6 @@ def _source(model: dict[str, Any]) -> str:
 def _warm(providers: tuple[str, ...], include_all: bool) -> tuple[list[Any], list[Any], list[str]] | None:
     """The answer from the warm view (no plugin host, no pydantic), or ``None`` to build it."""
     from ..registry import config, view
-    from ..registry.catalog import cached_report
 
     names = list(dict.fromkeys(p.strip().lower() for p in providers)) or None
     found = view.lookup(names, config.ttl())
@@ -91,7 +90,7 @@ def _warm(providers: tuple[str, ...], include_all: bool) -> tuple[list[Any], lis
     models, reports = [], []
     for name in order:
         entry = found["providers"][name]
-        reports.append(cached_report(name, entry["fetched_at"], len(entry["models"])))
+        reports.append(view.cached_report(name, entry["fetched_at"], len(entry["models"])))
         chosen = [m for m in entry["models"] if include_all or m.get("chat")]
         models.extend(sorted(chosen, key=lambda m: m["id"].lower()))
     return models, reports, []
@@ -149,8 +148,8 @@ def models_command(ctx: click.Context, providers: tuple[str, ...], refresh: bool
     a failing provider is served from its last good list with a warning)."""
     if ctx.invoked_subcommand is not None:
         return
-    from ..registry.catalog import age_text
     from ..registry.snapshot import snapshot_date
+    from ..registry.view import age_text
 
     fast = None if refresh else _warm(providers, include_all)
     if fast is not None:

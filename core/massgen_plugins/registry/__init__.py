@@ -37,23 +37,39 @@ Modules: :mod:`.config` (TTL/timeout), :mod:`.cache` (atomic per-provider files)
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-from .catalog import Catalog, ProviderReport, load_catalog
-from .lookup import clear_memo, get_model_info
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..types import ModelInfo
+    from .catalog import Catalog, ProviderReport, load_catalog
+    from .lookup import clear_memo, get_model_info
 
 __all__ = ["Catalog", "ProviderReport", "clear_memo", "get_model_info", "list_models", "load_catalog"]
+
+# imported on first use, so the warm CLI path (registry.view) pays for none of it
+_LAZY = {"Catalog": ".catalog", "ProviderReport": ".catalog", "load_catalog": ".catalog",
+         "clear_memo": ".lookup", "get_model_info": ".lookup"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 def list_models(providers: Iterable[str] | None = None, refresh: bool = False, offline: bool = False,
                 include_all: bool = False, *, ttl: float | None = None,
                 timeout: float | None = None) -> list[ModelInfo]:
     """Models of ``providers`` (default: all installed), cache-first; see the module docstring."""
+    import logging
+
+    from .catalog import load_catalog
+
     catalog = load_catalog(providers, refresh=refresh, offline=offline, include_all=include_all,
                            ttl=ttl, timeout=timeout)
     log = logging.getLogger("massgen_plugins.registry")

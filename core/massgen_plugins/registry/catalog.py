@@ -64,13 +64,7 @@ class Catalog:
 
 
 def _age(seconds: float) -> str:
-    if seconds < 90:
-        return f"{int(seconds)}s"
-    if seconds < 5400:
-        return f"{int(seconds // 60)}m"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f}h"
-    return f"{seconds / 86400:.0f}d"
+    return view.age_text(time.time() - seconds)
 
 
 def _choose(requested: Iterable[str] | None, installed: dict[str, ProviderInfo]) -> list[str]:
@@ -234,13 +228,6 @@ def printable(model: ModelInfo) -> dict[str, Any]:
     return model.model_dump(mode="json") | {"ref": model.ref}
 
 
-def cached_report(provider: str, fetched_at: float, count: int) -> dict[str, Any]:
-    """The report of a provider served from a fresh cache (what the warm view answers with)."""
-    return ProviderReport(provider, source="cache", count=count, fetched_at=fetched_at).to_dict()
-
-
 def age_text(fetched_at: float | None, now: float | None = None) -> str:
     """Human age of a timestamp (``42s``, ``7m``, ``3h``, ``2d``); empty when unknown."""
-    if fetched_at is None:
-        return ""
-    return _age(max(0.0, (time.time() if now is None else now) - fetched_at))
+    return view.age_text(fetched_at, now)

@@ -38,17 +38,50 @@ def _stat(path: Path) -> list[int] | None:
 
 
 def plugins_fingerprint() -> list[Any]:
-    """What decides which plugins (hence providers and metadata sources) are loaded."""
+    """What decides which plugins (hence providers and metadata sources) are loaded: the core
+    version, the built-in plugin list, the selection variables, and every installed
+    distribution that declares entry points (its ``*.dist-info`` name carries the version; the
+    ``entry_points.txt`` modification time catches an editable reinstall). Directory listings
+    and ``stat`` calls only: no metadata parsing, so the warm path stays cheap."""
+    import sys
+
     from .._version import __version__
     from ..default_plugins import DEFAULT_PLUGINS
-    from ..loader import GROUP, _entry_points
 
-    eps = []
-    for ep in _entry_points(GROUP):
-        dist = getattr(ep, "dist", None)
-        eps.append([ep.name, ep.value, dist.version if dist is not None else None])
-    return [__version__, list(DEFAULT_PLUGINS), sorted(eps),
+    dists = []
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                stamp = _stat(Path(entry or ".") / name / "entry_points.txt")
+                if stamp is not None:
+                    dists.append([entry, name, stamp[0]])
+    return [__version__, list(DEFAULT_PLUGINS), sorted(dists),
             [os.environ.get(name) for name in _SELECTION_ENV]]
+
+
+def cached_report(provider: str, fetched_at: float, count: int) -> dict[str, Any]:
+    """The report of a provider served from a fresh cache (same keys as
+    :class:`~.catalog.ProviderReport`)."""
+    return {"provider": provider, "source": "cache", "count": count, "fetched_at": fetched_at, "stale": False,
+            "refreshed": False, "error": None, "note": None, "seconds": 0.0, "attempts": 0, "retries": []}
+
+
+def age_text(fetched_at: float | None, now: float | None = None) -> str:
+    """Human age of a timestamp (``42s``, ``7m``, ``3h``, ``2d``); empty when unknown."""
+    if fetched_at is None:
+        return ""
+    seconds = max(0.0, (time.time() if now is None else now) - fetched_at)
+    if seconds < 90:
+        return f"{int(seconds)}s"
+    if seconds < 5400:
+        return f"{int(seconds // 60)}m"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 86400:.0f}d"
 
 
 def _sources_key() -> dict[str, Any]:
