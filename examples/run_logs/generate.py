@@ -274,6 +274,9 @@ def massgen(target: Path) -> None:
 
 
 if __name__ == "__main__":
+    import os
+
+    os.getpid = lambda: 4242  # type: ignore[assignment]  # a stable pid in the samples' run_start/meta
     ours(HERE / "run_20260110_150000_a1b2c3")
     massgen(HERE / "massgen" / "log_20260110_143052_123456")
     print("sample run logs written under", HERE)

@@ -137,3 +137,14 @@ def test_through_the_collected_hook():
     bare = asyncio.run(get_hooks().analyze_logs(AnalysisRequest(run_dir=str(MASSGEN_SAMPLE))))
     assert {r.analyzer for r in bare.values} >= {"deterministic"}
     assert next(r for r in bare.values if r.analyzer == "deterministic").summary["run"]["source"] == "massgen"
+
+
+async def test_python_api_inside_and_outside_an_event_loop():
+    from massgen_plugins.runlog import analyze_run, analyze_run_sync
+
+    outcome = await analyze_run(OUR_SAMPLE)
+    assert outcome.deterministic is not None and outcome.self_analysis is None and outcome.errors == []
+    assert outcome.markdown().startswith("# Run report:") and outcome.html().startswith("<!DOCTYPE html>")
+    # the sync facade works even from inside a running loop (it uses a worker thread)
+    again = analyze_run_sync(MASSGEN_SAMPLE)
+    assert again.deterministic.summary["run"]["source"] == "massgen"

@@ -41,13 +41,6 @@ def _resolve_run_dir(value: str) -> Path:
                      "see `massgen-plugins logs list`")
 
 
-def _request_for(run: Any, model: str | None) -> Any:
-    from ..types import AnalysisRequest
-
-    meta = {**run.meta, "source": run.source, "status": run.status, "skipped_lines": len(run.skipped)}
-    return AnalysisRequest(run_dir=str(run.path), events=run.events, meta=meta, model=model)
-
-
 # --------------------------------------------------------------------------- list
 
 
@@ -241,46 +234,27 @@ def _choose_model(model: str | None, no_model: bool) -> tuple[str | None, str]:
               help="Write the Markdown report to FILE.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a self-contained HTML report (timeline and charts) to FILE.")
-@click.pass_context
-def analyze_command(ctx: click.Context, run_dir: str, model: str | None, no_model: bool, as_json: bool,
+def analyze_command(run_dir: str, model: str | None, no_model: bool, as_json: bool,
                     output: Path | None, html_path: Path | None) -> None:
     """Analyze one run with every installed analyzer (deterministic; LLM self-analysis with a model)."""
-    import asyncio
-
     from ..errors import MassgenError
-    from ..manager import get_hooks
-    from ..runlog.reader import read_run
-    from ..runlog.redaction import redact_data
+    from ..runlog.analyze import analyze_run_sync
 
     if model is not None and no_model:
         from ..errors import InputError
 
         raise InputError("--model and --no-model contradict each other; give one")
     chosen, source = _choose_model(model, no_model)
-    run = read_run(_resolve_run_dir(run_dir))
-    request = _request_for(run, chosen)
-    collected = asyncio.run(get_hooks().analyze_logs(request))
-    results = sorted(collected.results, key=lambda pr: (pr[1].analyzer != "deterministic",
-                                                       pr[1].analyzer == "self-analysis", pr[0]))
-    failures = [{"plugin": a.plugin, "error": redact_data(a.error or a.status)} for a in collected.errors]
-    deterministic = next((r for _, r in results if r.analyzer == "deterministic"), None)
-    self_report = next((r for _, r in results if r.analyzer == "self-analysis"), None)
+    outcome = analyze_run_sync(_resolve_run_dir(run_dir), model=chosen)
+    run, results, failures = outcome.run, outcome.results, outcome.errors
+    deterministic, self_report = outcome.deterministic, outcome.self_analysis
 
-    markdown_parts = [r.markdown for _, r in results if r.markdown]
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text("\n\n".join(markdown_parts), encoding="utf-8")
+        output.write_text(outcome.markdown(), encoding="utf-8")
     if html_path is not None:
-        from ..runlog.analysis import find_issues, summarize_run
-        from ..runlog.html import render_html
-
-        summary = deterministic.summary if deterministic else summarize_run(
-            run.events, run.meta, source=run.source, skipped_lines=len(run.skipped), status=run.status)
-        findings = [f.model_dump() for f in deterministic.findings] if deterministic else find_issues(summary, run.events)
-        reports = [(f"{'Self-analysis' if r.analyzer == 'self-analysis' else r.analyzer} ({p})", r.markdown)
-                   for p, r in results if r.markdown and r.analyzer != "deterministic"]
         html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(render_html(run.events, summary, findings, reports), encoding="utf-8")
+        html_path.write_text(outcome.html(), encoding="utf-8")
 
     if as_json:
         emit_json({

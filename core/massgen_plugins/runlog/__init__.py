@@ -28,6 +28,10 @@ _LAZY = {
     "validate_event": "massgen_plugins.runlog.schema",
     "redact_data": "massgen_plugins.runlog.redaction",
     "summarize_run": "massgen_plugins.runlog.analysis",
+    "analyze_run": "massgen_plugins.runlog.analyze",
+    "analyze_run_sync": "massgen_plugins.runlog.analyze",
+    "AnalysisOutcome": "massgen_plugins.runlog.analyze",
+    "validate_model": "massgen_plugins.runlog.modelchoice",
 }
 
 __all__ = sorted(_LAZY)
