@@ -90,7 +90,8 @@ async def test_overflow_in_stream(emulator_env, settings):
 
 @pytest.mark.parametrize(("kind", "expected"), [
     ("rate_limit", ErrorKind.RATE_LIMIT), ("payload_too_large", ErrorKind.PAYLOAD_TOO_LARGE),
-    ("server_error", ErrorKind.SERVER), ("unavailable", ErrorKind.SERVER),
+    ("server_error", ErrorKind.SERVER), ("unavailable", ErrorKind.OVERLOADED),  # "The model is overloaded"
+    ("quota", ErrorKind.QUOTA),
 ])
 async def test_near_misses_are_not_overflow(emulator_env, settings, kind, expected):
     emulator_env.inject(Fault(kind=kind, provider="nebius"))
@@ -98,7 +99,7 @@ async def test_near_misses_are_not_overflow(emulator_env, settings, kind, expect
     assert plugin.detect_overflow(error, "nebius", f"nebius/{CHAT}") is None
     assert massgen_plugins.detect_overflow(error, model=f"nebius/{CHAT}") is None
     info = plugin.classify_error(error, "nebius")
-    assert info.kind == expected and info.retryable is (kind != "payload_too_large")
+    assert info.kind == expected and info.retryable is (kind not in ("payload_too_large", "quota"))
 
 
 async def test_output_cap_is_not_overflow(emulator_env, settings):

@@ -19,7 +19,6 @@ exceptions so the retry loop sees them:
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -200,7 +199,3 @@ async def stream(provider: CompatProvider, request: CompletionRequest,
     yield StreamEvent(type="done", response=CompletionResponse(
         model=request.model, message=message, finish_reason=finish_reason, usage=usage, id=response_id))
 
-
-def dumps_arguments(arguments: Any) -> str:
-    """Tool-call arguments as the JSON string the wire format wants."""
-    return arguments if isinstance(arguments, str) else json.dumps(arguments)

@@ -62,7 +62,7 @@ def _text_of(item: dict[str, Any]) -> str:
     content = item.get("content")
     if isinstance(content, str):
         return content
-    return "".join(str(p.get("text", "")) for p in content or [] if isinstance(p, dict))
+    return "\n".join(str(p.get("text", "")) for p in content or [] if isinstance(p, dict) and "text" in p)
 
 
 async def compact(request: CompressionRequest) -> CompressionResult | None:

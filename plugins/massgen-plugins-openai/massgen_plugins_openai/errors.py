@@ -131,15 +131,17 @@ def classify(error: Any, provider: str) -> ErrorInfo | None:
     elif status == 400 and any(h in text for h in _OUTPUT_CAP_HINTS):
         kind = ErrorKind.OUTPUT_CAP
     elif status is not None and status >= 500:
-        kind = ErrorKind.SERVER
+        overloaded = "overloaded" in code or "overloaded" in text
+        kind = ErrorKind.OVERLOADED if overloaded else ErrorKind.SERVER
     elif status is None and in_stream(error) and parts.message and is_openai_sdk_object(error):
         kind = ErrorKind.STREAM
     if kind is None:
         info = generic(error=error, provider=provider)
         return info if isinstance(info, ErrorInfo) else None
-    retryable = kind in (ErrorKind.RATE_LIMIT, ErrorKind.SERVER, ErrorKind.STREAM)
+    transient = (ErrorKind.RATE_LIMIT, ErrorKind.SERVER, ErrorKind.OVERLOADED, ErrorKind.STREAM)
+    retryable = kind in transient
     should = parts.headers.get("x-should-retry")
-    if should in ("true", "false") and kind in (ErrorKind.RATE_LIMIT, ErrorKind.SERVER, ErrorKind.STREAM):
+    if should in ("true", "false") and kind in transient:
         retryable = should == "true"
     return ErrorInfo(kind=kind, retryable=retryable, provider=provider, status=status, code=parts.code,
                      message=parts.message, retry_after=wait)

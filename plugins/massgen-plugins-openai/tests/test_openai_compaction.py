@@ -60,6 +60,10 @@ async def test_compact_keeps_system_and_latest_user_and_archives_the_rest(emulat
     assert {a.replaced_by for a in result.archived} == {part["id"]}
     assert all(a.stage == "native" and a.id for a in result.archived)
     assert result.tokens_after < result.tokens_before
+    from massgen_plugins.compression.invariants import check_preserved, validate_conversation
+
+    validate_conversation(result.messages, "openai/gpt-4o")
+    check_preserved(history, result.messages)
 
     [sent] = emulator_env.requests_for("openai", "/responses/compact")
     body = sent.body
@@ -108,6 +112,10 @@ async def test_tool_loop_after_the_latest_user_keeps_the_last_step(emulator_env)
     assert result.messages[-2:] == history[-2:]
     assert len(_compaction_messages(result.messages)) == 1
     assert [a.message for a in result.archived] == history[2:4]
+    from massgen_plugins.compression.invariants import check_preserved, validate_conversation
+
+    validate_conversation(result.messages, "openai/gpt-4o")
+    check_preserved(history, result.messages)
     # no tool result without its call
     seen_calls = set()
     for message in result.messages:

@@ -77,6 +77,7 @@ async def test_chat_stream_overflow_error_after_http_200(emulator_env, openai_se
     (Fault(kind="payload_too_large", provider="openai"), ErrorKind.PAYLOAD_TOO_LARGE, False),
     (Fault(kind="server_error", provider="openai"), ErrorKind.SERVER, True),
     (Fault(kind="unavailable", provider="openai", retry_after=2), ErrorKind.SERVER, True),
+    (Fault(kind="overloaded", provider="openai", retry_after=0.5), ErrorKind.OVERLOADED, True),
 ])
 async def test_near_misses_are_not_overflow(emulator_env, openai_settings, fault, kind, retryable):
     emulator_env.inject(fault)
@@ -84,7 +85,7 @@ async def test_near_misses_are_not_overflow(emulator_env, openai_settings, fault
     assert _both(error, "gpt-4o-mini") is None
     info = plugin.classify_error(error, "openai")
     assert info.kind == kind and info.retryable is retryable
-    if fault.retry_after is not None and kind in (ErrorKind.RATE_LIMIT, ErrorKind.SERVER) and fault.kind != "server_error":
+    if fault.kind in ("rate_limit", "unavailable", "overloaded"):  # these send retry-after(-ms)
         assert info.retry_after == pytest.approx(fault.retry_after)
 
 
