@@ -34,6 +34,7 @@ from .convert import (
     to_tool_choice,
     tool_call,
 )
+from .errors import TruncatedStreamError
 
 PROVIDER = "anthropic"
 KEY_ENV = "ANTHROPIC_API_KEY"
@@ -191,6 +192,7 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
     usage = Usage()
     message_id: str | None = None
     stop_reason: str | None = None
+    finished = False
     try:
         events = await client.messages.create(**_create_args(request), stream=True)
         try:
@@ -241,10 +243,16 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
                     inp = getattr(event.usage, "input_tokens", None)
                     if inp:
                         usage.input_tokens = inp
+                elif kind == "message_stop":
+                    finished = True
         finally:
             await events.close()
     finally:
         await client.close()
+    if not finished:
+        raise TruncatedStreamError(
+            f"the Anthropic stream for {request.model} ended before message_stop "
+            f"({len(''.join(texts))} characters of text had arrived): the answer is incomplete")
     response = CompletionResponse(
         model=request.model, id=message_id, message=assistant_message(texts, calls, thinking),
         finish_reason=finish_reason(stop_reason), usage=usage,

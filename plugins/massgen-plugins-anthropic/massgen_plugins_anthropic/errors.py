@@ -27,6 +27,13 @@ from massgen_plugins.types import ErrorInfo, ErrorKind, Overflow
 
 PROVIDER = "anthropic"
 
+
+class TruncatedStreamError(ConnectionError):
+    """The stream ended cleanly but before the provider's final event: the answer is incomplete.
+
+    A :class:`ConnectionError`, so every classifier treats it as a retryable connection failure.
+    """
+
 #: Error ``type`` values that can never be a context overflow.
 _NOT_OVERFLOW_TYPES = frozenset({
     "rate_limit_error", "overloaded_error", "request_too_large", "billing_error", "authentication_error",
@@ -104,8 +111,8 @@ def detect(error: Any, provider: str | None, model: str | None) -> Overflow | No
 
 def classify(error: Any, provider: str | None) -> ErrorInfo | None:
     """Retry classification for errors the anthropic SDK raises; ``None`` for anything else."""
-    if not is_ours(error, provider):
-        return None
+    if not is_ours(error, provider) or not (type(error).__module__.split(".", 1)[0] == "anthropic"):
+        return None  # timeouts, dropped connections, truncated streams: the built-in classifier
     name = type(error).__name__
     parts = error_parts(error)
     etype = _type(error, parts)

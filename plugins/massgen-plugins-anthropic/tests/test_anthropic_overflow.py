@@ -138,3 +138,21 @@ def test_errors_of_other_providers_are_left_alone():
     error = RuntimeError("prompt is too long: 300000 tokens > 200000 maximum")
     assert detect(error, "openai", None) is None
     assert classify(error, "groq") is None
+
+
+@pytest.mark.parametrize("abrupt", [False, True])
+async def test_truncated_stream_raises_a_retryable_error(emulator_env, settings, hooks, abrupt):
+    emulator_env.inject(Fault(kind="truncated_stream", provider="anthropic", abrupt=abrupt))
+    request = CompletionRequest(model=HAIKU, messages=[Message(role="user", content="a long story please")])
+    events = []
+    with pytest.raises(Exception) as caught:
+        async for event in hooks.stream(request, settings):
+            events.append(event)
+    assert not [e for e in events if e.type == "done"]  # an incomplete answer is never presented as done
+    if not abrupt:
+        from massgen_plugins_anthropic.errors import TruncatedStreamError
+
+        assert isinstance(caught.value, TruncatedStreamError) and isinstance(caught.value, ConnectionError)
+    assert detect_overflow(caught.value, model=HAIKU) is None
+    info = hooks.classify_error(caught.value, "anthropic").value
+    assert info.retryable and info.kind in (ErrorKind.CONNECTION, ErrorKind.STREAM)

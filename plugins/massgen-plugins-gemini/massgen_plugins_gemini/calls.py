@@ -9,7 +9,8 @@ The SDK is imported inside each function. Quirks handled here:
   ``GOOGLE_GEMINI_BASE_URL``, and ``vertexai=False`` is explicit so ``GOOGLE_GENAI_USE_VERTEXAI``
   in the environment cannot switch backends;
 * google-genai does not retry unless ``retry_options`` are given: none are, so the host's loop
-  is the only one;
+  is the only one; the SDK runs on httpx clients the plugin injects (see :class:`GeminiClient`),
+  so an installed aiohttp cannot bring its hidden connection retry back;
 * ``timeout`` is given to the SDK in milliseconds;
 * automatic function calling is disabled: tool calls are returned to the caller.
 """
@@ -35,6 +36,7 @@ from massgen_plugins.types import (
 )
 
 from .convert import finish_reason, from_gemini, split_parts, to_gemini, to_gemini_tools, to_tool_config, usage_of
+from .errors import TruncatedStreamError
 
 PROVIDER = "gemini"
 KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
@@ -59,17 +61,46 @@ def _key(settings: ProviderSettings) -> str:
     return key
 
 
-def client(settings: ProviderSettings, timeout: float | None = None) -> Any:
-    """A ``google.genai.Client`` for the Developer API, pinned to ``v1beta``, without retries."""
-    from google import genai
-    from google.genai import types
+class GeminiClient:
+    """A ``google.genai.Client`` plus the httpx clients it runs on, closed together.
 
-    options = types.HttpOptions(
-        base_url=settings.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
-        api_version=str(settings.extra.get("api_version", API_VERSION)),
-        timeout=int((timeout or settings.timeout) * 1000),
-    )
-    return genai.Client(api_key=_key(settings), vertexai=False, http_options=options)
+    google-genai picks its transport from what is importable: aiohttp for async calls when
+    aiohttp is installed (then a failed connection is retried once, after sleeping 1-10 s,
+    behind the caller's back), else httpx2, else httpx. Injecting our own ``httpx`` clients makes
+    the transport the same everywhere, keeps the SDK free of hidden retries, and still honours
+    the usual proxy environment variables.
+    """
+
+    def __init__(self, settings: ProviderSettings, timeout: float | None = None) -> None:
+        import httpx
+        from google import genai
+        from google.genai import types
+
+        seconds = float(timeout or settings.timeout)
+        self._sync = httpx.Client(timeout=seconds)
+        self._async = httpx.AsyncClient(timeout=seconds)
+        options = types.HttpOptions(
+            base_url=settings.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
+            api_version=str(settings.extra.get("api_version", API_VERSION)),
+            timeout=int(seconds * 1000),
+            httpx_client=self._sync,
+            httpx_async_client=self._async,
+        )
+        self.sdk = genai.Client(api_key=_key(settings), vertexai=False, http_options=options)
+
+    def close(self) -> None:
+        self.sdk.close()
+        self._sync.close()
+
+    async def aclose(self) -> None:
+        await self.sdk.aio.aclose()
+        await self._async.aclose()
+        self.close()
+
+
+def client(settings: ProviderSettings, timeout: float | None = None) -> GeminiClient:
+    """A Developer-API client pinned to ``v1beta``, on httpx, without retries."""
+    return GeminiClient(settings, timeout)
 
 
 def _kind(actions: list[str], model_id: str) -> str:
@@ -108,7 +139,7 @@ def list_models(settings: ProviderSettings) -> list[ModelInfo]:
     page_size = int(settings.extra.get("page_size", DEFAULT_PAGE_SIZE))
     c = client(settings)
     try:
-        return [model_info(item) for item in c.models.list(config={"page_size": page_size})]
+        return [model_info(item) for item in c.sdk.models.list(config={"page_size": page_size})]
     finally:
         c.close()
 
@@ -148,11 +179,10 @@ async def complete(request: CompletionRequest, settings: ProviderSettings) -> Co
     system, contents = to_gemini(request.messages)
     c = client(settings, request.timeout)
     try:
-        response = await c.aio.models.generate_content(model=request.model_id, contents=contents,
-                                                       config=_config(request, system))
+        response = await c.sdk.aio.models.generate_content(model=request.model_id, contents=contents,
+                                                           config=_config(request, system))
     finally:
-        await c.aio.aclose()
-        c.close()
+        await c.aclose()
     return from_gemini(response, request.model)
 
 
@@ -170,8 +200,8 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
     reason: Any = None
     response_id: str | None = None
     try:
-        chunks = await c.aio.models.generate_content_stream(model=request.model_id, contents=contents,
-                                                            config=_config(request, system))
+        chunks = await c.sdk.aio.models.generate_content_stream(model=request.model_id, contents=contents,
+                                                                config=_config(request, system))
         async for chunk in chunks:
             response_id = getattr(chunk, "response_id", None) or response_id
             pieces, new_calls, chunk_reason = split_parts(chunk)
@@ -184,8 +214,11 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
                 yield StreamEvent(type="tool_call", tool_call=call)
             usage = usage_of(chunk) or usage
     finally:
-        await c.aio.aclose()
-        c.close()
+        await c.aclose()
+    if reason is None:
+        raise TruncatedStreamError(
+            f"the Gemini stream for {request.model} ended without a finishReason "
+            f"({len(''.join(texts))} characters of text had arrived): the answer is incomplete")
     response = CompletionResponse(
         model=request.model, id=response_id,
         message=Message(role="assistant", content="".join(texts) or None, tool_calls=calls or None),
@@ -217,7 +250,7 @@ def count_tokens(request: TokenCountRequest, settings: ProviderSettings) -> Toke
             contents.insert(0, {"role": "user", "parts": prefix})
     c = client(settings)
     try:
-        result = c.models.count_tokens(model=request.model.split("/", 1)[1], contents=contents)
+        result = c.sdk.models.count_tokens(model=request.model.split("/", 1)[1], contents=contents)
     finally:
         c.close()
     exact = not request.tools

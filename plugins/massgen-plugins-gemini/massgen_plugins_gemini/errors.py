@@ -24,6 +24,13 @@ from massgen_plugins.types import ErrorInfo, ErrorKind, Overflow
 
 PROVIDER = "gemini"
 
+
+class TruncatedStreamError(ConnectionError):
+    """The stream ended cleanly but before the provider's final event: the answer is incomplete.
+
+    A :class:`ConnectionError`, so every classifier treats it as a retryable connection failure.
+    """
+
 _PAYLOAD = re.compile(r"payload size exceeds|request entity too large|request too large", re.I)
 _OUTPUT_CAP = re.compile(r"max_?output_?tokens|output token", re.I)
 _AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED", "API_KEY_HTTP_REFERRER_BLOCKED"})
@@ -60,7 +67,10 @@ def _code(error: Any, parts: ErrorParts) -> int | None:
 def _in_stream(error: Any) -> bool:
     """True when the error arrived inside a stream whose HTTP status was 200."""
     response = getattr(error, "response", None)
-    return getattr(response, "status_code", None) == 200
+    status = getattr(response, "status_code", None)
+    if status is None:
+        status = getattr(response, "status", None)  # an aiohttp response, if someone injected one
+    return status == 200
 
 
 def _details(parts: ErrorParts) -> list[dict[str, Any]]:
@@ -107,8 +117,8 @@ def _is_per_day(parts: ErrorParts) -> bool:
 
 def classify(error: Any, provider: str | None) -> ErrorInfo | None:
     """Retry classification for google-genai errors; ``None`` for anything else."""
-    if not is_ours(error, provider) or not hasattr(error, "code"):
-        return None
+    if not is_ours(error, provider) or not (type(error).__module__.startswith("google.genai")):
+        return None  # timeouts, dropped connections, truncated streams: the built-in classifier
     parts = error_parts(error)
     code, status = _code(error, parts), _status_text(error, parts)
     text = parts.message

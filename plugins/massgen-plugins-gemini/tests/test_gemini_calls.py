@@ -165,3 +165,21 @@ def test_importing_the_plugin_does_not_import_the_sdk():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+async def test_runs_on_httpx_without_hidden_connection_retries(emulator_env, hooks):
+    """google-genai would switch to aiohttp when it is importable, and aiohttp's path retries a
+    refused connection once after sleeping 1-10 s. The plugin injects httpx clients instead."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = resolve_settings("gemini", base_url=f"http://127.0.0.1:{port}/gemini", timeout=10)
+    request = CompletionRequest(model=MODEL, messages=[Message(role="user", content="hi")])
+    with pytest.raises(httpx.ConnectError) as caught:
+        await hooks.complete(request, settings)
+    info = hooks.classify_error(caught.value, "gemini").value
+    assert info.kind.value == "connection" and info.retryable

@@ -148,3 +148,21 @@ async def test_in_stream_server_error_is_retryable(emulator_env, settings, hooks
         model=FLASH, messages=[Message(role="user", content="a long story please")]), stream=True)
     assert detect_overflow(error, model=FLASH) is None
     assert hooks.classify_error(error, "gemini").value.retryable
+
+
+@pytest.mark.parametrize("abrupt", [False, True])
+async def test_truncated_stream_raises_a_retryable_error(emulator_env, settings, hooks, abrupt):
+    emulator_env.inject(Fault(kind="truncated_stream", provider="gemini", abrupt=abrupt))
+    request = CompletionRequest(model=FLASH, messages=[Message(role="user", content="a long story please")])
+    events = []
+    with pytest.raises(Exception) as caught:
+        async for event in hooks.stream(request, settings):
+            events.append(event)
+    assert not [e for e in events if e.type == "done"]  # an incomplete answer is never presented as done
+    if not abrupt:
+        from massgen_plugins_gemini.errors import TruncatedStreamError
+
+        assert isinstance(caught.value, TruncatedStreamError) and isinstance(caught.value, ConnectionError)
+    assert detect_overflow(caught.value, model=FLASH) is None
+    info = hooks.classify_error(caught.value, "gemini").value
+    assert info.retryable and info.kind in (ErrorKind.CONNECTION, ErrorKind.STREAM)

@@ -25,6 +25,7 @@ from massgen_plugins.types import (
 )
 
 from .convert import from_groq, to_groq, to_groq_tools
+from .errors import TruncatedStreamError
 
 PROVIDER = "groq"
 KEY_ENV = "GROQ_API_KEY"
@@ -194,8 +195,10 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
             await chunks.close()
     finally:
         await client.close()
-    for call in flush():
-        yield StreamEvent(type="tool_call", tool_call=call)
+    if reason is None:
+        raise TruncatedStreamError(
+            f"the Groq stream for {request.model} ended without a finish_reason "
+            f"({len(''.join(texts))} characters of text had arrived): the answer is incomplete")
     response = CompletionResponse(
         model=request.model, id=completion_id,
         message=Message(role="assistant", content="".join(texts) or None, tool_calls=calls or None),

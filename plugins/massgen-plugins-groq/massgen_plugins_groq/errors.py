@@ -25,6 +25,13 @@ from massgen_plugins.types import ErrorInfo, ErrorKind, Overflow
 
 PROVIDER = "groq"
 
+
+class TruncatedStreamError(ConnectionError):
+    """The stream ended cleanly but before the provider's final event: the answer is incomplete.
+
+    A :class:`ConnectionError`, so every classifier treats it as a retryable connection failure.
+    """
+
 _DAILY = re.compile(r"per day \((?:TPD|RPD)\)|daily quota", re.I)
 _NOT_OVERFLOW_CODES = frozenset({"rate_limit_exceeded", "insufficient_quota", "request_too_large",
                                  "capacity_exceeded", "model_not_found", "invalid_api_key"})
@@ -83,8 +90,8 @@ def detect(error: Any, provider: str | None, model: str | None) -> Overflow | No
 
 def classify(error: Any, provider: str | None) -> ErrorInfo | None:
     """Retry classification for errors the groq SDK raises; ``None`` for anything else."""
-    if not is_ours(error, provider):
-        return None
+    if not is_ours(error, provider) or not (type(error).__module__.split(".", 1)[0] == "groq"):
+        return None  # timeouts, dropped connections, truncated streams: the built-in classifier
     name = type(error).__name__
     parts = error_parts(error)
     inner = _inner(parts)

@@ -117,3 +117,21 @@ async def test_in_stream_overloaded_is_retryable(emulator_env, settings, hooks):
     assert detect_overflow(error, model=LLAMA) is None
     info = hooks.classify_error(error, "groq").value
     assert info.kind is ErrorKind.OVERLOADED and info.retryable and info.status is None
+
+
+@pytest.mark.parametrize("abrupt", [False, True])
+async def test_truncated_stream_raises_a_retryable_error(emulator_env, settings, hooks, abrupt):
+    emulator_env.inject(Fault(kind="truncated_stream", provider="groq", abrupt=abrupt))
+    request = CompletionRequest(model=LLAMA, messages=[Message(role="user", content="a long story please")])
+    events = []
+    with pytest.raises(Exception) as caught:
+        async for event in hooks.stream(request, settings):
+            events.append(event)
+    assert not [e for e in events if e.type == "done"]  # an incomplete answer is never presented as done
+    if not abrupt:
+        from massgen_plugins_groq.errors import TruncatedStreamError
+
+        assert isinstance(caught.value, TruncatedStreamError) and isinstance(caught.value, ConnectionError)
+    assert detect_overflow(caught.value, model=LLAMA) is None
+    info = hooks.classify_error(caught.value, "groq").value
+    assert info.retryable and info.kind in (ErrorKind.CONNECTION, ErrorKind.STREAM)
