@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "list": "massgen_plugins.cli.list_cmd:list_command",
     "memory": "massgen_plugins.cli.memory_cmd:memory_group",
     "check": "massgen_plugins.cli.check_cmd:check_group",
+    "demo": "massgen_plugins.cli.demo_cmd:demo_command",
     "logs": "massgen_plugins.cli.logs_cmd:logs_group",
     "models": "massgen_plugins.cli.models_cmd:models_command",
     "tokens": "massgen_plugins.cli.tokens_cmd:tokens_command",

@@ -111,6 +111,8 @@ class Session:
         self._archive: list[ArchivedMessage] = []
         self._api_keys = dict(api_keys or {})
         self._settings: dict[str, ProviderSettings] = {}
+        self._learned_caps: dict[str, int] = {}  # output caps providers stated in their errors
+        self._learned_windows: dict[str, int] = {}  # windows providers stated in overflow errors
         self._lock = asyncio.Lock()
         self._store = _open_store(memory)
         self._owns_log = run_log is None or isinstance(run_log, str)
@@ -368,6 +370,8 @@ class Session:
             state.attempts.append(AttemptRecord(model, attempt, info.kind.value if info else "unknown", message))
             if outcome.overflow is not None:
                 ov = outcome.overflow
+                if ov.limit:
+                    self._learned_windows[model] = ov.limit
                 self._emit("overflow", mode="reactive", model=model, limit=ov.limit, requested=ov.requested,
                            counted=tokens, matched_by=ov.matched_by)
                 if state.compressions >= self.config.max_compressions_per_turn:
@@ -379,6 +383,7 @@ class Session:
             if info is not None and info.kind == ErrorKind.OUTPUT_CAP and cap_fixes < 2:
                 cap_fixes += 1  # the reserved output exceeds the model's cap: ask for what it allows
                 reserve = _stated_output_cap(info.message) or max(256, reserve // 4)
+                self._learned_caps[model] = reserve
                 self._emit("note", message=f"{model} allows at most {reserve} output tokens; retrying with that")
                 continue
             if info is None or not info.retryable:
@@ -407,6 +412,9 @@ class Session:
         strategy, overrides = _strategy(self.config.strategy)
         if self.config.summarizer_model:
             overrides.setdefault("summarizer_model", self.config.summarizer_model)
+        summarizer = overrides.get("summarizer_model") or model
+        if "summarizer_window" not in overrides and self._window(summarizer):
+            overrides["summarizer_window"] = self._window(summarizer)  # incl. windows learned from errors
         if exclude:
             allowed = resolve_strategy(strategy, overrides).stages or list(ALL_STAGES)
             overrides["stages"] = [s for s in allowed if s not in exclude]
@@ -461,6 +469,8 @@ class Session:
     def _window(self, model: str) -> int | None:
         if self.config.context_window and model == self.config.model:
             return self.config.context_window
+        if model in self._learned_windows:
+            return self._learned_windows[model]
         info = _model_info(model)
         return info.context_window if info is not None else None
 
@@ -472,6 +482,7 @@ class Session:
             return self.config.reserve_output
         info = _model_info(model)
         cap = info.max_output_tokens if info is not None and info.max_output_tokens else 4096
+        cap = min(cap, self._learned_caps.get(model, cap))
         window = self._window(model)
         if window:
             cap = min(cap, max(64, window // 4))

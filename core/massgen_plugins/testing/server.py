@@ -170,6 +170,10 @@ class Emulator:
         return [r for r in self.requests
                 if (provider is None or r.provider == provider) and (path is None or path in r.path)]
 
+    def clear_faults(self) -> None:
+        """Forget every injected fault (keeps the request log and the catalogue)."""
+        self._faults.clear()
+
     def clear(self) -> None:
         """Forget faults and the request log, restore the default catalogue, end pending hangs."""
         self._faults.clear()

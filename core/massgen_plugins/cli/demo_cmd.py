@@ -1,0 +1,44 @@
+"""``massgen-plugins demo``: the main job -- a multi-agent run that overflows, compresses,
+survives faults, falls back, is killed and resumed, and analyses itself. Offline by default."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command("demo")
+@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the run (default: a new directory under the data home).")
+@click.option("--live", is_flag=True, help="Use real providers with your API keys instead of the emulator.")
+@click.option("--calls", is_flag=True, help="Also show every model call in the timeline.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stage results as JSON.")
+def demo_command(run_dir: Path | None, live: bool, calls: bool, as_json: bool) -> None:
+    """Run the offline demo: a guarded multi-agent team through every failure mode."""
+    from rich.console import Console
+
+    from ..demo import run_demo
+    from ..demo.timeline import render
+    from ..runlog.reader import read_run
+
+    console = Console(stderr=as_json)
+    with console.status("running the demo…") as status:
+        def say(message: str) -> None:
+            status.update(message)
+            if message[:1] in ("✔", "✘") or message.startswith(("run directory", "providers")):
+                console.print(message)
+
+        result = run_demo(run_dir, live=live, say=say)
+    stages = {s.name: {"ok": s.ok, "detail": s.detail} for s in result.stages}
+    if as_json:
+        click.echo(json.dumps({"run_dir": str(result.run_dir), "ok": result.ok, "stages": stages,
+                               "report": str(result.report), "html": str(result.html)}, indent=2))
+    else:
+        render(read_run(result.run_dir).events, calls=calls)
+        console.print(f"\nreports: {result.report}  {result.html}")
+        console.print(f"analyse again: massgen-plugins logs analyze {result.run_dir}")
+        console.print("[bold green]all stages passed[/]" if result.ok else "[bold red]some stages failed[/]")
+    if not result.ok:
+        raise SystemExit(1)

@@ -1,0 +1,80 @@
+"""``massgen-plugins demo``: the main job, offline (see :mod:`.scenario` for the stages)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .scenario import ANALYSIS_MODEL, DemoResult, StageResult, run_scenario
+
+__all__ = ["DemoResult", "run_demo"]
+
+# real keys must never reach the emulator, and emulator keys never a real provider
+_PROVIDER_ENV = ("OPENAI", "ANTHROPIC", "GEMINI", "GOOGLE", "GROQ", "XAI", "NEBIUS", "OPENROUTER")
+
+
+@contextlib.contextmanager
+def offline_providers() -> Iterator[Any]:
+    """Start the emulator and point every provider's SDK at it for the duration."""
+    from ..manager import reset_host
+    from ..testing import Emulator
+
+    saved = dict(os.environ)
+    with Emulator() as emulator:
+        for prefix in _PROVIDER_ENV:
+            for suffix in ("_API_KEY", "_BASE_URL"):
+                os.environ.pop(prefix + suffix, None)
+        os.environ.update(emulator.env())
+        reset_host()
+        try:
+            yield emulator
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def run_demo(run_dir: Path | None = None, *, live: bool = False, say: Any = print) -> DemoResult:
+    """Run the scenario (offline unless ``live``), then analyse the run; returns what happened."""
+    from ..runlog import new_run_id, runs_root
+
+    directory = Path(run_dir) if run_dir is not None else runs_root() / f"demo-{new_run_id()}"
+    directory.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        emulator = None if live else stack.enter_context(offline_providers())
+        say(f"run directory: {directory}")
+        say("providers: " + ("real (your API keys)" if live else f"bundled emulator at {emulator.url}"))
+        result = asyncio.run(run_scenario(emulator, directory, say))
+        result.stages.append(_analyse(result, say))
+    return result
+
+
+def _analyse(result: DemoResult, say: Any) -> StageResult:
+    """``logs analyze`` on the run itself: deterministic analysis plus an LLM self-analysis."""
+    from ..manager import get_hooks
+    from ..runlog.analysis import find_issues, summarize_run
+    from ..runlog.html import render_html
+    from ..runlog.reader import read_run
+    from ..types import AnalysisRequest
+
+    run = read_run(result.run_dir)
+    request = AnalysisRequest(run_dir=str(run.path), events=run.events, meta=run.meta, model=ANALYSIS_MODEL)
+    collected = asyncio.run(get_hooks().analyze_logs(request))
+    by_name = {r.analyzer: r for r in collected.values}
+    deterministic = by_name.get("deterministic")
+    summary = deterministic.summary if deterministic else summarize_run(run.events, run.meta)
+    findings = [f.model_dump() for f in deterministic.findings] if deterministic else find_issues(summary, run.events)
+    reports = [(f"Self-analysis ({ANALYSIS_MODEL})", r.markdown) for r in collected.values
+               if r.markdown and r.analyzer != "deterministic"]
+    result.report = result.run_dir / "analysis.md"
+    result.report.write_text("\n\n".join(r.markdown for r in collected.values if r.markdown), encoding="utf-8")
+    result.html = result.run_dir / "report.html"
+    result.html.write_text(render_html(run.events, summary, findings, reports), encoding="utf-8")
+    ok = deterministic is not None and "self-analysis" in by_name
+    detail = (f"{len(findings)} finding(s); reports: {result.report.name}, {result.html.name}"
+              if ok else f"analyzers answered: {sorted(by_name)}; errors: {[e.error for e in collected.errors]}")
+    say(f"{'✔' if ok else '✘'} self-analysis: {detail}")
+    return StageResult("self-analysis", ok, detail)

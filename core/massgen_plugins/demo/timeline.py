@@ -1,0 +1,44 @@
+"""A readable timeline of a run, for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SHOWN = ("overflow", "compression", "retry", "fallback", "note", "error")
+
+
+def describe(event: dict[str, Any]) -> str:
+    """One line saying what an event means."""
+    kind = event["type"]
+    if kind == "call_end":
+        usage = event.get("usage") or {}
+        return (f"{event['model']} attempt {event.get('attempt', 1)}: {event.get('outcome')} in "
+                f"{event.get('latency_ms', 0):.0f} ms ({usage.get('input_tokens', 0):,} in / "
+                f"{usage.get('output_tokens', 0):,} out)")
+    if kind == "overflow":
+        return (f"{event['mode']} overflow on {event['model']}: "
+                f"{event.get('requested') or event.get('counted') or '?'} tokens > {event.get('limit') or '?'}")
+    if kind == "compression":
+        return (f"{event['stage']}: {event['tokens_before']:,} → {event['tokens_after']:,} tokens, "
+                f"{len(event.get('archived_ids') or [])} message(s) archived")
+    if kind == "retry":
+        return f"{event['model']}: {event['kind']}, retrying in {event['delay_s']:.2f} s"
+    if kind == "fallback":
+        return f"{event['from_model']} → {event['to_model']} ({event['why']})"
+    return str(event.get("message") or event.get("title") or "")
+
+
+def render(events: list[dict[str, Any]], *, calls: bool = False) -> None:
+    """Print the run as a table: when, who, what."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="run timeline", header_style="bold")
+    for column in ("t (s)", "agent", "event", "what happened"):
+        table.add_column(column, overflow="fold")
+    shown = SHOWN + (("call_end",) if calls else ())
+    for event in events:
+        if event["type"] in shown:
+            table.add_row(f"{event.get('elapsed_ms', 0) / 1000:.1f}", event.get("agent") or "",
+                          event["type"], describe(event))
+    Console().print(table)
