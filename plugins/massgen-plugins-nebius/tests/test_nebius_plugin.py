@@ -144,3 +144,13 @@ def test_importing_the_plugin_does_not_import_the_sdk():
     code = ("import sys, massgen_plugins_nebius; bad = [m for m in ('openai', 'pydantic') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_verbatim_vllm_body(emulator_env, settings):
+    body = {"object": "error", "message": "This model's maximum context length is 131072 tokens. However, you "
+            "requested 140000 tokens (139000 in the messages, 1000 in the completion). Please reduce the length "
+            "of the messages or completion.", "type": "BadRequestError", "param": None, "code": 400}
+    emulator_env.inject(Fault(kind="custom", provider="nebius", status=400, body=body))
+    error = await _raised(plugin.complete(_request(CHAT, "hi"), settings))
+    overflow = plugin.detect_overflow(error, "nebius", f"nebius/{CHAT}")
+    assert (overflow.limit, overflow.requested) == (131072, 140000)

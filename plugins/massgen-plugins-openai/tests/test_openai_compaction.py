@@ -146,3 +146,22 @@ async def test_missing_key_raises_for_the_chain_to_record(emulator_env, monkeypa
 
 def test_declared_as_the_native_stage():
     assert stage_meta(plugin.compress, "massgen_plugins_openai") == ("native", 200)
+
+
+async def test_the_compression_chain_runs_the_native_stage_and_the_host_sends_the_result(emulator_env):
+    from massgen_plugins.compression.runner import compress_conversation
+    from massgen_plugins.manager import get_hooks
+    from massgen_plugins.providers import resolve_settings
+
+    history = _history()
+    report = await compress_conversation(history, model="openai/gpt-4o", ratio=0.7)
+    assert report.fits and report.tokens_after < report.tokens_before
+    native = [s for s in report.stages if s.name == "native"]
+    assert native and native[0].status == "applied"
+    [holder] = _compaction_messages(report.messages)
+    part_id = _parts(holder)[0]["id"]
+    assert {a.replaced_by for a in report.archive if a.stage == "native"} == {part_id}
+    response = await get_hooks().complete(
+        CompletionRequest(model="openai/gpt-4o", messages=report.messages), resolve_settings("openai"))
+    assert response.message.content
+    assert _responses_calls(emulator_env)[-1].status == 200

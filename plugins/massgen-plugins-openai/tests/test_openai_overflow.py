@@ -107,3 +107,42 @@ def test_other_providers_errors_are_left_alone():
     error = ValueError("This model's maximum context length is 10 tokens.")
     assert plugin.detect_overflow(error, "anthropic", "anthropic/x") is None
     assert plugin.classify_error(error, "groq") is None
+
+
+# Verbatim bodies from provider-wire-facts §3.1/§3.3, served by the emulator and raised by the SDK.
+_CHAT_8K = {"error": {"message": "This model's maximum context length is 8192 tokens. However, your messages "
+                      "resulted in 8227 tokens. Please reduce the length of the messages.",
+                      "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}
+_CHAT_COMPLETION = {"error": {"message": "This model's maximum context length is 4097 tokens. However, you requested "
+                              "4120 tokens (3120 in the messages, 1000 in the completion). Please reduce the length "
+                              "of the messages or completion.", "type": "invalid_request_error",
+                              "param": "messages", "code": "context_length_exceeded"}}
+_GPT5 = {"error": {"message": "Input tokens exceed the configured limit of 272000 tokens. Your messages resulted in "
+                   "477469 tokens. Please reduce the length of the messages.", "type": "invalid_request_error",
+                   "param": "messages", "code": "context_length_exceeded"}}
+_RESPONSES = {"error": {"message": "Your input exceeds the context window of this model. Please adjust your input "
+                        "and try again.", "type": "invalid_request_error", "param": "input",
+                        "code": "context_length_exceeded"}}
+_TPM = {"error": {"message": "Rate limit reached for gpt-4 in organization org-abc on tokens per min (TPM): Limit "
+                  "10000, Used 9348, Requested 5086. Please try again in 26.604s. Visit "
+                  "https://platform.openai.com/account/rate-limits to learn more.", "type": "tokens", "param": None,
+                  "code": "rate_limit_exceeded"}}
+
+
+@pytest.mark.parametrize(("body", "limit", "requested"), [
+    (_CHAT_8K, 8192, 8227), (_CHAT_COMPLETION, 4097, 4120), (_GPT5, 272000, 477469), (_RESPONSES, None, None),
+])
+async def test_verbatim_overflow_bodies(emulator_env, openai_settings, body, limit, requested):
+    emulator_env.inject(Fault(kind="custom", provider="openai", status=400, body=body))
+    error = await _raised(plugin.complete(_request("gpt-4o-mini", "hi"), openai_settings))
+    overflow = _both(error, "gpt-4o-mini")
+    assert (overflow.limit, overflow.requested) == (limit, requested)
+    assert overflow.matched_by == "structure:code"
+
+
+async def test_verbatim_tpm_rate_limit_is_not_overflow(emulator_env, openai_settings):
+    emulator_env.inject(Fault(kind="custom", provider="openai", status=429, body=_TPM))
+    error = await _raised(plugin.complete(_request("gpt-4o-mini", "hi"), openai_settings))
+    assert _both(error, "gpt-4o-mini") is None
+    info = plugin.classify_error(error, "openai")
+    assert info.kind == ErrorKind.RATE_LIMIT and info.retry_after == pytest.approx(26.604)

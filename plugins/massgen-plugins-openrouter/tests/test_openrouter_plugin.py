@@ -161,3 +161,35 @@ def test_importing_the_plugin_does_not_import_the_sdk():
     code = ("import sys, massgen_plugins_openrouter; "
             "bad = [m for m in ('openai', 'pydantic') if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+_NEW = ("This endpoint's maximum context length is 16384 tokens. However, you requested about 26265 tokens (26255 "
+        "of text input, 10 in the output). Please reduce the length of either one, or use the context-compression "
+        "plugin to compress your prompt automatically.")
+_OLD = ("This endpoint's maximum context length is 16384 tokens. However, you requested about 26265 tokens (26255 "
+        "of text input, 10 in the output). Please reduce the length of either one, or use the \"middle-out\" "
+        "transform to compress your prompt automatically.")
+_UPSTREAM = ("input length and `max_tokens` exceed context limit: 199759 + 8192 > 200000, decrease input length or "
+             "`max_tokens` and try again")
+
+
+@pytest.mark.parametrize(("message", "limit", "requested"), [
+    (_NEW, 16384, 26265), (_OLD, 16384, 26265), (_UPSTREAM, 200000, 207951),
+])
+async def test_verbatim_overflow_bodies(emulator_env, settings, message, limit, requested):
+    body = {"error": {"message": message, "code": 400, "metadata": {"provider_name": None}}}
+    emulator_env.inject(Fault(kind="custom", provider="openrouter", status=400, body=body))
+    error = await _raised(plugin.complete(_request(CHAT, "hi"), settings))
+    assert error.code == "400"
+    overflow = plugin.detect_overflow(error, "openrouter", f"openrouter/{CHAT}")
+    assert (overflow.limit, overflow.requested) == (limit, requested)
+    assert overflow.matched_by.startswith("structure:openrouter")
+
+
+async def test_http_200_overflow_body_is_detected(emulator_env, settings):
+    body = {"error": {"message": _NEW, "code": 400, "metadata": {"provider_name": "OpenAI"}}}
+    emulator_env.inject(Fault(kind="custom", provider="openrouter", status=200, body=body))
+    error = await _raised(plugin.complete(_request(CHAT, "hi"), settings))
+    assert type(error) is openai.APIError
+    overflow = plugin.detect_overflow(error, "openrouter", f"openrouter/{CHAT}")
+    assert (overflow.limit, overflow.requested, overflow.in_stream) == (16384, 26265, True)

@@ -152,3 +152,27 @@ def test_importing_the_plugin_does_not_import_the_sdk():
     code = ("import sys, massgen_plugins_xai; bad = [m for m in ('openai', 'pydantic') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(("message", "limit", "requested"), [
+    ("This model's maximum prompt length is 131072 but the request contains 149617 tokens.", 131072, 149617),
+    ("Failed to start sampling: [input_too_large] Current message (1149677 tokens) exceeds budget (975424 tokens)",
+     975424, 1149677),
+])
+async def test_verbatim_string_error_bodies(emulator_env, settings, message, limit, requested):
+    body = {"code": "Client specified an invalid argument", "error": message}
+    emulator_env.inject(Fault(kind="custom", provider="xai", status=400, body=body))
+    error = await _raised(plugin.complete(_request("grok-3", "hi"), settings))
+    assert str(error) == "Error code: 400"  # openai 3.x: no message when ``error`` is not an object
+    overflow = plugin.detect_overflow(error, "xai", "xai/grok-3")
+    assert (overflow.limit, overflow.requested) == (limit, requested)
+
+
+async def test_verbatim_team_rate_limit_is_not_overflow(emulator_env, settings):
+    body = {"code": "Some resource has been exhausted",
+            "error": "Too many tokens for team abc and model grok-4-0709. Your team's rate limit is — Tokens per "
+                     "Minute (actual/limit): 65605/16000."}
+    emulator_env.inject(Fault(kind="custom", provider="xai", status=429, body=body))
+    error = await _raised(plugin.complete(_request("grok-3", "hi"), settings))
+    assert plugin.detect_overflow(error, "xai", "xai/grok-3") is None
+    assert plugin.classify_error(error, "xai").kind == ErrorKind.RATE_LIMIT
