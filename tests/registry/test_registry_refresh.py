@@ -186,3 +186,28 @@ def test_missing_key_does_not_fetch_and_says_which_variable(registry_env, monkey
     assert report.source == "bundled" and not report.refreshed
     assert "GROQ_API_KEY" in report.note
     assert list_requests(emu, "groq") == []
+
+
+def test_the_warm_view_expires_with_its_inputs(registry_env):
+    from massgen_plugins.registry import config, view
+
+    load_catalog(["groq", "openai"])
+    found = view.lookup(["groq", "openai"], config.ttl())
+    assert found is not None and set(found["providers"]) == {"groq", "openai"}
+    assert view.lookup(["groq", "anthropic"], config.ttl()) is None  # anthropic was never built
+    assert view.lookup(["groq"], ttl=0) is None  # past the TTL
+    # a third-party catalogue due for a refresh invalidates the view
+    third = cache.models_dir() / "_third-party-openrouter.json"
+    data = json.loads(third.read_text())
+    data["fetched_at"] -= 2 * 86400
+    third.write_text(json.dumps(data))
+    assert view.lookup(["groq"], config.ttl()) is None
+    from massgen_plugins.registry import openrouter_source
+
+    openrouter_source.clear_memo()  # as in the next process
+    load_catalog(["groq"])  # the full build refreshes the catalogue and the view
+    assert view.lookup(["groq"], config.ttl()) is not None
+    # a rewritten provider cache invalidates it too
+    entry = cache.read("groq")
+    cache.write("groq", entry.models, fetched_at=entry.fetched_at)
+    assert view.lookup(["groq"], config.ttl()) is None

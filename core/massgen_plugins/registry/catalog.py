@@ -104,6 +104,7 @@ def load_catalog(providers: Iterable[str] | None = None, *, refresh: bool = Fals
                  include_all: bool = False, ttl: float | None = None, timeout: float | None = None,
                  on_event: Event | None = None) -> Catalog:
     """The merged model catalogue, with a report per provider. See the module docstring."""
+    from ..chain import strict_mode
     from ..errors import MissingCredentialsError
     from ..manager import get_hooks
     from ..providers import installed_providers, resolve_settings
@@ -122,10 +123,10 @@ def load_catalog(providers: Iterable[str] | None = None, *, refresh: bool = Fals
     deadline = time.monotonic() + timeout_s
     for p in names:
         entry, report = entries[p], reports[p]
-        if offline:
-            continue
         if p not in installed:
             report.note = f"no provider plugin installed (pip install massgen-plugins-{p}); bundled data"
+            continue
+        if offline:
             continue
         if entry is not None and entry.fresh(ttl_s, now) and not refresh:
             continue
@@ -146,6 +147,10 @@ def load_catalog(providers: Iterable[str] | None = None, *, refresh: bool = Fals
             on_event(p, "timeout", f"no answer within {timeout_s:g}s")
 
     done = run_concurrently(tasks, timeout_s, on_timeout=timed_out) if tasks else {}
+    if strict_mode():  # MASSGEN_PLUGINS_STRICT=1: a plugin's exception surfaces instead of a warning
+        for finished, value in done.values():
+            if finished and isinstance(value, BaseException):
+                raise value
 
     out: list[ModelInfo] = []
     indexes: dict[str, MetadataIndex] = {}

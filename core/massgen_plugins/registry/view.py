@@ -8,7 +8,8 @@ the merge depended on:
 * the installed plugins (entry-point names, targets and versions, the core version, the
   built-in plugin list and the selection variables),
 * each provider's cache file (modification time and size) and its ``fetched_at``,
-* the bundled snapshot and the third-party cache files (modification time and size).
+* the bundled snapshot and the third-party cache files (modification time and size), and
+  when the third-party catalogues were last fetched or tried.
 
 :func:`lookup` answers only when every key still matches and every list is within the TTL;
 otherwise the caller builds the catalogue normally (and saves a new view). The answer is the
@@ -112,6 +113,7 @@ def save(installed: list[str], per_provider: dict[str, dict[str, Any]], fingerpr
         return
     fingerprint = fingerprint if fingerprint is not None else plugins_fingerprint()
     sources = _sources_key()
+    checked = _third_party_checked()
     old = read_json(_path())
     providers: dict[str, Any] = {}
     if isinstance(old, dict) and old.get("schema") == SCHEMA and old.get("plugins") == fingerprint \
@@ -120,7 +122,24 @@ def save(installed: list[str], per_provider: dict[str, dict[str, Any]], fingerpr
     for provider, data in per_provider.items():
         providers[provider] = {**data, "cache_file": _stat(cache_path(provider))}
     atomic_write_json(_path(), {"schema": SCHEMA, "plugins": fingerprint, "sources": sources,
-                                "installed": sorted(installed), "providers": providers})
+                                "third_party_checked": checked, "installed": sorted(installed),
+                                "providers": providers})
+
+
+def _third_party_checked() -> float | None:
+    """When the third-party catalogues were last fetched or tried (the oldest of them), so the
+    view expires with them too; ``None`` when there are none."""
+    directory = models_dir()
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith("_third-party")]
+    except OSError:
+        return None
+    stamps = []
+    for name in names:
+        data = read_json(directory / name)
+        if isinstance(data, dict):
+            stamps.append(max(float(data.get("fetched_at") or 0), float(data.get("failed_at") or 0)))
+    return min(stamps) if stamps else None
 
 
 def lookup(providers: list[str] | None, ttl: float, now: float | None = None) -> dict[str, Any] | None:
@@ -135,8 +154,11 @@ def lookup(providers: list[str] | None, ttl: float, now: float | None = None) ->
         return None
     if data.get("sources") != _sources_key():
         return None
-    names = installed if providers is None else providers
     now = time.time() if now is None else now
+    checked = data.get("third_party_checked")
+    if isinstance(checked, (int, float)) and now - checked >= ttl:
+        return None  # a third-party catalogue is due for a refresh: build normally
+    names = installed if providers is None else providers
     out = {}
     for name in names:
         entry = stored.get(name)
