@@ -134,10 +134,31 @@ def list_command(dirs: tuple[Path, ...], limit: int, as_json: bool) -> None:
     if not ordered:
         click.echo(f"No runs yet. Runs are written under {runs_root()} (set MASSGEN_PLUGINS_HOME to move it).")
         return
-    print_table(None, ["run", "started", "status", "source", "agents", "events", "title"],
-                [(r["run_id"], (r.get("started_at") or "")[:19], r["status"], r["source"],
-                  ", ".join(a for a in r["agents"] if a), r.get("events") or "", (r.get("title") or "")[:40])
-                 for r in ordered])
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=sys.stdout, soft_wrap=False)
+    table = Table(header_style="bold")
+    width = max([len(r["run_id"]) for r in ordered] + [3])
+    status_width = max([len(r["status"]) for r in ordered] + [6])
+    rest = console.width - (width + 16 + status_width + 7 + 6) - 3 * 6 - 1
+    table.add_column("run", no_wrap=True, min_width=width)
+    table.add_column("started (UTC)", no_wrap=True, min_width=16)
+    table.add_column("status", no_wrap=True, min_width=status_width)
+    table.add_column("source", no_wrap=True, min_width=7)
+    table.add_column("events", justify="right", min_width=6)
+    if rest >= 16:  # narrow terminals: the essentials only (--json has everything)
+        table.add_column("agents / title", overflow="ellipsis", no_wrap=True, max_width=rest)
+    for r in ordered:
+        detail = ", ".join(a for a in r["agents"] if a)
+        if r.get("title"):
+            detail = f"{detail} — {r['title']}" if detail else r["title"]
+        if len(detail) > rest:
+            detail = detail[: rest - 1] + "…"
+        row = [r["run_id"], (r.get("started_at") or "").replace("T", " ")[:16], r["status"],
+               "ours" if r["source"] == "massgen-plugins" else r["source"], str(r.get("events") or "")]
+        table.add_row(*(row + [detail] if rest >= 16 else row))
+    console.print(table)
 
 
 # --------------------------------------------------------------------------- summary

@@ -17,6 +17,7 @@ Every value is HTML-escaped; the data was already redacted by the reader.
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections import Counter
 from typing import Any
@@ -42,16 +43,13 @@ def _num(value: Any) -> str:
 
 
 def _ticks(maximum: float, count: int = 6) -> list[float]:
-    if maximum <= 0:
+    """About ``count`` round tick values (1, 2, 2.5, 5 × 10^k steps) from 0 to ``maximum``."""
+    if not maximum or maximum <= 0 or not math.isfinite(maximum):
         return [0.0]
     raw = maximum / count
-    magnitude = 10 ** len(str(int(raw))) / 10 if raw >= 1 else 10 ** -len(f"{raw:.10f}".split(".")[1].lstrip("0"))
-    step = next((m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw), raw)
-    ticks, value = [], 0.0
-    while value <= maximum + 1e-9:
-        ticks.append(round(value, 6))
-        value += step
-    return ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return [round(i * step, 10) for i in range(int(maximum / step + 1e-9) + 1)]
 
 
 def _short(n: float) -> str:
