@@ -243,6 +243,9 @@ async def stream(provider: CompatProvider, request: CompletionRequest,
                 request=sdk_stream.response.request,
             )
     response = parse_response(request, final, sdk_stream.response.request)
+    streamed = "".join(text)
+    if streamed and not response.message.text():  # a final event without the output text
+        response.message.content = streamed
     for call in response.message.tool_calls or []:
         yield StreamEvent(type="tool_call", tool_call=ToolCall.model_validate(call))
     yield StreamEvent(type="done", response=response)

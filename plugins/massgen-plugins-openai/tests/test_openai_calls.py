@@ -149,3 +149,20 @@ def test_importing_the_plugin_does_not_import_the_sdk():
             "bad = [m for m in ('openai', 'tiktoken', 'pydantic') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_client_timeout_and_dropped_connection_are_transient(emulator_env, openai_settings):
+    from massgen_plugins.types import ErrorKind
+
+    emulator_env.inject(Fault(kind="hang", provider="openai", seconds=5))
+    with pytest.raises(openai.APITimeoutError) as info:
+        await plugin.complete(_request("hi", timeout=0.3), openai_settings)
+    timeout = plugin.classify_error(info.value, "openai")
+    assert timeout.kind == ErrorKind.TIMEOUT and timeout.retryable is True
+    emulator_env.clear()
+    emulator_env.inject(Fault(kind="drop", provider="openai"))
+    with pytest.raises(openai.APIConnectionError) as info:
+        await plugin.complete(_request("hi"), openai_settings)
+    dropped = plugin.classify_error(info.value, "openai")
+    assert dropped.kind == ErrorKind.CONNECTION and dropped.retryable is True
+    assert plugin.detect_overflow(info.value, "openai", "openai/gpt-4o-mini") is None
