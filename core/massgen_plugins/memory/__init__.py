@@ -13,6 +13,7 @@ Stores are opened by URL through the ``memory_store`` hook: ``sqlite:///path`` i
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,8 +28,6 @@ DEFAULT_ENV = "MASSGEN_PLUGINS_MEMORY_URL"
 
 def default_url() -> str:
     """``$MASSGEN_PLUGINS_MEMORY_URL``, else the SQLite file ``<home>/memory/memory.db``."""
-    import os
-
     from ..paths import home
 
     configured = os.environ.get(DEFAULT_ENV, "").strip()
@@ -69,6 +68,7 @@ def open_store(url: str | None = None) -> MemoryStore:
             skipped.append(f"{impl.plugin_name}: {type(exc).__name__}: {redact(str(exc))}")
             continue
         if store is not None:
+            _wire_embeddings(store)
             return store  # type: ignore[no-any-return]
     scheme = url.split(":", 1)[0]
     note = f" (failed: {'; '.join(skipped)})" if skipped else ""
@@ -76,6 +76,16 @@ def open_store(url: str | None = None) -> MemoryStore:
         f"no installed plugin opens memory stores of scheme {scheme!r}; built in: sqlite:///PATH; "
         f"for postgresql://... run: pip install massgen-plugins-postgres{note}"
     )
+
+
+def _wire_embeddings(store: Any) -> None:
+    """Give the store the ``embed`` hook as its embedder when some plugin implements it."""
+    from ..chain import implementations
+    from ..manager import get_hooks, get_host
+
+    if store.embedder is None and implementations(get_host().pm, "embed"):
+        model = os.environ.get("MASSGEN_PLUGINS_EMBED_MODEL") or None
+        store.embedder = lambda texts: get_hooks().embed(texts, model)
 
 
 def __getattr__(name: str) -> Any:

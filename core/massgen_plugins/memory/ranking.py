@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .records import fold_words
+from .records import SearchHit, SearchResults, fold_words
 
 DEFAULT_BUDGET = 1000
 RECENCY_WEIGHT = 0.2
@@ -93,3 +93,28 @@ def bm25_scores(texts: list[str], terms: list[str], k1: float = 1.2, b: float = 
            for t in terms}
     return [sum(idf[t] * d[t] * (k1 + 1) / (d[t] + k1 * (1 - b + b * length / avg)) for t in terms if t in d)
             for d, length in zip(docs, lengths, strict=True)]
+
+
+def rerank(results: SearchResults, embed: Callable[[list[str]], list[list[float]] | None],
+           limit: int, weight: float = 0.5) -> SearchResults:
+    """Blend each hit's score with the cosine similarity of its text to the query's embedding
+    (``weight`` of the final score); keep the best ``limit``. If ``embed`` returns nothing (no
+    embeddings after all) the full-text order stands."""
+    if not results.hits:
+        return results
+    vectors = embed([results.query] + [h.record.text for h in results.hits])
+    if not vectors or len(vectors) != len(results.hits) + 1:
+        results.hits = results.hits[:limit]
+        return results
+    query = vectors[0]
+    qnorm = math.sqrt(sum(x * x for x in query)) or 1.0
+    best = max((h.score for h in results.hits), default=0.0) or 1.0
+    rescored: list[SearchHit] = []
+    for hit, vector in zip(results.hits, vectors[1:], strict=True):
+        norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+        cosine = sum(a * b for a, b in zip(query, vector, strict=False)) / (qnorm * norm)
+        rescored.append(hit.model_copy(update={"score": (1 - weight) * hit.score / best + weight * cosine}))
+    rescored.sort(key=lambda h: h.score, reverse=True)
+    results.hits = rescored[:limit]
+    results.reranked = True
+    return results

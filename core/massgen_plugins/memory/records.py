@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 import unicodedata
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -221,6 +221,12 @@ def memory_checksum(row: dict[str, Any]) -> str:
                     row["version"])
 
 
+def new_id(at: float | None = None) -> str:
+    """A new memory id: 32 hex digits, time-ordered (microseconds, then 72 random bits), so the
+    id index grows at its end instead of at random places."""
+    return f"{int((at if at is not None else time.time()) * 1e6):014x}{os.urandom(9).hex()}"
+
+
 def now() -> float:
     return time.time()
 
@@ -276,6 +282,9 @@ class ScopeLimit(_Model):
     ttl: float | None = Field(default=None, gt=0, description="Seconds a new memory lives unless given its own.")
 
 
+_NO_LIMIT = ScopeLimit()
+
+
 class Limits(_Model):
     """Size limits and TTLs per scope level, plus the largest text a memory may hold.
 
@@ -290,7 +299,7 @@ class Limits(_Model):
     session_ttl: float | None = None
 
     def for_level(self, level: str) -> ScopeLimit:
-        return self.levels.get(level) or ScopeLimit()
+        return self.levels.get(level) or _NO_LIMIT
 
     @classmethod
     def from_query(cls, params: dict[str, str]) -> Limits:
@@ -385,7 +394,8 @@ class SearchResults(_Model):
 
     query: str
     hits: list[SearchHit] = Field(default_factory=list)
-    plan: Literal["ranked", "guarded", "recency", "empty", "vector"] = "ranked"
+    plan: Literal["ranked", "guarded", "recency", "empty"] = "ranked"
+    reranked: bool = Field(default=False, description="Re-ranked by embedding similarity (an embed hook).")
     common_terms: list[str] = Field(default_factory=list)
     candidates: int = 0
 
@@ -589,7 +599,7 @@ def prepare_memory(item: dict[str, Any], at: float, limits: Limits) -> dict[str,
             if ttl <= 0:
                 raise InputError(f"ttl must be positive, got {ttl}")
             expires = at + float(ttl)
-    row = {"id": str(item.get("id") or uuid.uuid4().hex), "kind": kind, "text": text,
+    row = {"id": str(item.get("id") or new_id(at)), "kind": kind, "text": text,
            "user_id": scope.user, "agent_id": scope.agent, "session_id": scope.session,
            "team_id": scope.team, "metadata": meta_json, "created_at": created, "updated_at": updated,
            "expires_at": None if expires is None else float(expires), "version": 1}

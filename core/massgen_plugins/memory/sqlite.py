@@ -24,6 +24,7 @@ convention), with optional query parameters ``synchronous``, ``busy_timeout`` (m
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import threading
@@ -140,6 +141,7 @@ class SQLiteMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
                     raise MassgenError(f"memory store {self.path}: could not enable WAL (journal_mode={mode}); "
                                        "is it on a network file system?")
                 conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+                conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: keeps index pages of 1M memories warm
                 conn.execute("PRAGMA foreign_keys = ON")
                 version = sqlite_schema.current_version(conn)
                 wanted = sqlite_schema.LATEST if target is None else target
@@ -229,13 +231,11 @@ class SQLiteMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
                   "updated_at": updated, "expires_at": expires, "version": version}
         if memory_checksum(fields) != stored:
             raise self._corrupt(f"memory {mid!r} fails its checksum")
-        import json
-
-        return MemoryRecord(id=mid, kind=kind, text=text,
-                            scope=Scope.model_construct(user=user, agent=agent, session=session, team=team),
-                            metadata=json.loads(metadata), created_at=to_datetime(created),
-                            updated_at=to_datetime(updated), expires_at=to_datetime(expires),
-                            version=version, checksum=stored)
+        # verified by its checksum: no need to validate the fields again
+        return MemoryRecord.model_construct(
+            id=mid, kind=kind, text=text, scope=Scope.model_construct(user=user, agent=agent, session=session, team=team),
+            metadata=json.loads(metadata), created_at=to_datetime(created), updated_at=to_datetime(updated),
+            expires_at=to_datetime(expires), version=version, checksum=stored, history=[])
 
     def _prepare(self, item: MemoryInput | dict[str, Any], at: float) -> dict[str, Any]:
         return prepare_memory(item, at, self.limits)
@@ -353,8 +353,6 @@ class SQLiteMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
         return record
 
     def _history(self, conn: sqlite3.Connection, memory_id: str) -> list[MemoryVersion]:
-        import json
-
         out = []
         for version, text, metadata, updated, stored in conn.execute(
                 "SELECT version, text, metadata, updated_at, checksum FROM memory_history WHERE memory_id = ? "
@@ -410,12 +408,7 @@ class SQLiteMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
             last = rows[-1][0]
 
     # ----------------------------------------------------------------- search
-    def search(self, query: str, *, scope: Scope | None = None, limit: int = 10,
-               kind: Kind | None = None) -> SearchResults:
-        if not isinstance(query, str):
-            raise InputError("query must be a string")
-        if limit < 1 or limit > 1000:
-            raise InputError("limit must be between 1 and 1000")
+    def _search(self, query: str, *, scope: Scope | None, limit: int, kind: Kind | None) -> SearchResults:
         terms = query_terms(query)
         results = SearchResults(query=query, plan="empty")
         if not terms:
@@ -442,20 +435,25 @@ class SQLiteMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
             seen: set[str] = set()
             if plan.ranked:
                 match = "text : (" + " OR ".join(fts_phrase(t) for t in plan.ranked) + ")"
-                rows = conn.execute(
-                    f"SELECT {', '.join('m.' + c.strip() for c in _MEMORY_COLUMNS.split(','))}, c.r FROM "
-                    "(SELECT rowid, rank AS r FROM memories_fts WHERE memories_fts MATCH ?) AS c "
-                    f"CROSS JOIN memories AS m ON m.rowid = c.rowid WHERE {where} ORDER BY c.r LIMIT ?",
-                    (match, *args, max(limit * 4, 20))).fetchall()
+                pool = max(limit * 4, 20)
+                # unscoped: let FTS5 pick the best `pool` itself (ORDER BY rank LIMIT), then read only
+                # those rows; scoped: rank every candidate (at most the guard budget), filter, keep best
+                inner = pool if (scope is None or scope.is_empty()) and not kind else -1
+                sql = (f"SELECT {', '.join('m.' + c.strip() for c in _MEMORY_COLUMNS.split(','))}, c.r FROM "
+                       "(SELECT rowid, rank AS r FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?) "
+                       f"AS c CROSS JOIN memories AS m ON m.rowid = c.rowid WHERE {where} ORDER BY c.r LIMIT ?")
+                rows = conn.execute(sql, (match, inner, *args, pool)).fetchall()
+                if inner != -1 and len(rows) < limit <= plan.candidates:  # expired rows took places
+                    rows = conn.execute(sql, (match, -1, *args, pool)).fetchall()
                 best = max((-r[14] for r in rows), default=0.0)
-                for row in rows:
+                # score from the raw columns; build (and checksum-verify) only the records returned
+                scored = sorted(((blend(-r[14], best, recency(at - r[10])), r) for r in rows),
+                                key=lambda pair: pair[0], reverse=True)[:limit]
+                for score, row in scored:
                     record = self._record(row)
-                    fresh = recency(at - row[10])
-                    hits.append(SearchHit(record=record, relevance=-row[14], recency=fresh,
-                                          score=blend(-row[14], best, fresh)))
+                    hits.append(SearchHit.model_construct(record=record, score=score, relevance=-row[14],
+                                                          recency=recency(at - row[10])))
                     seen.add(record.id)
-                hits.sort(key=lambda h: h.score, reverse=True)
-                hits = hits[:limit]
             if len(hits) < limit and plan.common:
                 for joiner in (" AND ", " OR "):
                     if len(hits) >= limit or (joiner == " OR " and len(plan.common) == 1):
@@ -473,7 +471,8 @@ class SQLiteMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
                             continue
                         record = self._record(row)
                         fresh = recency(at - row[10])
-                        hits.append(SearchHit(record=record, relevance=0.0, recency=fresh, score=blend(0, 1, fresh)))
+                        hits.append(SearchHit.model_construct(record=record, relevance=0.0, recency=fresh,
+                                                              score=blend(0, 1, fresh)))
                         seen.add(record.id)
                         if len(hits) >= limit:
                             break

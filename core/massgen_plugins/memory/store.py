@@ -37,11 +37,12 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from ..errors import InputError
 from ..types import ArchivedMessage, Message
+from .ranking import rerank
 from .records import (
     ArchiveHit,
     CheckReport,
@@ -177,15 +178,31 @@ class MemoryStore(abc.ABC):
              offset: int = 0, include_expired: bool = False) -> list[MemoryRecord]:
         """Memories in ``scope`` (a filter: set ids must match), most recently updated first."""
 
-    @abc.abstractmethod
+    #: optional ``texts -> vectors`` function (``open_store`` wires it to the ``embed`` hook when a
+    #: plugin implements it); ``None`` = full-text and recency only
+    embedder: Callable[[list[str]], list[list[float]] | None] | None = None
+
     def search(self, query: str, *, scope: Scope | None = None, limit: int = 10,
                kind: Kind | None = None) -> SearchResults:
         """Relevance search: full-text rank blended with recency, restricted to ``scope``.
 
         Terms so common that ranking them would be slow are matched newest-first instead (the
-        common-term guard; ``SearchResults.plan`` says what happened). When an ``embed`` hook is
-        installed, the candidates are re-ranked by vector similarity too.
+        common-term guard; ``SearchResults.plan`` says what happened). With an :attr:`embedder`
+        (an ``embed`` hook is installed), three times ``limit`` candidates are fetched and
+        re-ranked by cosine similarity to the query (``SearchResults.reranked``).
         """
+        if not isinstance(query, str):
+            raise InputError("query must be a string")
+        if limit < 1 or limit > 1000:
+            raise InputError("limit must be between 1 and 1000")
+        if self.embedder is None:
+            return self._search(query, scope=scope, limit=limit, kind=kind)
+        results = self._search(query, scope=scope, limit=min(limit * 3, 1000), kind=kind)
+        return rerank(results, self.embedder, limit)
+
+    @abc.abstractmethod
+    def _search(self, query: str, *, scope: Scope | None, limit: int, kind: Kind | None) -> SearchResults:
+        """The backend's full-text search with the common-term guard (arguments validated)."""
 
     # ----------------------------------------------------------------- short-term
     @abc.abstractmethod

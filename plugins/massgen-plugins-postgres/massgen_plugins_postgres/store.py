@@ -351,12 +351,7 @@ class PostgresMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
         self._stats = (time.monotonic(), freqs, float(max(rows or 0, 0)))
         return freqs, float(max(rows or 0, 0))
 
-    def search(self, query: str, *, scope: Scope | None = None, limit: int = 10,
-               kind: Kind | None = None) -> SearchResults:
-        if not isinstance(query, str):
-            raise InputError("query must be a string")
-        if limit < 1 or limit > 1000:
-            raise InputError("limit must be between 1 and 1000")
+    def _search(self, query: str, *, scope: Scope | None, limit: int, kind: Kind | None) -> SearchResults:
         results = SearchResults(query=query, plan="empty")
         at = now()
         with self._read("search") as conn:
