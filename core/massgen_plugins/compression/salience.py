@@ -53,12 +53,14 @@ def _strong(word: str) -> bool:
 def _variants(words: frozenset[str]) -> frozenset[str]:
     """``words`` plus their forms with attached punctuation, so a whole line can be checked with
     one C-level ``isdisjoint`` instead of a Python loop per word."""
-    out = set(words)
-    for w in words:
-        for p in ".,;:!?)\"'":
-            out.add(w + p)
-        out.add("(" + w)
-        out.add('"' + w)
+    out = set()
+    for word in words:
+        for w in (word, word.capitalize(), word.upper()):
+            out.add(w)
+            for p in ".,;:!?)\"'":
+                out.add(w + p)
+            out.add("(" + w)
+            out.add('"' + w)
     return frozenset(out)
 
 
@@ -72,8 +74,9 @@ def features(sentence: str) -> tuple[int, int, bool]:
     """``(class bits, strong identifiers, has a number)`` of one sentence.
 
     A number that is the first word of a line (a line or step counter) does not count."""
+    words = sentence.split()
     bits = 0
-    hits = _ANY_V.intersection(sentence.lower().split())
+    hits = _ANY_V.intersection(words)
     if hits:
         if not _CONSTRAINT_V.isdisjoint(hits):
             bits |= C_CONSTRAINT
@@ -83,16 +86,16 @@ def features(sentence: str) -> tuple[int, int, bool]:
             bits |= C_ERROR
     strong = 0
     number = False
-    first = True
-    for raw in [w for w in sentence.split() if not w.isalpha()]:
+    for k, raw in enumerate(words):
+        if raw.isalpha():
+            continue
         word = raw.strip(_STRIP)
-        if word.isalpha():
+        if not word or word.isalpha():
             continue
         if word.isdigit():
-            number = number or (len(word) >= 2 and not (first and sentence.lstrip().startswith(raw)))
-        elif word and strong < 3 and _strong(word):
+            number = number or (len(word) >= 2 and k > 0)
+        elif strong < 3 and _strong(word):
             strong += 1
-        first = False
     return bits, strong, number
 
 
@@ -119,7 +122,7 @@ def identifiers(text: str) -> int:
     return features(text)[1]
 
 
-SCAN_CHARS = 16_384
+SCAN_CHARS = 65_536
 
 
 def key_lines(text: str, role: str = "tool", limit: int = 3, min_score: int = 2, max_chars: int = 200,

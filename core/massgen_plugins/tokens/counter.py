@@ -25,7 +25,9 @@ What is counted, following OpenAI's chat accounting (exact for OpenAI models wit
 from __future__ import annotations
 
 import json
+import operator
 import threading
+from itertools import repeat
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -47,29 +49,33 @@ def _get(message: Any, key: str) -> Any:
     return getattr(message, key, None)
 
 
-def _calls_json(calls: Any) -> str:
+def _calls_key(calls: Any) -> tuple[Any, ...]:
+    """A hashable key of tool calls (id, name, arguments) without JSON encoding."""
     if not calls:
-        return ""
+        return ()
     out = []
     for call in calls:
-        if not isinstance(call, dict):
-            call = call.model_dump() if hasattr(call, "model_dump") else dict(call)
-        out.append(call)
-    return json.dumps(out, sort_keys=True, ensure_ascii=False)
+        if isinstance(call, dict):
+            fn = call.get("function") or {}
+            out.append((call.get("id"), fn.get("name"), fn.get("arguments")))
+        else:
+            fn = getattr(call, "function", None) or {}
+            out.append((getattr(call, "id", None), fn.get("name"), fn.get("arguments")))
+    return tuple(out)
 
 
 def message_key(message: Any) -> tuple[Any, ...]:
     """A hashable key that identifies a message's countable content."""
-    content = _get(message, "content")
+    if isinstance(message, dict):
+        get = message.get
+        content, calls = get("content"), get("tool_calls")
+        role, call_id, name = get("role"), get("tool_call_id"), get("name")
+    else:
+        content, calls = message.content, message.tool_calls
+        role, call_id, name = message.role, message.tool_call_id, message.name
     if content is not None and not isinstance(content, str):
         content = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
-    return (
-        _get(message, "role"),
-        content,
-        _calls_json(_get(message, "tool_calls")),
-        _get(message, "tool_call_id"),
-        _get(message, "name"),
-    )
+    return (role, content, _calls_key(calls) if calls else (), call_id, name)
 
 
 class TokenCounter:
@@ -85,7 +91,11 @@ class TokenCounter:
         self._text = self.tokenizer.count_text
         self._cache: dict[tuple[Any, ...], int] = {}
         self._max_cache = max_cache
-        self._last: list[tuple[Any, Any, Any, int]] = []
+        self._objs: list[Any] = []  # the messages counted last (identity fast path)
+        self._contents: list[Any] = []
+        self._calls: list[Any] = []
+        self._tokens: list[int] = []
+        self._total = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -179,34 +189,50 @@ class TokenCounter:
     def count(self, messages: Sequence[Any], tools: Sequence[dict[str, Any]] | None = None) -> int:
         """Total input tokens of ``messages`` + ``tools`` + reply priming.
 
-        Incremental: messages that are the same objects (with the same content objects) as in
-        the previous call are not even re-keyed.
+        Incremental: when the messages counted last time are still the first ones, as the same
+        objects with the same ``content`` and ``tool_calls`` objects (checked at C speed), only
+        the appended messages are looked at.
         """
         with self._lock:
-            last = self._last
-            fresh: list[tuple[Any, Any, Any, int]] = []
-            total = 0
-            n_last = len(last)
-            for i, m in enumerate(messages):
-                content = _get(m, "content")
-                calls = _get(m, "tool_calls")
-                if i < n_last:
-                    entry = last[i]
-                    if entry[0] is m and entry[1] is content and entry[2] is calls:
-                        fresh.append(entry)
-                        total += entry[3]
-                        continue
+            n = len(self._objs)
+            if n and len(messages) >= n and self._same_prefix(messages, n):
+                total = self._total
+                start = n
+            else:
+                self._objs, self._contents, self._calls, self._tokens = [], [], [], []
+                total = 0
+                start = 0
+            for m in messages[start:] if start else messages:
                 tokens = self.message(m)
-                fresh.append((m, content, calls, tokens))
+                self._objs.append(m)
+                self._contents.append(_get(m, "content"))
+                self._calls.append(_get(m, "tool_calls"))
+                self._tokens.append(tokens)
                 total += tokens
-            self._last = fresh
+            self._total = total
         return total + self.tools(tools) + REPLY_PRIMING
+
+    def _same_prefix(self, messages: Sequence[Any], n: int) -> bool:
+        prefix = messages[:n] if not isinstance(messages, list) or len(messages) != n else messages
+        if not all(map(operator.is_, prefix, self._objs)):
+            return False
+        try:
+            if isinstance(prefix[0], dict):
+                contents = map(dict.get, prefix, repeat("content"))
+                calls = map(dict.get, prefix, repeat("tool_calls"))
+            else:
+                contents = map(getattr, prefix, repeat("content"))
+                calls = map(getattr, prefix, repeat("tool_calls"))
+            return all(map(operator.is_, contents, self._contents)) and all(map(operator.is_, calls, self._calls))
+        except (TypeError, AttributeError):  # a mixed list of dicts and Message objects
+            return all(_get(m, "content") is c and _get(m, "tool_calls") is t
+                       for m, c, t in zip(prefix, self._contents, self._calls))
 
     def clear(self) -> None:
         """Forget every cached count."""
         with self._lock:
             self._cache.clear()
-            self._last = []
+            self._objs, self._contents, self._calls, self._tokens, self._total = [], [], [], [], 0
 
 
 _counters: dict[str, TokenCounter] = {}
