@@ -9,11 +9,10 @@ import subprocess
 import sys
 
 import httpx
-import openai
-import pytest
-
 import massgen_plugins
 import massgen_plugins_nebius as plugin
+import openai
+import pytest
 from massgen_plugins.errors import MissingCredentialsError
 from massgen_plugins.testing import Fault
 from massgen_plugins.types import CompletionRequest, ErrorKind, Message, ProviderSettings, TokenCountRequest

@@ -154,7 +154,6 @@ async def stream(provider: CompatProvider, request: CompletionRequest,
     """One streaming Chat Completions call: ``text`` deltas, one ``tool_call`` event per
     assembled call, then ``done`` with the full response."""
     import openai
-
     from massgen_plugins.types import CompletionResponse, Message, StreamEvent, ToolCall, Usage
 
     kwargs = request_kwargs(provider, request)

@@ -216,7 +216,6 @@ async def stream(provider: CompatProvider, request: CompletionRequest,
                  settings: ProviderSettings) -> AsyncIterator[StreamEvent]:
     """One streaming ``/responses`` call (see the module docstring for in-stream errors)."""
     import openai
-
     from massgen_plugins.types import StreamEvent, ToolCall
 
     kwargs = request_kwargs(request)

@@ -58,7 +58,7 @@ def load_encoding(name: str) -> Any | None:
     """The tiktoken encoding, or ``None`` when its BPE file is unavailable (offline, no cache)."""
     try:
         return _encoding(name)
-    except Exception:  # noqa: BLE001 - network/cache errors surface as many types
+    except Exception:
         return None
 
 

@@ -7,10 +7,9 @@ import json
 import subprocess
 import sys
 
+import massgen_plugins_openai as plugin
 import openai
 import pytest
-
-import massgen_plugins_openai as plugin
 from massgen_plugins.errors import MissingCredentialsError
 from massgen_plugins.testing import Fault
 from massgen_plugins.types import CompletionRequest, Message, ProviderSettings

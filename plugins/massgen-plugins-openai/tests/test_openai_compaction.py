@@ -3,9 +3,8 @@ and the round trip: the compacted conversation is accepted by the next /response
 
 from __future__ import annotations
 
-import pytest
-
 import massgen_plugins_openai as plugin
+import pytest
 from massgen_plugins.errors import MissingCredentialsError
 from massgen_plugins.stages import stage_meta
 from massgen_plugins.types import CompletionRequest, CompressionRequest, Message, ToolCall

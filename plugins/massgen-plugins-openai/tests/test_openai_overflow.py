@@ -3,11 +3,10 @@ against the emulator (provider-wire-facts §3), plus the near-misses that must n
 
 from __future__ import annotations
 
-import openai
-import pytest
-
 import massgen_plugins
 import massgen_plugins_openai as plugin
+import openai
+import pytest
 from massgen_plugins.testing import EmulatedModel, Fault
 from massgen_plugins.types import CompletionRequest, ErrorKind, Message
 

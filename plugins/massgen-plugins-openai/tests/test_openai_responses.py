@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 
-import openai
-import pytest
-
 import massgen_plugins
 import massgen_plugins_openai as plugin
+import openai
+import pytest
 from massgen_plugins.testing import Fault
 from massgen_plugins.types import CompletionRequest, ErrorKind, Message, ToolCall
 

@@ -63,7 +63,6 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
     if provider != XAI.name:
         return None
     import openai
-
     from massgen_plugins.types import ModelInfo
     from massgen_plugins_openai.compat import sync_client
     from massgen_plugins_openai.listing import as_int, extras, get_json, kind_from_id, kind_from_modality
