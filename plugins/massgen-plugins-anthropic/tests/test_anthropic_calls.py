@@ -154,11 +154,15 @@ def test_missing_key_names_the_variable(emulator_env, monkeypatch):
 
 
 def test_base_url_override_from_environment(emulator_env, monkeypatch, hooks):
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", emulator_env.base_url("anthropic"))
-    settings = resolve_settings("anthropic")
-    assert settings.base_url == emulator_env.base_url("anthropic")
-    assert hooks.list_models("anthropic", settings).value
-    assert any(r.path == "/v1/models" for r in emulator_env.requests)
+    from massgen_plugins.testing import Emulator
+
+    with Emulator() as other:  # a second server: only the variable can send the SDK there
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", other.base_url("anthropic"))
+        settings = resolve_settings("anthropic")
+        assert settings.base_url == other.base_url("anthropic")
+        assert hooks.list_models("anthropic", settings).value
+        assert [r.path for r in other.requests][:1] == ["/v1/models"]
+        assert not emulator_env.requests
 
     monkeypatch.delenv("ANTHROPIC_BASE_URL")
     assert resolve_settings("anthropic").base_url == "https://api.anthropic.com"

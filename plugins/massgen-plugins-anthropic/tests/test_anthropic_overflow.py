@@ -156,3 +156,15 @@ async def test_truncated_stream_raises_a_retryable_error(emulator_env, settings,
     assert detect_overflow(caught.value, model=HAIKU) is None
     info = hooks.classify_error(caught.value, "anthropic").value
     assert info.retryable and info.kind in (ErrorKind.CONNECTION, ErrorKind.STREAM)
+
+
+async def test_timeout_comes_from_the_settings(emulator_env, hooks):
+    from massgen_plugins.providers import resolve_settings
+
+    emulator_env.inject(Fault(kind="hang", provider="anthropic", seconds=20))
+    settings = resolve_settings("anthropic", timeout=0.5)
+    error = await _fail(hooks, settings, CompletionRequest(model=HAIKU, messages=[Message(role="user", content="x")]))
+    assert "Timeout" in type(error).__name__
+    info = hooks.classify_error(error, "anthropic").value
+    assert info.kind is ErrorKind.TIMEOUT and info.retryable
+    assert len([r for r in emulator_env.requests if r.provider == "anthropic"]) == 1  # no SDK retry

@@ -148,11 +148,15 @@ def test_google_api_key_is_accepted(emulator_env, monkeypatch, hooks):
 
 
 def test_base_url_override_from_environment(emulator_env, monkeypatch, hooks):
-    monkeypatch.setenv("GEMINI_BASE_URL", emulator_env.base_url("gemini"))
-    settings = resolve_settings("gemini")
-    assert settings.base_url == emulator_env.base_url("gemini")
-    assert hooks.list_models("gemini", settings).value
-    assert any(r.path == "/v1beta/models" for r in emulator_env.requests)
+    from massgen_plugins.testing import Emulator
+
+    with Emulator() as other:  # a second server: only the variable can send the SDK there
+        monkeypatch.setenv("GEMINI_BASE_URL", other.base_url("gemini"))
+        settings = resolve_settings("gemini")
+        assert settings.base_url == other.base_url("gemini")
+        assert hooks.list_models("gemini", settings).value
+        assert [r.path for r in other.requests][:1] == ["/v1beta/models"]
+        assert not emulator_env.requests
 
     monkeypatch.delenv("GEMINI_BASE_URL")
     assert resolve_settings("gemini").base_url == "https://generativelanguage.googleapis.com"

@@ -101,6 +101,8 @@ async def test_streaming_text_and_tool_calls(emulator_env, settings, hooks):
         CompletionRequest(model=MODEL, messages=[Message(role="user", content="tell me a story")]), settings)]
     deltas = "".join(e.delta for e in text_events if e.type == "text")
     assert deltas and deltas == text_events[-1].response.message.content
+    usage = text_events[-1].response.usage  # from x_groq.usage on the last chunk
+    assert usage.input_tokens > 0 and usage.output_tokens > 0
 
 
 async def test_sdk_retries_are_off(emulator_env, settings, hooks):
@@ -132,11 +134,15 @@ def test_missing_key_names_the_variable(emulator_env, monkeypatch):
 
 
 def test_base_url_override_from_environment(emulator_env, monkeypatch, hooks):
-    monkeypatch.setenv("GROQ_BASE_URL", emulator_env.base_url("groq"))
-    settings = resolve_settings("groq")
-    assert settings.base_url == emulator_env.base_url("groq")
-    assert hooks.list_models("groq", settings).value
-    assert [r.path for r in emulator_env.requests] == ["/openai/v1/models"]
+    from massgen_plugins.testing import Emulator
+
+    with Emulator() as other:  # a second server: only the variable can send the SDK there
+        monkeypatch.setenv("GROQ_BASE_URL", other.base_url("groq"))
+        settings = resolve_settings("groq")
+        assert settings.base_url == other.base_url("groq")
+        assert hooks.list_models("groq", settings).value
+        assert [r.path for r in other.requests][:1] == ["/openai/v1/models"]
+        assert not emulator_env.requests
 
     monkeypatch.delenv("GROQ_BASE_URL")
     assert resolve_settings("groq").base_url == "https://api.groq.com"

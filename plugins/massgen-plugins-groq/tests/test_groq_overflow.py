@@ -135,3 +135,15 @@ async def test_truncated_stream_raises_a_retryable_error(emulator_env, settings,
     assert detect_overflow(caught.value, model=LLAMA) is None
     info = hooks.classify_error(caught.value, "groq").value
     assert info.retryable and info.kind in (ErrorKind.CONNECTION, ErrorKind.STREAM)
+
+
+async def test_timeout_comes_from_the_settings(emulator_env, hooks):
+    from massgen_plugins.providers import resolve_settings
+
+    emulator_env.inject(Fault(kind="hang", provider="groq", seconds=20))
+    settings = resolve_settings("groq", timeout=0.5)
+    error = await _fail(hooks, settings, CompletionRequest(model=LLAMA, messages=[Message(role="user", content="x")]))
+    assert "Timeout" in type(error).__name__
+    info = hooks.classify_error(error, "groq").value
+    assert info.kind is ErrorKind.TIMEOUT and info.retryable
+    assert len([r for r in emulator_env.requests if r.provider == "groq"]) == 1  # no SDK retry
