@@ -176,7 +176,7 @@ def _config(request: CompletionRequest, system: str | None) -> dict[str, Any]:
 
 async def complete(request: CompletionRequest, settings: ProviderSettings) -> CompletionResponse:
     """One ``models/{m}:generateContent``; SDK exceptions propagate unchanged."""
-    system, contents = to_gemini(request.messages)
+    system, contents = to_gemini(request.messages, request.model)
     c = client(settings, request.timeout)
     try:
         response = await c.sdk.aio.models.generate_content(model=request.model_id, contents=contents,
@@ -192,7 +192,7 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
     An ``{"error": ...}`` chunk mid-stream is raised by the SDK as ``ClientError``/``ServerError``
     during iteration; it propagates unchanged.
     """
-    system, contents = to_gemini(request.messages)
+    system, contents = to_gemini(request.messages, request.model)
     c = client(settings, request.timeout)
     texts: list[str] = []
     calls: list[ToolCall] = []
@@ -237,7 +237,7 @@ def count_tokens(request: TokenCountRequest, settings: ProviderSettings) -> Toke
     """
     import json
 
-    system, contents = to_gemini(request.messages)
+    system, contents = to_gemini(request.messages, request.model)
     prefix: list[dict[str, Any]] = []
     if system:
         prefix.append({"text": system})

@@ -21,6 +21,10 @@ from typing import Any
 
 from massgen_plugins.types import CompletionResponse, Message, ToolCall, Usage
 
+#: Gemini's documented stand-in for a function call that has no thought signature of its own (a
+#: call made by another provider, before a fallback to Gemini 3, which rejects unsigned calls).
+DUMMY_THOUGHT_SIGNATURE = b"skip_thought_signature_validator"
+
 #: Inserted when a conversation (after compression, say) starts with a model turn.
 LEADING_USER_PLACEHOLDER = "(The conversation continues from an earlier part.)"
 
@@ -107,8 +111,17 @@ def _response_value(message: Message) -> dict[str, Any]:
     return {key: value if value is not None else text}
 
 
-def to_gemini(messages: list[Message]) -> tuple[str | None, list[dict[str, Any]]]:
-    """``(system_instruction, contents)`` for ``generate_content`` / ``count_tokens``."""
+def needs_signatures(model: str | None) -> bool:
+    """Gemini 3 models reject a function call in the history that carries no thought signature."""
+    return bool(model) and "gemini-3" in str(model)
+
+
+def to_gemini(messages: list[Message], model: str | None = None) -> tuple[str | None, list[dict[str, Any]]]:
+    """``(system_instruction, contents)`` for ``generate_content`` / ``count_tokens``.
+
+    For Gemini 3 ``model`` ids, the first function call of a model turn that has no signature
+    (the call came from another provider) gets :data:`DUMMY_THOUGHT_SIGNATURE`.
+    """
     system: list[str] = []
     contents: list[dict[str, Any]] = []
     names: dict[str, str] = {}
@@ -127,9 +140,12 @@ def to_gemini(messages: list[Message]) -> tuple[str | None, list[dict[str, Any]]
                 system.append(message.text().strip())
         elif message.role == "assistant":
             parts = _parts(message.content)
-            for call in message.tool_calls or []:
+            for index, call in enumerate(message.tool_calls or []):
                 names[call.id] = str(call.function.get("name", ""))
-                parts.append(_function_call_part(call))
+                part = _function_call_part(call)
+                if index == 0 and "thought_signature" not in part and needs_signatures(model):
+                    part["thought_signature"] = DUMMY_THOUGHT_SIGNATURE
+                parts.append(part)
             add("model", parts)
         elif message.role == "tool":
             call_id = message.tool_call_id or ""

@@ -79,3 +79,19 @@ def test_responses_from_sdk_objects():
 
     blocked = types.GenerateContentResponse.model_validate({"prompt_feedback": {"block_reason": "SAFETY"}})
     assert from_gemini(blocked, "gemini/x").finish_reason == "content_filter"
+
+
+def test_gemini_3_gets_a_stand_in_signature_for_foreign_calls():
+    from massgen_plugins_gemini.convert import DUMMY_THOUGHT_SIGNATURE
+
+    calls = [ToolCall(id="call_a", function={"name": "f", "arguments": "{}"}),
+             ToolCall(id="call_b", function={"name": "g", "arguments": "{}"})]
+    history = [Message(role="user", content="q"), Message(role="assistant", tool_calls=calls),
+               Message(role="tool", tool_call_id="call_a", content="1"),
+               Message(role="tool", tool_call_id="call_b", content="2")]
+    _, contents = to_gemini(history, "gemini/gemini-3-pro-preview")
+    first, second = contents[1]["parts"]
+    assert first["thought_signature"] == DUMMY_THOUGHT_SIGNATURE  # only the first call of the turn
+    assert "thought_signature" not in second
+    _, older = to_gemini(history, "gemini/gemini-2.5-flash")
+    assert all("thought_signature" not in p for p in older[1]["parts"])
