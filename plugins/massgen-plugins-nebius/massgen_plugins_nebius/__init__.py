@@ -9,9 +9,9 @@ Built on ``massgen-plugins-openai``'s OpenAI-compatible machinery. What is Nebiu
 * Nebius serves models with vLLM, whose overflow wording is OpenAI's ("This model's maximum
   context length is N tokens. However, you requested M tokens (...)"), detected with the
   shared OpenAI-compatible detector;
-* token counts: the open-weight models' tokenizers are not bundled, so ``count_tokens``
-  answers only for OpenAI-tokenized models (``openai/gpt-oss-*``, when tiktoken's
-  ``o200k_harmony`` file is available) and otherwise returns ``None`` for the built-in estimator.
+* token counts: Nebius has no count endpoint and the open-weight models' tokenizers are not
+  bundled, so the plugin has no ``count_tokens``: the built-in counter answers with a scaled
+  ``o200k_base`` proxy count and a 10 % margin.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from massgen_plugins_openai.compat import CompatProvider
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from massgen_plugins.types import ModelInfo, ProviderSettings, TokenCountRequest
+    from massgen_plugins.types import ModelInfo, ProviderSettings
 
 __all__ = ["NEBIUS", "__version__"]
 
@@ -89,12 +89,6 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
             supported_features=list(data.get("supported_features") or []), owned_by=data.get("owned_by"),
         ))
     return out
-
-
-@hookimpl
-def count_tokens(request: TokenCountRequest) -> Any:
-    """tiktoken for OpenAI-tokenized open-weight models (gpt-oss); ``None`` otherwise."""
-    return kit.tiktoken_estimate(NEBIUS, request.model, request.messages, request.tools, margin=0.05)
 
 
 @hookimpl

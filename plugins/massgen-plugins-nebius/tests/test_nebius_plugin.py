@@ -134,9 +134,13 @@ async def test_missing_key_and_base_url(emulator_env, settings, monkeypatch):
 def test_declaration_and_token_counts():
     info = plugin.register_providers()
     assert (info.name, info.api_key_env, info.base_url_env) == ("nebius", ["NEBIUS_API_KEY"], "NEBIUS_BASE_URL")
-    messages = [Message(role="user", content="hello world")]
-    assert plugin.count_tokens(TokenCountRequest(model=f"nebius/{CHAT}", messages=messages)) is None
-    assert plugin.count_tokens(TokenCountRequest(model="openai/gpt-4o", messages=messages)) is None
+    assert info.tokenizer == "estimate" and info.token_margin == 0.10
+    assert not hasattr(plugin, "count_tokens")  # no count endpoint: the built-in counter answers
+    from massgen_plugins.manager import get_hooks
+
+    counted = get_hooks().count_tokens(TokenCountRequest(model=f"nebius/{CHAT}", messages=[
+        Message(role="user", content="hello world")])).value
+    assert counted.tokens > 0 and counted.exact is False and counted.margin >= 0.05
 
 
 def test_importing_the_plugin_does_not_import_the_sdk():

@@ -1,7 +1,8 @@
 """massgen-plugins-openai: the OpenAI provider (entry point ``openai``).
 
 Hooks: ``register_providers``, ``list_models`` (``GET /models``), ``count_tokens``
-(``/responses/input_tokens`` when the network is allowed, tiktoken otherwise),
+(``/responses/input_tokens`` when the network is allowed; otherwise the built-in tiktoken
+counter answers),
 ``detect_overflow`` / ``classify_error`` (:mod:`.errors`), ``complete`` / ``stream`` (Chat
 Completions; the Responses API for conversations carrying a compaction item), and ``compress``
 as the ``native`` stage (:mod:`.compaction`, ``/responses/compact``).
@@ -97,21 +98,23 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
 
 @hookimpl
 def count_tokens(request: TokenCountRequest) -> TokenCount | None:
-    """Exact via ``/responses/input_tokens`` when ``allow_network``; tiktoken otherwise."""
+    """Exact, via ``/responses/input_tokens``, when ``allow_network`` and the model speaks the
+    Responses API. Otherwise (or if the endpoint fails, or no key is set) ``None``: the built-in
+    local counter answers with tiktoken, exact for OpenAI models."""
     mid = model_id(request.model, OPENAI)
-    if mid is None:
+    if mid is None or not request.allow_network:
         return None
-    from .tokens import api_count, responses_capable, tiktoken_count
+    from .tokens import api_count, responses_capable
 
-    if request.allow_network and responses_capable(mid):
-        try:
-            from .compat import settings_for, sync_client
+    if not responses_capable(mid):
+        return None
+    from .compat import settings_for, sync_client
 
-            with sync_client(OPENAI, settings_for(OPENAI)) as client:
-                return api_count(client, mid, request.messages, request.tools)
-        except Exception:
-            pass
-    return tiktoken_count(mid, request.messages, request.tools)
+    try:
+        with sync_client(OPENAI, settings_for(OPENAI)) as client:
+            return api_count(client, mid, request.messages, request.tools)
+    except Exception:
+        return None
 
 
 @hookimpl

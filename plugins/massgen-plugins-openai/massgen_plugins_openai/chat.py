@@ -119,9 +119,8 @@ async def complete(provider: CompatProvider, request: CompletionRequest,
                    settings: ProviderSettings) -> CompletionResponse:
     """One non-streaming Chat Completions call."""
     client = async_client(provider, settings, request.timeout)
-    async with client:
-        raw = await client.chat.completions.with_raw_response.create(**request_kwargs(provider, request))
-        return parse_completion(request, raw.parse(), raw.http_request)
+    raw = await client.chat.completions.with_raw_response.create(**request_kwargs(provider, request))
+    return parse_completion(request, raw.parse(), raw.http_request)
 
 
 class _ToolCallAssembler:
@@ -160,36 +159,35 @@ async def stream(provider: CompatProvider, request: CompletionRequest,
     kwargs["stream"] = True
     kwargs["stream_options"] = {"include_usage": True}
     client = async_client(provider, settings, request.timeout)
-    async with client:
-        sdk_stream = await client.chat.completions.create(**kwargs)
-        text: list[str] = []
-        tools = _ToolCallAssembler()
-        finish_reason: str | None = None
-        usage = Usage()
-        response_id: str | None = None
-        async with sdk_stream:
-            async for chunk in sdk_stream:
-                error = _body_error(chunk)
-                if error is not None:  # an error object the SDK did not raise itself
-                    raise_body_error(error, sdk_stream.response.request)
-                response_id = response_id or getattr(chunk, "id", None)
-                if getattr(chunk, "usage", None) is not None:
-                    usage = Usage(input_tokens=chunk.usage.prompt_tokens or 0,
-                                  output_tokens=chunk.usage.completion_tokens or 0)
-                for choice in chunk.choices or []:
-                    delta = choice.delta
-                    if delta is not None and delta.content:
-                        text.append(delta.content)
-                        yield StreamEvent(type="text", delta=delta.content)
-                    for call_delta in (getattr(delta, "tool_calls", None) or []):
-                        tools.add(call_delta)
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
-        if finish_reason is None:
-            raise openai.APIConnectionError(
-                message="the stream ended before the model finished (no finish_reason)",
-                request=sdk_stream.response.request,
-            )
+    sdk_stream = await client.chat.completions.create(**kwargs)
+    text: list[str] = []
+    tools = _ToolCallAssembler()
+    finish_reason: str | None = None
+    usage = Usage()
+    response_id: str | None = None
+    async with sdk_stream:
+        async for chunk in sdk_stream:
+            error = _body_error(chunk)
+            if error is not None:  # an error object the SDK did not raise itself
+                raise_body_error(error, sdk_stream.response.request)
+            response_id = response_id or getattr(chunk, "id", None)
+            if getattr(chunk, "usage", None) is not None:
+                usage = Usage(input_tokens=chunk.usage.prompt_tokens or 0,
+                              output_tokens=chunk.usage.completion_tokens or 0)
+            for choice in chunk.choices or []:
+                delta = choice.delta
+                if delta is not None and delta.content:
+                    text.append(delta.content)
+                    yield StreamEvent(type="text", delta=delta.content)
+                for call_delta in (getattr(delta, "tool_calls", None) or []):
+                    tools.add(call_delta)
+                if choice.finish_reason:
+                    finish_reason = choice.finish_reason
+    if finish_reason is None:
+        raise openai.APIConnectionError(
+            message="the stream ended before the model finished (no finish_reason)",
+            request=sdk_stream.response.request,
+        )
     calls = [ToolCall.model_validate(c) for c in tools.done()]
     for call in calls:
         yield StreamEvent(type="tool_call", tool_call=call)

@@ -88,9 +88,8 @@ async def compact(request: CompressionRequest) -> CompressionResult | None:
     if instructions:
         kwargs["instructions"] = instructions
     client = async_client(OPENAI, settings)
-    async with client:
-        raw = await client.responses.with_raw_response.compact(**kwargs)
-        data = json.loads(raw.http_response.content)  # raw JSON: the SDK's union mistypes user messages
+    raw = await client.responses.with_raw_response.compact(**kwargs)
+    data = json.loads(raw.http_response.content)  # raw JSON: the SDK's union mistypes user messages
     output = data.get("output") or []
     items = [o for o in output if isinstance(o, dict) and o.get("type") == "compaction"]
     if not items:
@@ -129,8 +128,7 @@ async def compact(request: CompressionRequest) -> CompressionResult | None:
                              archived=archived, notes=notes)
 
 
-def _count(model: str, messages: list[Message], tools: list[dict[str, Any]]) -> int | None:
-    from .tokens import tiktoken_count
+def _count(model: str, messages: list[Message], tools: list[dict[str, Any]]) -> int:
+    from massgen_plugins.tokens import count_conversation
 
-    counted = tiktoken_count(model.split("/", 1)[-1], messages, tools)
-    return counted.tokens if counted is not None else None
+    return count_conversation(model, messages, tools).tokens

@@ -67,15 +67,3 @@ def classify_error(provider: CompatProvider, error: BaseException, name: str | N
 
     return classify(error, provider.name)
 
-
-def tiktoken_estimate(provider: CompatProvider, model: str, messages: Any, tools: Any,
-                      margin: float) -> Any:
-    """A tiktoken count for ``provider/<openai-tokenized model>`` (``gpt-*``, ``openai/gpt-*``,
-    ``gpt-oss``), else ``None`` so the built-in estimator answers."""
-    from .compat import model_id
-    from .tokens import tiktoken_count
-
-    mid = model_id(model, provider)
-    if mid is None:
-        return None
-    return tiktoken_count(mid, messages, tools, margin=margin)

@@ -207,9 +207,8 @@ async def complete(provider: CompatProvider, request: CompletionRequest,
                    settings: ProviderSettings) -> CompletionResponse:
     """One non-streaming ``/responses`` call."""
     client = async_client(provider, settings, request.timeout)
-    async with client:
-        raw = await client.responses.with_raw_response.create(**request_kwargs(request))
-        return parse_response(request, raw.parse(), raw.http_request)
+    raw = await client.responses.with_raw_response.create(**request_kwargs(request))
+    return parse_response(request, raw.parse(), raw.http_request)
 
 
 async def stream(provider: CompatProvider, request: CompletionRequest,
@@ -221,26 +220,25 @@ async def stream(provider: CompatProvider, request: CompletionRequest,
     kwargs = request_kwargs(request)
     kwargs["stream"] = True
     client = async_client(provider, settings, request.timeout)
-    async with client:
-        sdk_stream = await client.responses.create(**kwargs)
-        text: list[str] = []
-        final: Any = None
-        async with sdk_stream:
-            async for event in sdk_stream:
-                kind = getattr(event, "type", None)
-                if kind == "response.output_text.delta":
-                    text.append(event.delta)
-                    yield StreamEvent(type="text", delta=event.delta)
-                elif kind in ("error", "response.failed"):
-                    yield StreamEvent(type="error", error=event, partial="".join(text))
-                    return
-                elif kind in ("response.completed", "response.incomplete"):
-                    final = event.response
-        if final is None:
-            raise openai.APIConnectionError(
-                message="the stream ended before the response completed",
-                request=sdk_stream.response.request,
-            )
+    sdk_stream = await client.responses.create(**kwargs)
+    text: list[str] = []
+    final: Any = None
+    async with sdk_stream:
+        async for event in sdk_stream:
+            kind = getattr(event, "type", None)
+            if kind == "response.output_text.delta":
+                text.append(event.delta)
+                yield StreamEvent(type="text", delta=event.delta)
+            elif kind in ("error", "response.failed"):
+                yield StreamEvent(type="error", error=event, partial="".join(text))
+                return
+            elif kind in ("response.completed", "response.incomplete"):
+                final = event.response
+    if final is None:
+        raise openai.APIConnectionError(
+            message="the stream ended before the response completed",
+            request=sdk_stream.response.request,
+        )
     response = parse_response(request, final, sdk_stream.response.request)
     streamed = "".join(text)
     if streamed and not response.message.text():  # a final event without the output text

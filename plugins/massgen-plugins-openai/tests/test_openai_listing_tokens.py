@@ -42,38 +42,56 @@ def _conversation() -> list[Message]:
     ]
 
 
-def test_count_tokens_locally_with_tiktoken(emulator_env):
-    result = plugin.count_tokens(TokenCountRequest(model="openai/gpt-4o", messages=_conversation()))
-    import tiktoken
+def _host_count(request: TokenCountRequest):
+    from massgen_plugins.manager import get_hooks
 
-    enc = tiktoken.get_encoding("o200k_base")
-    content = sum(len(enc.encode(m.content)) for m in _conversation())
-    assert result.method == "tiktoken:o200k_base"
-    assert result.tokens == content + 4 * 3 + 3  # cookbook framing: 3 per message + 3 priming
-    assert result.exact is False and result.margin == 0.02
+    return get_hooks().count_tokens(request).value
+
+
+def test_without_network_the_builtin_tiktoken_counter_answers(emulator_env):
+    request = TokenCountRequest(model="openai/gpt-4o", messages=_conversation())
+    assert plugin.count_tokens(request) is None
+    result = _host_count(request)
+    assert result.method == "tiktoken:o200k_base" and result.exact is True
     assert emulator_env.requests == []  # no network without allow_network
-    legacy = plugin.count_tokens(TokenCountRequest(model="openai/gpt-4", messages=_conversation()))
-    assert legacy.method == "tiktoken:cl100k_base"
 
 
 def test_count_tokens_via_responses_input_tokens_when_allowed(emulator_env):
     request = TokenCountRequest(model="openai/gpt-4o", messages=_conversation(), allow_network=True)
     result = plugin.count_tokens(request)
     assert result.method == "api:responses/input_tokens" and result.exact is True and result.margin == 0.0
-    [sent] = emulator_env.requests_for("openai", "/responses/input_tokens")
-    assert sent.body["instructions"] == "You are a careful assistant."
+    assert _host_count(request).method == "api:responses/input_tokens"
+    [sent, _] = emulator_env.requests_for("openai", "/responses/input_tokens")
+    assert sent.body["model"] == "gpt-4o" and sent.body["instructions"] == "You are a careful assistant."
     assert [item["role"] for item in sent.body["input"]] == ["user", "assistant", "user"]
-    local = plugin.count_tokens(TokenCountRequest(model="openai/gpt-4o", messages=_conversation()))
+    local = _host_count(TokenCountRequest(model="openai/gpt-4o", messages=_conversation()))
     assert abs(result.tokens - local.tokens) <= 0.1 * local.tokens
 
 
-def test_count_tokens_falls_back_to_tiktoken_without_a_key(emulator_env, monkeypatch):
-    monkeypatch.delenv("OPENAI_API_KEY")
+def test_count_tokens_via_api_includes_tools_and_compaction_items(emulator_env, weather_tool):
+    messages = [*_conversation()[:1],
+                Message(role="assistant", content=[{"type": "compaction", "id": "cmp_1", "encrypted_content": "x" * 40}]),
+                *_conversation()[1:]]
+    plain = plugin.count_tokens(TokenCountRequest(model="openai/gpt-4o", messages=_conversation(), allow_network=True))
+    with_tools = plugin.count_tokens(TokenCountRequest(model="openai/gpt-4o", messages=messages,
+                                                       tools=[weather_tool], allow_network=True))
+    assert with_tools.tokens > plain.tokens
+    sent = emulator_env.requests_for("openai", "/responses/input_tokens")[-1].body
+    assert sent["tools"][0]["name"] == "get_weather"
+    assert {"type": "compaction", "id": "cmp_1", "encrypted_content": "x" * 40} in sent["input"]
+
+
+def test_without_a_key_or_endpoint_the_local_count_answers(emulator_env, monkeypatch):
     request = TokenCountRequest(model="openai/gpt-4o", messages=_conversation(), allow_network=True)
-    assert plugin.count_tokens(request).method == "tiktoken:o200k_base"
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert plugin.count_tokens(request) is None
+    assert _host_count(request).method == "tiktoken:o200k_base"
     assert emulator_env.requests == []
 
 
-def test_count_tokens_ignores_other_providers_and_unknown_models():
-    assert plugin.count_tokens(TokenCountRequest(model="xai/grok-3", messages=_conversation())) is None
-    assert plugin.count_tokens(TokenCountRequest(model="openai/some-future-model", messages=_conversation())) is None
+def test_count_tokens_ignores_other_providers_and_non_responses_models(emulator_env):
+    assert plugin.count_tokens(TokenCountRequest(model="xai/grok-3", messages=_conversation(),
+                                                 allow_network=True)) is None
+    assert plugin.count_tokens(TokenCountRequest(model="openai/gpt-4", messages=_conversation(),
+                                                 allow_network=True)) is None
+    assert emulator_env.requests == []

@@ -12,8 +12,9 @@ Built on ``massgen-plugins-openai``'s OpenAI-compatible machinery. What is OpenR
   not retryable); errors after generation started arrive with **HTTP 200** -- in the body of a
   non-streaming reply (raised here as :class:`openai.APIError`) or as an SSE ``data: {"error": ...}``
   (raised by the SDK); their ``code`` tells what happened (429 rate limit, 5xx server);
-* token counts: tiktoken for ``openai/*`` models (their tokenizer), ``None`` otherwise (the
-  built-in estimator answers).
+* token counts: OpenRouter has no count endpoint, so the plugin has no ``count_tokens``; the
+  built-in counter answers (tiktoken, exact, for ``openrouter/openai/*``; a proxy count with a
+  margin for other vendors).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from massgen_plugins_openai.compat import CompatProvider
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from massgen_plugins.types import ModelInfo, ProviderSettings, TokenCountRequest
+    from massgen_plugins.types import ModelInfo, ProviderSettings
 
 __all__ = ["OPENROUTER", "__version__"]
 
@@ -94,12 +95,6 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
             supported_parameters=list(data.get("supported_parameters") or []),
         ))
     return out
-
-
-@hookimpl
-def count_tokens(request: TokenCountRequest) -> Any:
-    """tiktoken for ``openai/*`` models routed through OpenRouter; ``None`` otherwise."""
-    return kit.tiktoken_estimate(OPENROUTER, request.model, request.messages, request.tools, margin=0.03)
 
 
 @hookimpl

@@ -149,11 +149,15 @@ def test_declaration_and_token_counts():
     info = plugin.register_providers()
     assert (info.name, info.api_key_env, info.base_url_env) == (
         "openrouter", ["OPENROUTER_API_KEY"], "OPENROUTER_BASE_URL")
+    assert not hasattr(plugin, "count_tokens")  # no count endpoint: the built-in counter answers
+    from massgen_plugins.manager import get_hooks
+
     messages = [Message(role="user", content="hello world")]
-    counted = plugin.count_tokens(TokenCountRequest(model=f"openrouter/{CHAT}", messages=messages))
-    assert counted.method == "tiktoken:o200k_base" and counted.margin == 0.03 and counted.tokens == 2 + 3 + 3
-    assert plugin.count_tokens(TokenCountRequest(model="openrouter/anthropic/claude-haiku-4.5",
-                                                 messages=messages)) is None
+    openai_model = get_hooks().count_tokens(TokenCountRequest(model=f"openrouter/{CHAT}", messages=messages)).value
+    assert openai_model.method == "tiktoken:o200k_base" and openai_model.exact is True
+    other = get_hooks().count_tokens(TokenCountRequest(model="openrouter/anthropic/claude-haiku-4.5",
+                                                       messages=messages)).value
+    assert other.exact is False and other.margin > 0
 
 
 def test_importing_the_plugin_does_not_import_the_sdk():

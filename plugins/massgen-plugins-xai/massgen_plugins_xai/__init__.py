@@ -12,8 +12,9 @@ What is xAI-specific:
   ``str(e) == "Error code: 400"``; the detector reads the body ("maximum prompt length is N but
   the request contains M tokens", or the gRPC-era "[input_too_large] ... (M tokens) exceeds
   budget (N tokens)");
-* token counts: xAI's tokenizer is not public, so ``count_tokens`` returns ``None`` and the
-  built-in estimator answers (10 % margin).
+* token counts: xAI has no REST count endpoint and its tokenizer is not public, so the plugin
+  has no ``count_tokens``: the built-in counter answers with an ``o200k_base`` proxy count and a
+  10 % margin.
 """
 
 from __future__ import annotations
