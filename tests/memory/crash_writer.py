@@ -25,7 +25,9 @@ def run(path: str, ack_fd: int) -> None:
         turn += 1
         archived = ([{"id": f"t{turn}", "message": {"role": "tool", "content": f"archived output of turn {turn}"},
                       "replaced_by": f"summary-{turn}", "stage": "summarize"}] if turn % 3 == 0 else [])
-        snapshot = [{"role": "system", "content": f"summary up to turn {turn}"}] if turn % 10 == 0 else None
+        snapshot = ([{"role": "system", "content": f"summary up to turn {turn - 1}"},
+                     {"role": "user", "content": f"question {turn}"},
+                     {"role": "assistant", "content": f"answer {turn}"}] if turn % 10 == 0 else None)
         store.append_turn("crash", [{"role": "user", "content": f"question {turn}"},
                                     {"role": "assistant", "content": f"answer {turn}"}],
                           turn=turn, archived=archived, snapshot=snapshot, meta={"turn": turn},

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from massgen_plugins import hookimpl
 from massgen_plugins.manager import get_host
 from massgen_plugins.memory import open_store

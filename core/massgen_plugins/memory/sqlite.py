@@ -28,7 +28,6 @@ import json
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -485,6 +484,3 @@ class SQLiteMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
 
     def _session_token(self, session_id: str) -> str:
         return scope_token("session", session_id)
-
-    def _sleep(self, seconds: float) -> None:  # used by tests of lock waiting
-        time.sleep(seconds)

@@ -136,8 +136,9 @@ class SessionsMixin:
         messages: list[Any] = []
         for number, msgs, snap, _meta, _created, _ in rows:
             if snap is not None and number == start:
-                messages = json.loads(snap)
-            messages.extend(json.loads(msgs))
+                messages = json.loads(snap)  # the whole live conversation after that turn
+            else:
+                messages.extend(json.loads(msgs))
         meta: dict[str, Any] = json.loads(meta_rows[0][3]) if meta_rows else {}
         return SessionState(session_id=session_id,
                             scope=Scope.model_construct(user=head[0], agent=head[1], session=session_id, team=head[2]),

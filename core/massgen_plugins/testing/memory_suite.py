@@ -294,7 +294,8 @@ class MemoryStoreSuite:
                     {"id": "m2", "message": {"role": "tool", "tool_call_id": "c1",
                                              "content": "the flux capacitor needs 1.21 gigawatts"},
                      "replaced_by": "sum-1", "stage": "summarize"}]
-        snapshot = [_msg("system", "summary: asked three questions"), _msg("user", "question 3")]
+        snapshot = [_msg("system", "summary: asked three questions"), _msg("user", "question 3"),
+                    _msg("assistant", "answer 4")]  # the whole live conversation after turn 4
         receipt = store.append_turn("s3", [_msg("assistant", "answer 4")], archived=archived, snapshot=snapshot,
                                     meta={"compressions": 1})
         assert receipt.archived == 2
