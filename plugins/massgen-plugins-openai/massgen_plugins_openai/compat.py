@@ -83,13 +83,18 @@ def _client_kwargs(provider: CompatProvider, settings: ProviderSettings, timeout
 
 
 def async_client(provider: CompatProvider, settings: ProviderSettings, timeout: float | None = None) -> Any:
-    """An ``openai.AsyncOpenAI`` for ``provider`` with SDK retries off.
+    """An ``openai.AsyncOpenAI`` for ``provider`` with SDK retries off, reused across calls on
+    this event loop (see :mod:`massgen_plugins.clients`).
 
     :raises MissingCredentialsError: when ``settings`` carries no key.
     """
     import openai
+    from massgen_plugins import clients
 
-    return openai.AsyncOpenAI(**_client_kwargs(provider, settings, timeout))
+    kwargs = _client_kwargs(provider, settings, timeout)
+    key = clients.config_key("openai-sdk", provider.name, kwargs["base_url"], kwargs["api_key"], kwargs["timeout"],
+                             tuple(sorted((kwargs.get("default_headers") or {}).items())))
+    return clients.async_client(key, lambda: openai.AsyncOpenAI(**kwargs))
 
 
 def sync_client(provider: CompatProvider, settings: ProviderSettings, timeout: float | None = None) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 # id fragments → model kind, checked in order (first match wins)
 _KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("embedding", re.compile(r"embed", re.I)),
+    ("embedding", re.compile(r"embed|(^|[-_/])bge[-_]", re.I)),
     ("moderation", re.compile(r"moderation|guard", re.I)),
     ("transcription", re.compile(r"whisper|transcri", re.I)),
     ("tts", re.compile(r"(^|[-_/])tts|text-to-speech", re.I)),

@@ -95,3 +95,25 @@ def test_count_tokens_ignores_other_providers_and_non_responses_models(emulator_
     assert plugin.count_tokens(TokenCountRequest(model="openai/gpt-4", messages=_conversation(),
                                                  allow_network=True)) is None
     assert emulator_env.requests == []
+
+
+def test_kind_inference_on_real_model_ids():
+    from massgen_plugins_openai.listing import kind_from_id, kind_from_modality, per_token_to_per_million
+
+    table = {
+        "gpt-5": "chat", "gpt-4.1-mini": "chat", "o4-mini": "chat", "chatgpt-4o-latest": "chat",
+        "gpt-4o-search-preview": "chat", "text-embedding-3-large": "embedding", "tts-1-hd": "tts",
+        "gpt-4o-mini-tts": "tts", "gpt-4o-transcribe": "transcription", "whisper-1": "transcription",
+        "dall-e-3": "image", "gpt-image-1": "image", "omni-moderation-latest": "moderation",
+        "gpt-4o-realtime-preview": "realtime", "gpt-audio": "audio", "sora-2": "video",
+        "davinci-002": "completion", "gpt-3.5-turbo-instruct": "completion",
+        "meta-llama/Llama-Guard-3-8B": "moderation", "BAAI/bge-en-icl": "embedding",
+    }
+    assert {model_id: kind_from_id(model_id) for model_id in table} == table
+    assert kind_from_modality("text->text") == "chat"
+    assert kind_from_modality("text+image->text") == "chat"
+    assert kind_from_modality("text->embedding") == "embedding"
+    assert kind_from_modality(None, ["image"]) == "image"
+    assert kind_from_modality(None, None) is None
+    assert per_token_to_per_million("0.00000015") == 0.15
+    assert per_token_to_per_million("-1") is None and per_token_to_per_million(None) is None
