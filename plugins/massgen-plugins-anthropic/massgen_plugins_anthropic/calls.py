@@ -72,11 +72,14 @@ def sync_client(settings: ProviderSettings) -> Any:
 
 
 def async_client(settings: ProviderSettings, timeout: float | None = None) -> Any:
-    """An ``anthropic.AsyncAnthropic`` client with SDK retries off."""
+    """An ``anthropic.AsyncAnthropic`` client with SDK retries off, reused across calls on this event loop."""
     import anthropic
+    from massgen_plugins import clients
 
-    return anthropic.AsyncAnthropic(api_key=_key(settings), base_url=_base_url(settings),
-                                    timeout=timeout or settings.timeout, max_retries=0)
+    seconds = timeout or settings.timeout
+    key = clients.config_key("anthropic-sdk", _key(settings), _base_url(settings), seconds)
+    return clients.async_client(key, lambda: anthropic.AsyncAnthropic(api_key=_key(settings), base_url=_base_url(settings),
+                                                          timeout=seconds, max_retries=0))
 
 
 def _epoch(value: Any) -> int | None:
@@ -171,10 +174,7 @@ def _create_args(request: CompletionRequest) -> dict[str, Any]:
 async def complete(request: CompletionRequest, settings: ProviderSettings) -> CompletionResponse:
     """One non-streaming ``POST /v1/messages``; SDK exceptions propagate unchanged."""
     client = async_client(settings, request.timeout)
-    try:
-        message = await client.messages.create(**_create_args(request))
-    finally:
-        await client.close()
+    message = await client.messages.create(**_create_args(request))
     return from_anthropic(message, request.model)
 
 
@@ -193,62 +193,59 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
     message_id: str | None = None
     stop_reason: str | None = None
     finished = False
+    events = await client.messages.create(**_create_args(request), stream=True)
     try:
-        events = await client.messages.create(**_create_args(request), stream=True)
-        try:
-            async for event in events:
-                kind = event.type
-                if kind == "message_start":
-                    message_id = event.message.id
-                    usage.input_tokens = getattr(event.message.usage, "input_tokens", 0) or 0
-                    usage.output_tokens = getattr(event.message.usage, "output_tokens", 0) or 0
-                elif kind == "content_block_start":
-                    block = event.content_block
-                    blocks[event.index] = {"type": block.type, "id": getattr(block, "id", None),
-                                           "name": getattr(block, "name", None), "json": [],
-                                           "thinking": [getattr(block, "thinking", "") or ""],
-                                           "signature": getattr(block, "signature", "") or "",
-                                           "data": getattr(block, "data", None)}
-                    if block.type == "text" and getattr(block, "text", ""):
-                        texts.append(block.text)
-                        yield StreamEvent(type="text", delta=block.text)
-                elif kind == "content_block_delta":
-                    delta = event.delta
-                    if delta.type == "text_delta":
-                        texts.append(delta.text)
-                        yield StreamEvent(type="text", delta=delta.text)
-                    elif delta.type == "input_json_delta":
-                        blocks.setdefault(event.index, {"type": "tool_use", "json": []})["json"].append(
-                            delta.partial_json)
-                    elif delta.type == "thinking_delta" and event.index in blocks:
-                        blocks[event.index]["thinking"].append(delta.thinking)
-                    elif delta.type == "signature_delta" and event.index in blocks:
-                        blocks[event.index]["signature"] += delta.signature
-                elif kind == "content_block_stop":
-                    block = blocks.pop(event.index, None)
-                    if block and block["type"] == "tool_use":
-                        call = tool_call(block["id"], block["name"], "".join(block["json"]) or "{}")
-                        calls.append(call)
-                        yield StreamEvent(type="tool_call", tool_call=call)
-                    elif block and block["type"] == "thinking":
-                        thinking.append({"type": "thinking", "thinking": "".join(block["thinking"]),
-                                         "signature": block["signature"]})
-                    elif block and block["type"] == "redacted_thinking":
-                        thinking.append({"type": "redacted_thinking", "data": block["data"]})
-                elif kind == "message_delta":
-                    stop_reason = getattr(event.delta, "stop_reason", None) or stop_reason
-                    out = getattr(event.usage, "output_tokens", None)
-                    if out is not None:
-                        usage.output_tokens = out
-                    inp = getattr(event.usage, "input_tokens", None)
-                    if inp:
-                        usage.input_tokens = inp
-                elif kind == "message_stop":
-                    finished = True
-        finally:
-            await events.close()
+        async for event in events:
+            kind = event.type
+            if kind == "message_start":
+                message_id = event.message.id
+                usage.input_tokens = getattr(event.message.usage, "input_tokens", 0) or 0
+                usage.output_tokens = getattr(event.message.usage, "output_tokens", 0) or 0
+            elif kind == "content_block_start":
+                block = event.content_block
+                blocks[event.index] = {"type": block.type, "id": getattr(block, "id", None),
+                                       "name": getattr(block, "name", None), "json": [],
+                                       "thinking": [getattr(block, "thinking", "") or ""],
+                                       "signature": getattr(block, "signature", "") or "",
+                                       "data": getattr(block, "data", None)}
+                if block.type == "text" and getattr(block, "text", ""):
+                    texts.append(block.text)
+                    yield StreamEvent(type="text", delta=block.text)
+            elif kind == "content_block_delta":
+                delta = event.delta
+                if delta.type == "text_delta":
+                    texts.append(delta.text)
+                    yield StreamEvent(type="text", delta=delta.text)
+                elif delta.type == "input_json_delta":
+                    blocks.setdefault(event.index, {"type": "tool_use", "json": []})["json"].append(
+                        delta.partial_json)
+                elif delta.type == "thinking_delta" and event.index in blocks:
+                    blocks[event.index]["thinking"].append(delta.thinking)
+                elif delta.type == "signature_delta" and event.index in blocks:
+                    blocks[event.index]["signature"] += delta.signature
+            elif kind == "content_block_stop":
+                block = blocks.pop(event.index, None)
+                if block and block["type"] == "tool_use":
+                    call = tool_call(block["id"], block["name"], "".join(block["json"]) or "{}")
+                    calls.append(call)
+                    yield StreamEvent(type="tool_call", tool_call=call)
+                elif block and block["type"] == "thinking":
+                    thinking.append({"type": "thinking", "thinking": "".join(block["thinking"]),
+                                     "signature": block["signature"]})
+                elif block and block["type"] == "redacted_thinking":
+                    thinking.append({"type": "redacted_thinking", "data": block["data"]})
+            elif kind == "message_delta":
+                stop_reason = getattr(event.delta, "stop_reason", None) or stop_reason
+                out = getattr(event.usage, "output_tokens", None)
+                if out is not None:
+                    usage.output_tokens = out
+                inp = getattr(event.usage, "input_tokens", None)
+                if inp:
+                    usage.input_tokens = inp
+            elif kind == "message_stop":
+                finished = True
     finally:
-        await client.close()
+        await events.close()
     if not finished:
         raise TruncatedStreamError(
             f"the Anthropic stream for {request.model} ended before message_stop "

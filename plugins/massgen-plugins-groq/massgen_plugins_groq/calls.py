@@ -68,11 +68,14 @@ def sync_client(settings: ProviderSettings) -> Any:
 
 
 def async_client(settings: ProviderSettings, timeout: float | None = None) -> Any:
-    """A ``groq.AsyncGroq`` client with SDK retries off."""
+    """A ``groq.AsyncGroq`` client with SDK retries off, reused across calls on this event loop."""
     import groq
+    from massgen_plugins import clients
 
-    return groq.AsyncGroq(api_key=_key(settings), base_url=_base_url(settings),
-                          timeout=timeout or settings.timeout, max_retries=0)
+    seconds = timeout or settings.timeout
+    key = clients.config_key("groq-sdk", _key(settings), _base_url(settings), seconds)
+    return clients.async_client(key, lambda: groq.AsyncGroq(api_key=_key(settings), base_url=_base_url(settings),
+                                                          timeout=seconds, max_retries=0))
 
 
 def kind_of(model_id: str) -> str:
@@ -136,10 +139,7 @@ def _create_args(request: CompletionRequest) -> dict[str, Any]:
 async def complete(request: CompletionRequest, settings: ProviderSettings) -> CompletionResponse:
     """One non-streaming ``POST /openai/v1/chat/completions``; SDK exceptions propagate unchanged."""
     client = async_client(settings, request.timeout)
-    try:
-        completion = await client.chat.completions.create(**_create_args(request))
-    finally:
-        await client.close()
+    completion = await client.chat.completions.create(**_create_args(request))
     return from_groq(completion, request.model)
 
 
@@ -164,37 +164,34 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
         calls.extend(done)
         return done
 
+    chunks = await client.chat.completions.create(**_create_args(request), stream=True)
     try:
-        chunks = await client.chat.completions.create(**_create_args(request), stream=True)
-        try:
-            async for chunk in chunks:
-                completion_id = chunk.id or completion_id
-                chunk_usage = getattr(chunk, "usage", None) or getattr(getattr(chunk, "x_groq", None), "usage", None)
-                if chunk_usage is not None:
-                    usage = Usage(input_tokens=getattr(chunk_usage, "prompt_tokens", 0) or 0,
-                                  output_tokens=getattr(chunk_usage, "completion_tokens", 0) or 0)
-                for choice in chunk.choices[:1]:
-                    delta = choice.delta
-                    if delta.content:
-                        texts.append(delta.content)
-                        yield StreamEvent(type="text", delta=delta.content)
-                    for fragment in delta.tool_calls or []:
-                        slot = pending.setdefault(fragment.index, {"id": None, "name": "", "args": []})
-                        if fragment.id:
-                            slot["id"] = fragment.id
-                        if fragment.function is not None:
-                            if fragment.function.name:
-                                slot["name"] += fragment.function.name
-                            if fragment.function.arguments:
-                                slot["args"].append(fragment.function.arguments)
-                    if choice.finish_reason:
-                        reason = choice.finish_reason
-                        for call in flush():
-                            yield StreamEvent(type="tool_call", tool_call=call)
-        finally:
-            await chunks.close()
+        async for chunk in chunks:
+            completion_id = chunk.id or completion_id
+            chunk_usage = getattr(chunk, "usage", None) or getattr(getattr(chunk, "x_groq", None), "usage", None)
+            if chunk_usage is not None:
+                usage = Usage(input_tokens=getattr(chunk_usage, "prompt_tokens", 0) or 0,
+                              output_tokens=getattr(chunk_usage, "completion_tokens", 0) or 0)
+            for choice in chunk.choices[:1]:
+                delta = choice.delta
+                if delta.content:
+                    texts.append(delta.content)
+                    yield StreamEvent(type="text", delta=delta.content)
+                for fragment in delta.tool_calls or []:
+                    slot = pending.setdefault(fragment.index, {"id": None, "name": "", "args": []})
+                    if fragment.id:
+                        slot["id"] = fragment.id
+                    if fragment.function is not None:
+                        if fragment.function.name:
+                            slot["name"] += fragment.function.name
+                        if fragment.function.arguments:
+                            slot["args"].append(fragment.function.arguments)
+                if choice.finish_reason:
+                    reason = choice.finish_reason
+                    for call in flush():
+                        yield StreamEvent(type="tool_call", tool_call=call)
     finally:
-        await client.close()
+        await chunks.close()
     if reason is None:
         raise TruncatedStreamError(
             f"the Groq stream for {request.model} ended without a finish_reason "
