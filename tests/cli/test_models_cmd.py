@@ -6,10 +6,9 @@ import json
 import os
 import subprocess
 import sys
-
-import pytest
 from typing import Any
 
+import pytest
 from massgen_plugins.registry import cache
 from massgen_plugins.testing import Fault
 
@@ -25,7 +24,6 @@ def spawn(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
 def run(*args: str) -> Any:
     """The same command in this process (the provider SDKs are imported once per test session)."""
     from click.testing import CliRunner
-
     from massgen_plugins.cli import cli
 
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
@@ -109,7 +107,7 @@ def test_warm_listing_equals_a_full_build_and_follows_the_cache(env, monkeypatch
     full = json.loads(run("models", "-p", "groq", "-p", "xai", "--json", "--all").stdout)
     assert warm["providers"] == full["providers"]
     assert [m["ref"] for m in warm["models"]] == [m["ref"] for m in full["models"]]
-    for a, b in zip(warm["models"], full["models"]):
+    for a, b in zip(warm["models"], full["models"], strict=True):
         assert a == b
     assert {p["source"] for p in warm["providers"]} == {"cache"}
     # a changed cache file invalidates the view: the new list shows up at once

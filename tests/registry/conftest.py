@@ -11,8 +11,7 @@ PROVIDERS = ("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrout
 def registry_env(emulator_env, monkeypatch):
     """Every provider pointed at the emulator, a fresh MASSGEN_PLUGINS_HOME, default TTL, and no
     in-process registry memo from an earlier test."""
-    from massgen_plugins.registry import clear_memo
-    from massgen_plugins.registry import openrouter_source
+    from massgen_plugins.registry import clear_memo, openrouter_source
 
     monkeypatch.delenv("MASSGEN_PLUGINS_MODELS_TTL", raising=False)
     monkeypatch.delenv("MASSGEN_PLUGINS_MODELS_TIMEOUT", raising=False)

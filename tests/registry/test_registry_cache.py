@@ -10,7 +10,6 @@ import textwrap
 import time
 
 import pytest
-
 from massgen_plugins.registry import cache
 
 

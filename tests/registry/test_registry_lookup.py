@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import massgen_plugins
+import pytest
 from massgen_plugins.errors import ModelStringError, UnknownModelError, UnknownProviderError
 from massgen_plugins.registry import get_model_info, list_models, load_catalog
 from massgen_plugins.testing import EmulatedModel

@@ -7,7 +7,6 @@ import logging
 import time
 
 import pytest
-
 from massgen_plugins.registry import cache, list_models, load_catalog
 from massgen_plugins.testing import EmulatedModel, Fault
 

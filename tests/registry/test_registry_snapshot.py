@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from massgen_plugins.errors import InputError
 from massgen_plugins.registry import config
 from massgen_plugins.registry.filter import derive_kind

@@ -29,7 +29,7 @@ from .merge import MetadataIndex, merge
 
 if TYPE_CHECKING:
     from ..manager import Hooks
-    from ..types import ModelInfo, ProviderInfo
+    from ..types import ModelInfo, ProviderInfo, ProviderSettings
 
 
 @dataclass
@@ -100,14 +100,88 @@ def _dump(models: list[ModelInfo]) -> list[dict[str, Any]]:
                          exclude={"source", "stale", "fetched_at", "unknown_window"}) for m in models]
 
 
+def _plan(names: list[str], installed: dict[str, ProviderInfo], entries: dict[str, cache.CacheEntry | None],
+          reports: dict[str, ProviderReport], *, offline: bool, refresh: bool, ttl_s: float,
+          timeout_s: float, now: float) -> dict[str, ProviderSettings]:
+    """The providers to refresh now, with their settings (notes for the ones that cannot be)."""
+    from ..errors import MissingCredentialsError
+    from ..providers import resolve_settings
+
+    plan = {}
+    for p in names:
+        entry, report = entries[p], reports[p]
+        if p not in installed:
+            report.note = f"no provider plugin installed (pip install massgen-plugins-{p}); bundled data"
+            continue
+        if offline or (entry is not None and entry.fresh(ttl_s, now) and not refresh):
+            continue
+        try:
+            settings = resolve_settings(p, timeout=timeout_s)
+        except MissingCredentialsError as exc:
+            report.note = f"not refreshed: {exc}"
+            continue
+        settings.timeout = min(settings.timeout, timeout_s)
+        plan[p] = settings
+    return plan
+
+
+def _settle(p: str, result: tuple[bool, Any], entry: cache.CacheEntry | None, report: ProviderReport,
+            timeout_s: float, warnings: list[str]) -> tuple[list[ModelInfo] | None, cache.CacheEntry | None]:
+    """Turn one refresh result into the list to use: store a plausible answer atomically, or
+    keep the cache and warn (stale-while-error). Returns ``(fresh models or None, cache entry)``."""
+    finished, value = result
+    report.refreshed = True
+    outcome = value if isinstance(value, FetchOutcome) else None
+    listed: list[ModelInfo] | None = None
+    if not finished:
+        error: str | None = f"timed out after {timeout_s:g}s"
+    elif outcome is None:
+        error = f"{type(value).__name__}: {value}"
+    else:
+        report.attempts, report.seconds, report.retries = outcome.attempts, outcome.seconds, outcome.retries
+        error = outcome.error
+        if outcome.models is not None:
+            error = cache.implausible(len(outcome.models), entry)
+            if error is None:
+                stamp = time.time()
+                try:
+                    entry = cache.write(p, _dump(outcome.models), plugin=outcome.plugin, fetched_at=stamp)
+                except OSError as exc:
+                    warnings.append(f"{p}: could not write the model cache: {exc}")
+                listed = outcome.models
+                report.source, report.fetched_at = "api", stamp
+    if error is not None:
+        report.error, report.stale = error, True
+        if entry is not None:
+            warnings.append(f"{p}: model list refresh failed ({error}); serving the cached list "
+                            f"from {_age(entry.age())} ago")
+        else:
+            warnings.append(f"{p}: model list refresh failed ({error}); no cache yet, showing bundled data")
+    return listed, entry
+
+
+def _metadata(hooks: Hooks, p: str, result: tuple[bool, Any] | None, warnings: list[str]) -> MetadataIndex:
+    """The metadata sources' answers for ``p``: the concurrent online call when it finished in
+    time, else an offline call (cache and bundled data only, never waits on the network)."""
+    collected = result[1] if result is not None and result[0] and not isinstance(result[1], BaseException) else None
+    if collected is None:
+        collected = hooks.model_metadata(p, True)
+    for attempt in collected.errors:
+        warnings.append(f"{p}: metadata plugin {attempt.plugin} failed: {attempt.error}")
+    return MetadataIndex(collected.results)
+
+
 def load_catalog(providers: Iterable[str] | None = None, *, refresh: bool = False, offline: bool = False,
                  include_all: bool = False, ttl: float | None = None, timeout: float | None = None,
                  on_event: Event | None = None) -> Catalog:
-    """The merged model catalogue, with a report per provider. See the module docstring."""
+    """The merged model catalogue, with a report per provider. See the module docstring.
+
+    :param on_event: progress callback ``(provider, state, detail)`` called from worker threads.
+    """
     from ..chain import strict_mode
-    from ..errors import MissingCredentialsError
     from ..manager import get_hooks
-    from ..providers import installed_providers, resolve_settings
+    from ..providers import installed_providers
+    from .snapshot import snapshot_timestamp
 
     started = time.monotonic()
     ttl_s, timeout_s = config.ttl(ttl), config.timeout(timeout)
@@ -119,27 +193,13 @@ def load_catalog(providers: Iterable[str] | None = None, *, refresh: bool = Fals
     entries = {p: cache.read(p) for p in names}
     now = time.time()
 
-    tasks: dict[str, Any] = {}
+    plan = _plan(names, installed, entries, reports, offline=offline, refresh=refresh, ttl_s=ttl_s,
+                 timeout_s=timeout_s, now=now)
     deadline = time.monotonic() + timeout_s
-    for p in names:
-        entry, report = entries[p], reports[p]
-        if p not in installed:
-            report.note = f"no provider plugin installed (pip install massgen-plugins-{p}); bundled data"
-            continue
-        if offline:
-            continue
-        if entry is not None and entry.fresh(ttl_s, now) and not refresh:
-            continue
-        try:
-            settings = resolve_settings(p, timeout=timeout_s)
-        except MissingCredentialsError as exc:
-            report.note = f"not refreshed: {exc}"
-            continue
-        settings.timeout = min(settings.timeout, timeout_s)
-        tasks[f"list:{p}"] = (lambda p=p, s=settings: fetch_one(hooks, p, s, deadline, on_event))
+    tasks: dict[str, Any] = {
+        f"list:{p}": (lambda p=p, s=s: fetch_one(hooks, p, s, deadline, on_event)) for p, s in plan.items()}
     if not offline:
-        for p in names:
-            tasks[f"meta:{p}"] = (lambda p=p: hooks.model_metadata(p, False))
+        tasks.update({f"meta:{p}": (lambda p=p: hooks.model_metadata(p, False)) for p in names})
 
     def timed_out(key: str) -> None:
         kind, _, p = key.partition(":")
@@ -158,59 +218,15 @@ def load_catalog(providers: Iterable[str] | None = None, *, refresh: bool = Fals
     for p in names:
         entry, report = entries[p], reports[p]
         listed: list[ModelInfo] | None = None
-        key = f"list:{p}"
-        if key in done:
-            report.refreshed = True
-            finished, value = done[key]
-            outcome = value if isinstance(value, FetchOutcome) else None
-            if not finished:
-                error = f"timed out after {timeout_s:g}s"
-            elif outcome is None:
-                error = f"{type(value).__name__}: {value}"
-            else:
-                report.attempts, report.seconds, report.retries = outcome.attempts, outcome.seconds, outcome.retries
-                error = outcome.error if outcome.models is None else None
-                if outcome.models is not None:
-                    reason = cache.implausible(len(outcome.models), entry)
-                    if reason is None:
-                        stamp = time.time()
-                        try:
-                            entry = cache.write(p, _dump(outcome.models), plugin=outcome.plugin, fetched_at=stamp)
-                        except OSError as exc:
-                            warnings.append(f"{p}: could not write the model cache: {exc}")
-                        listed = outcome.models
-                        report.source, report.fetched_at = "api", stamp
-                    else:
-                        error = reason
-            if error is not None:
-                report.error = error
-                if entry is not None:
-                    warnings.append(f"{p}: model list refresh failed ({error}); serving the cached list "
-                                    f"from {_age(entry.age())} ago")
-                else:
-                    warnings.append(f"{p}: model list refresh failed ({error}); no cache yet, showing "
-                                    "bundled data")
-                report.stale = True
+        if f"list:{p}" in done:
+            listed, entry = _settle(p, done[f"list:{p}"], entry, report, timeout_s, warnings)
         if listed is None and entry is not None:
             listed = _to_models(p, entry.models)
             report.source, report.fetched_at = "cache", entry.fetched_at
-            if not entry.fresh(ttl_s, now):
-                report.stale = True
-        meta_key = f"meta:{p}"
-        collected = None
-        if meta_key in done and done[meta_key][0] and not isinstance(done[meta_key][1], BaseException):
-            collected = done[meta_key][1]
-        if collected is None:
-            collected = hooks.model_metadata(p, True)
-        for attempt in collected.errors:
-            warnings.append(f"{p}: metadata plugin {attempt.plugin} failed: {attempt.error}")
-        index = MetadataIndex(collected.results)
-        indexes[p] = index
+            report.stale = report.stale or not entry.fresh(ttl_s, now)
+        indexes[p] = index = _metadata(hooks, p, done.get(f"meta:{p}"), warnings)
         if listed is None:
-            from .snapshot import snapshot_timestamp
-
-            report.source = "bundled"
-            report.fetched_at = snapshot_timestamp()
+            report.source, report.fetched_at = "bundled", snapshot_timestamp()
         info = installed.get(p)
         models = merge(p, listed, index, source=report.source, fetched_at=report.fetched_at,
                        stale=report.stale, provider_tokenizer=info.tokenizer if info else None)

@@ -69,7 +69,7 @@ def _call_plugins(hooks: Hooks, provider: str, settings: ProviderSettings) -> tu
     for impl in implementations(hooks.pm, "list_models"):
         try:
             value = impl(provider=provider, settings=settings)
-        except Exception as exc:  # noqa: BLE001 - isolate the plugin; the caller decides on retry
+        except Exception as exc:
             if strict_mode():
                 raise
             last = exc
@@ -140,7 +140,7 @@ def run_concurrently(tasks: dict[str, Callable[[], Any]], timeout: float,
     def runner(key: str, task: Callable[[], Any]) -> None:
         try:
             value: Any = task()
-        except BaseException as exc:  # noqa: BLE001 - delivered to the caller
+        except BaseException as exc:
             value = exc
         done.put((key, value))
 

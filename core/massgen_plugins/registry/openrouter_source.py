@@ -112,7 +112,7 @@ def catalogue(offline: bool) -> list[dict[str, Any]]:
             return models
         try:
             fresh = _fetch()
-        except Exception as exc:  # noqa: BLE001 - recorded, then reported once by the registry
+        except Exception as exc:
             atomic_write_json(_path(), {"schema": SCHEMA, "fetched_at": fetched_at, "failed_at": now,
                                         "error": f"{type(exc).__name__}: {exc}"[:300], "models": models})
             raise
