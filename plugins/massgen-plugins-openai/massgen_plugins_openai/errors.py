@@ -41,7 +41,8 @@ def is_openai_sdk_object(error: Any) -> bool:
 
 
 def _status(error: Any, parts: ErrorParts) -> int | None:
-    """The HTTP status, *not* a numeric code read from the body (OpenRouter puts 400 there)."""
+    """The HTTP status; for an error without one (an HTTP-200 body, an in-stream error), the
+    numeric ``code`` of its body -- OpenRouter: *"the same status code as error.code"*."""
     status = getattr(error, "status_code", None)
     if isinstance(status, int):
         return status
