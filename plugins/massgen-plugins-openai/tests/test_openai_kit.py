@@ -7,7 +7,6 @@ import json
 
 import openai
 import pytest
-
 from massgen_plugins.errors import MissingCredentialsError
 from massgen_plugins.types import CompletionRequest, ErrorKind, Message, ProviderSettings
 from massgen_plugins_openai import kit
