@@ -39,3 +39,10 @@ def test_hook_has_a_test(hook):
     pattern = re.compile(rf"def test_hook_{hook}\b")
     files = list((ROOT / "tests").rglob("test_*.py")) + list((ROOT / "plugins").rglob("test_*.py"))
     assert any(pattern.search(f.read_text(encoding="utf-8")) for f in files), f"no test_hook_{hook} found"
+
+
+def test_every_bundled_plugin_is_in_the_dev_install():
+    listed = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8")
+    for folder in sorted((ROOT / "plugins").iterdir()):
+        if (folder / "pyproject.toml").is_file():
+            assert f"-e plugins/{folder.name}" in listed, f"add '-e plugins/{folder.name}' to requirements-dev.txt"

@@ -113,6 +113,7 @@ class Session:
         self._settings: dict[str, ProviderSettings] = {}
         self._learned_caps: dict[str, int] = {}  # output caps providers stated in their errors
         self._learned_windows: dict[str, int] = {}  # windows providers stated in overflow errors
+        self._model_infos: dict[str, Any] = {}
         self._lock = asyncio.Lock()
         self._store = _open_store(memory)
         self._owns_log = run_log is None or isinstance(run_log, str)
@@ -471,8 +472,14 @@ class Session:
             return self.config.context_window
         if model in self._learned_windows:
             return self._learned_windows[model]
-        info = _model_info(model)
+        info = self._info(model)
         return info.context_window if info is not None else None
+
+    def _info(self, model: str) -> Any:
+        """The registry's view of ``model``, looked up once per session."""
+        if model not in self._model_infos:
+            self._model_infos[model] = _model_info(model)
+        return self._model_infos[model]
 
     def _reserve(self, model: str, max_tokens: int | None) -> int:
         """Output tokens kept free: explicit, configured, or min(model cap, 4096, window / 4)."""
@@ -480,7 +487,7 @@ class Session:
             return max_tokens
         if self.config.reserve_output:
             return self.config.reserve_output
-        info = _model_info(model)
+        info = self._info(model)
         cap = info.max_output_tokens if info is not None and info.max_output_tokens else 4096
         cap = min(cap, self._learned_caps.get(model, cap))
         window = self._window(model)
@@ -518,8 +525,9 @@ class Session:
     def _settings_for(self, model: str) -> ProviderSettings:
         from ..providers import resolve_model, resolve_settings
 
-        provider = resolve_model(model).provider
+        provider = model.split("/", 1)[0]
         if provider not in self._settings:
+            resolve_model(model)  # a clear error for a malformed string or an unknown provider
             self._settings[provider] = resolve_settings(provider, api_key=self._api_keys.get(provider),
                                                         timeout=self.config.retry.timeout)
         return self._settings[provider]
