@@ -95,3 +95,30 @@ async def test_recall_finds_compressed_away_detail(emulator_env, tmp_path):
     hits = await session.recall("deploy key id")
     assert any("KEY-77312" in h["text"] for h in hits)
     assert hits[0]["source"] == "archive"
+
+
+async def test_the_model_can_recall_archived_detail_itself(emulator_env, tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'r.db'}")
+    session = Session("openai/gpt-test-2k", memory=store, run_log=False, recall_tool=True,
+                      retry={"base_delay": 0.01})
+    await session.send("The staging database password rotates on day 12; ticket OPS-4411. " + "filler text " * 300)
+    await session.send("Now something else entirely. " * 200)
+    assert session._archive
+    reply = await session.send('What was the ticket? [[call recall {"query": "staging database ticket"}]]')
+    assert reply.message.content  # the recall call was answered inside the turn, then the model replied
+    tool_results = [m for m in session.messages if m.role == "tool"]
+    assert tool_results and "OPS-4411" in tool_results[-1].content
+
+
+async def test_relevant_long_term_memories_are_injected_at_start(emulator_env, tmp_path):
+    url = f"sqlite:///{tmp_path / 'lt.db'}"
+    first = Session("openai/gpt-4o-mini", memory=url, run_log=False, user="alice")
+    await first.remember("Alice prefers answers in metric units.", scope="user")
+    await first.remember("Alice's cluster is named orion-7.", scope="user")
+    later = Session("openai/gpt-4o-mini", memory=url, run_log=False, user="alice", memory_tokens=200)
+    await later.send("Which cluster am I on, in metric units please?")
+    injected = [m for m in later.messages if m.role == "system" and "long-term memories" in (m.content or "")]
+    assert injected and "orion-7" in injected[0].content
+    bob = Session("openai/gpt-4o-mini", memory=url, run_log=False, user="bob", memory_tokens=200)
+    await bob.send("Which cluster am I on?")
+    assert not any("orion-7" in (m.content or "") for m in bob.messages if m.role == "system")
