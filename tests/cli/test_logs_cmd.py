@@ -250,3 +250,18 @@ def test_self_analysis_failure_is_reported_and_the_rest_still_written(emulated, 
     assert "Error: the self-analysis with openai/gpt-4o-mini did not produce a report" in result.output
     assert "Traceback" not in result.output
     assert out.read_text().startswith("# Run report:")  # the deterministic report is still there
+
+
+def test_list_marks_a_dead_running_run_incomplete_with_its_live_event_count(clean):
+    from massgen_plugins.runlog.writer import RunLog
+
+    log = RunLog.create(clean / "runs" / "run_live")
+    for i in range(5):
+        log.event("note", message=str(i))
+    live = {r["run_id"]: r for r in json.loads(run("logs", "list", "--json").output)}["run_live"]
+    assert live["status"] == "running" and live["events"] == 6  # this process is alive
+    meta = json.loads((log.path / "meta.json").read_text())
+    meta["pid"] = 2**22 + 12345  # a process that does not exist: the writer died
+    (log.path / "meta.json").write_text(json.dumps(meta))
+    dead = {r["run_id"]: r for r in json.loads(run("logs", "list", "--json").output)}["run_live"]
+    assert dead["status"] == "incomplete" and dead["events"] == 6

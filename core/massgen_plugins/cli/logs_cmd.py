@@ -86,15 +86,26 @@ def _our_runs(root: Path) -> list[dict[str, Any]]:
         except (OSError, ValueError):
             meta = {}
         status = meta.get("status") or "unknown"
-        if status == "running" and not _pid_alive(meta.get("pid")):
-            status = "incomplete"
+        events = meta.get("events")
+        if status == "running":
+            if not _pid_alive(meta.get("pid")):
+                status = "incomplete"
+            events = _count_lines(child / "events.jsonl")  # meta.json's count is final only at close
         out.append({
             "run_id": meta.get("run_id") or child.name, "source": "massgen-plugins", "path": str(child),
             "started_at": meta.get("started_at"), "status": status, "title": meta.get("title"),
             "agents": [a.get("id") for a in meta.get("agents") or [] if isinstance(a, dict)],
-            "events": meta.get("events"),
+            "events": events,
         })
     return out
+
+
+def _count_lines(path: Path) -> int | None:
+    try:
+        with open(path, "rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    except OSError:
+        return None
 
 
 def _massgen_runs(base: Path) -> list[dict[str, Any]]:

@@ -59,7 +59,8 @@ class AnalysisOutcome:
         summary = det.summary if det else summarize_run(run.events, run.meta, source=run.source,
                                                         skipped_lines=len(run.skipped), status=run.status)
         findings = [f.model_dump() for f in det.findings] if det else find_issues(summary, run.events)
-        reports = [(f"{'Self-analysis' if r.analyzer == 'self-analysis' else r.analyzer} ({p})", r.markdown)
+        reports = [(f"Self-analysis ({r.summary.get('model') or p})" if r.analyzer == "self-analysis"
+                    else f"{r.analyzer} ({p})", r.markdown)
                    for p, r in self.results if r.markdown and r.analyzer != "deterministic"]
         return render_html(run.events, summary, findings, reports)
 
