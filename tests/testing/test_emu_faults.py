@@ -63,22 +63,25 @@ def test_anthropic_overloaded_529(emu, anthropic_client):
 
 
 def test_hang_past_client_timeout_does_not_block_others(emu):
-    emu.inject(Fault("hang", provider="openai", seconds=30))
-    slow = openai.OpenAI(base_url=emu.base_url("openai"), api_key="k", max_retries=0, timeout=0.5)
-    fast = openai.OpenAI(base_url=emu.base_url("openai"), api_key="k", max_retries=0, timeout=20)
+    emu.inject(Fault("hang", provider="openai", model="gpt-4o-mini", seconds=30))
+    slow = openai.OpenAI(base_url=emu.base_url("openai"), api_key="k", max_retries=0, timeout=1)
+    fast = openai.OpenAI(base_url=emu.base_url("openai"), api_key="k", max_retries=0, timeout=60)
     errors: list[BaseException] = []
 
     def hung() -> None:
         try:
-            chat(slow)
+            chat(slow, model="gpt-4o-mini")
         except BaseException as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
 
     thread = threading.Thread(target=hung)
     thread.start()
+    while not emu.requests and thread.is_alive():  # the hanging request is in flight
+        thread.join(timeout=0.01)
     assert chat(fast).choices[0].message.content  # served while the other request hangs
-    thread.join(timeout=20)
+    thread.join(timeout=60)
     assert len(errors) == 1 and isinstance(errors[0], openai.APITimeoutError)
+    assert emu.requests[0].fault == "hang" and emu.requests[1].status == 200
 
 
 def test_hang_then_answers(emu, openai_client):

@@ -37,6 +37,7 @@ BASE_PATHS: dict[str, str] = {
 KEY_ENV: dict[str, str] = {p: f"{p.upper()}_API_KEY" for p in PROVIDERS}
 
 _SECRET_HEADERS = {"authorization", "x-api-key", "x-goog-api-key", "api-key", "proxy-authorization"}
+_SECRET_QUERY = {"key", "api_key", "api-key"}
 _ERROR_KINDS = {"rate_limit", "quota", "server_error", "unavailable", "overloaded", "payload_too_large",
                 "http200_error"}
 
@@ -199,7 +200,8 @@ class Emulator:
                                                     f"serving: {', '.join(PROVIDERS)}"}}).encode())
             return
         path = "/" + (segments[2] if len(segments) > 2 else "")
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        query = {k: (_redact(v) if k.lower() in _SECRET_QUERY else v)
+                 for k, v in parse_qsl(parts.query, keep_blank_values=True)}
         headers = {k.lower(): (_redact(v) if k.lower() in _SECRET_HEADERS else v) for k, v in h.headers.items()}
         try:
             body = json.loads(raw) if raw else None
