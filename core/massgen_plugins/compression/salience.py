@@ -1,9 +1,10 @@
 """Which sentences carry information: the scoring shared by the *mask* and *extract* stages.
 
-A sentence scores for constraint words (more when the user said it), decision words, error
-words, and identifiers: *strong* ones (paths and file names, URLs, ``ABC-123`` ids,
-``snake_id123`` ids, hex hashes, versions, e-mail addresses) count three times, plain numbers of
-two or more digits (not a leading line counter) once.
+A sentence scores for constraint words (4 when the user said it, 2 for the assistant, 1 in tool
+output), decision words (3), error words (2), and identifiers: *strong* ones (paths and file
+names, URLs, ``ABC-123`` ids, ``snake_id123`` ids, hex hashes, versions, e-mail addresses) 4
+each (rare, and what an agent needs again), plain numbers of two or more digits (not a leading
+line counter) 1.
 
 Keyword classes are checked per line with one C-level set operation; only words containing
 digits or punctuation go through the identifier rules, so scoring stays linear and cheap.
@@ -104,12 +105,12 @@ def score(sentence: str, role: str) -> int:
     bits, strong, number = features(sentence)
     s = 0
     if bits & C_CONSTRAINT:
-        s += 4 if role == "user" else 2
+        s += 4 if role == "user" else (2 if role == "assistant" else 1)
     if bits & C_DECISION:
         s += 3
     if bits & C_ERROR:
         s += 2
-    s += 3 * min(strong, 2) + (strong > 2)
+    s += 4 * min(strong, 2) + (strong > 2)
     if number:
         s += 1
     if role == "user" and s == 0 and len(sentence) > 12:

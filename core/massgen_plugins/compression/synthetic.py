@@ -182,8 +182,8 @@ def generate_conversation(
             break
         reply = text.words(rnd.randint(*assistant_tokens), f"[reply {t}]")
         for f in here:
-            if f.kind == "decision":
-                reply += " " + f.sentence
+            if f.kind == "decision" or (f.kind == "identifier" and steps == 0):
+                reply += " " + f.sentence  # (an identifier goes here when the turn used no tool)
         messages.append({"role": "assistant", "content": reply})
     return Synthetic(messages=messages, tools=list(TOOLS), facts=planted)
 

@@ -24,6 +24,7 @@ What is counted, following OpenAI's chat accounting (exact for OpenAI models wit
 
 from __future__ import annotations
 
+import gc
 import json
 import operator
 import threading
@@ -202,13 +203,22 @@ class TokenCounter:
                 self._objs, self._contents, self._calls, self._tokens = [], [], [], []
                 total = 0
                 start = 0
-            for m in messages[start:] if start else messages:
-                tokens = self.message(m)
-                self._objs.append(m)
-                self._contents.append(_get(m, "content"))
-                self._calls.append(_get(m, "tool_calls"))
-                self._tokens.append(tokens)
-                total += tokens
+            # a bulk count allocates many small objects and no cycles: keep the cyclic garbage
+            # collector from re-scanning the (large) heap meanwhile
+            pause_gc = len(messages) - start > 32 and gc.isenabled()
+            if pause_gc:
+                gc.disable()
+            try:
+                for m in messages[start:] if start else messages:
+                    tokens = self.message(m)
+                    self._objs.append(m)
+                    self._contents.append(_get(m, "content"))
+                    self._calls.append(_get(m, "tool_calls"))
+                    self._tokens.append(tokens)
+                    total += tokens
+            finally:
+                if pause_gc:
+                    gc.enable()
             self._total = total
         return total + self.tools(tools) + REPLY_PRIMING
 

@@ -1,0 +1,125 @@
+"""Guard overhead per call: ``Session.send`` vs the raw SDK call, same emulator endpoint.
+
+Interleaves, call by call, against the bundled emulator on 127.0.0.1 (so the network and the
+server cost the same for every row):
+
+* raw ``openai.AsyncOpenAI().chat.completions.create`` -- the baseline;
+* ``Session.send`` with the guard's per-call work: incremental token count, window check,
+  classification hooks ready, run-log events (memory off);
+* ``Session.send`` with SQLite memory on (every turn persisted, fsync'd by WAL);
+* LiteLLM ``acompletion`` as a peer, when ``litellm`` is installed (``pip install litellm``).
+
+Every call sends the same conversation (a system prompt and 20 earlier turns) plus one new user
+message. Bar (brief §8): guard overhead ≤ 1 ms median and ≤ 5 %.
+
+    python bench/overhead.py [--calls 300]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+MODEL = "gpt-4o-mini"
+
+
+def _history():
+    from massgen_plugins.types import Message
+
+    out = [Message(role="system", content="You are a careful assistant.")]
+    for i in range(20):
+        out += [Message(role="user", content=f"Question {i}: what is the status of ticket T-{i:04d}?"),
+                Message(role="assistant", content=f"Ticket T-{i:04d} is open and assigned to team {i % 4}.")]
+    return out
+
+
+async def _measure(calls: int, with_litellm: bool) -> dict[str, list[float]]:
+    import openai
+
+    from massgen_plugins.guard import Session
+
+    base = _history()
+    raw_messages = [m.model_dump(exclude_none=True) for m in base]
+    client = openai.AsyncOpenAI(max_retries=0)
+    tmp = tempfile.mkdtemp(prefix="massgen-bench-")
+    guarded = Session(f"openai/{MODEL}", memory=False, run_log=os.path.join(tmp, "run"))
+    persisted = Session(f"openai/{MODEL}", memory=f"sqlite:///{tmp}/memory.db", run_log=os.path.join(tmp, "run2"))
+    samples: dict[str, list[float]] = {"raw SDK call (baseline)": [], "Session.send (guard, log)": [],
+                                       "Session.send (guard, log, SQLite memory)": []}
+    litellm = None
+    if with_litellm:
+        try:
+            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            import litellm as _litellm
+
+            litellm = _litellm
+            samples["LiteLLM acompletion (peer)"] = []
+        except ImportError:
+            litellm = None
+
+    async def raw(i: int) -> None:
+        await client.chat.completions.create(model=MODEL, messages=[*raw_messages, {"role": "user", "content": f"q{i}"}],
+                                             max_tokens=256)
+
+    async def session_call(session: Session, i: int) -> None:
+        session.messages = list(base)
+        await session.send(f"q{i}", max_tokens=256)
+
+    async def peer(i: int) -> None:
+        await litellm.acompletion(model=f"openai/{MODEL}", api_base=os.environ["OPENAI_BASE_URL"],
+                                  api_key=os.environ["OPENAI_API_KEY"], max_tokens=256,
+                                  messages=[*raw_messages, {"role": "user", "content": f"q{i}"}])
+
+    runners = [("raw SDK call (baseline)", raw),
+               ("Session.send (guard, log)", lambda i: session_call(guarded, i)),
+               ("Session.send (guard, log, SQLite memory)", lambda i: session_call(persisted, i))]
+    if litellm is not None:
+        runners.append(("LiteLLM acompletion (peer)", peer))
+    for warm in range(10):  # imports, connection pools, caches
+        for _, run in runners:
+            await run(warm)
+    for i in range(calls):
+        for name, run in runners:
+            started = time.perf_counter()
+            await run(i)
+            samples[name].append((time.perf_counter() - started) * 1000)
+    guarded.close()
+    persisted.close()
+    return samples
+
+
+@click.command()
+@click.option("--calls", default=300, show_default=True, help="Timed calls per row.")
+@click.option("--no-litellm", is_flag=True, help="Skip the LiteLLM peer even if installed.")
+def main(calls: int, no_litellm: bool) -> None:
+    from massgen_plugins.testing import Emulator
+
+    with Emulator() as emulator:
+        os.environ.update(emulator.env())
+        os.environ.setdefault("MASSGEN_PLUGINS_HOME", tempfile.mkdtemp(prefix="massgen-home-"))
+        samples = asyncio.run(_measure(calls, not no_litellm))
+    base = statistics.median(samples["raw SDK call (baseline)"])
+    table = Table(title=f"guard overhead per call, {calls} interleaved calls each, emulator on 127.0.0.1")
+    for column in ("path", "median ms", "p95 ms", "overhead (median)", "bar", "verdict"):
+        table.add_column(column)
+    for name, values in samples.items():
+        median = statistics.median(values)
+        p95 = statistics.quantiles(values, n=20)[18]
+        extra, share = median - base, (median - base) / base * 100
+        is_guard = name.startswith("Session")
+        verdict = ("meets bar" if extra <= 1.0 and share <= 5 else "MISSES bar") if is_guard else ""
+        table.add_row(name, f"{median:.2f}", f"{p95:.2f}",
+                      "—" if name.startswith("raw") else f"{extra:+.2f} ms ({share:+.1f} %)",
+                      "≤ 1 ms and ≤ 5 %" if is_guard else "", verdict)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
