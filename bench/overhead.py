@@ -42,7 +42,6 @@ def _history():
 
 async def _measure(calls: int, with_litellm: bool) -> dict[str, list[float]]:
     import openai
-
     from massgen_plugins.guard import Session
 
     base = _history()

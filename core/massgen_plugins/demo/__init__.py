@@ -54,27 +54,16 @@ def run_demo(run_dir: Path | None = None, *, live: bool = False, say: Any = prin
 
 def _analyse(result: DemoResult, say: Any) -> StageResult:
     """``logs analyze`` on the run itself: deterministic analysis plus an LLM self-analysis."""
-    from ..manager import get_hooks
-    from ..runlog.analysis import find_issues, summarize_run
-    from ..runlog.html import render_html
-    from ..runlog.reader import read_run
-    from ..types import AnalysisRequest
+    from ..runlog.analyze import analyze_run_sync
 
-    run = read_run(result.run_dir)
-    request = AnalysisRequest(run_dir=str(run.path), events=run.events, meta=run.meta, model=ANALYSIS_MODEL)
-    collected = asyncio.run(get_hooks().analyze_logs(request))
-    by_name = {r.analyzer: r for r in collected.values}
-    deterministic = by_name.get("deterministic")
-    summary = deterministic.summary if deterministic else summarize_run(run.events, run.meta)
-    findings = [f.model_dump() for f in deterministic.findings] if deterministic else find_issues(summary, run.events)
-    reports = [(f"Self-analysis ({ANALYSIS_MODEL})", r.markdown) for r in collected.values
-               if r.markdown and r.analyzer != "deterministic"]
+    outcome = analyze_run_sync(result.run_dir, model=ANALYSIS_MODEL)
     result.report = result.run_dir / "analysis.md"
-    result.report.write_text("\n\n".join(r.markdown for r in collected.values if r.markdown), encoding="utf-8")
+    result.report.write_text(outcome.markdown(), encoding="utf-8")
     result.html = result.run_dir / "report.html"
-    result.html.write_text(render_html(run.events, summary, findings, reports), encoding="utf-8")
-    ok = deterministic is not None and "self-analysis" in by_name
-    detail = (f"{len(findings)} finding(s); reports: {result.report.name}, {result.html.name}"
-              if ok else f"analyzers answered: {sorted(by_name)}; errors: {[e.error for e in collected.errors]}")
+    result.html.write_text(outcome.html(), encoding="utf-8")
+    deterministic = outcome.deterministic
+    ok = deterministic is not None and outcome.self_analysis is not None
+    detail = (f"{len(deterministic.findings)} finding(s); reports: {result.report.name}, {result.html.name}"
+              if ok and deterministic else f"analyzers failed: {outcome.errors}")
     say(f"{'✔' if ok else '✘'} self-analysis: {detail}")
     return StageResult("self-analysis", ok, detail)

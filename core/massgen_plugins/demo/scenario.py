@@ -135,7 +135,7 @@ async def run_scenario(emulator: Any, run_dir: Path, say: Say) -> DemoResult:
                                   "reviewer": "State your approval criteria."})
         failed = [k for k, v in replies.items() if isinstance(v, BaseException)]
         await team.share("Audit scope: payment service, release 2.4; the freeze starts Friday.")
-        stage("team", not failed, f"3 agents on openai, anthropic and gemini answered their first turn"
+        stage("team", not failed, "3 agents on openai, anthropic and gemini answered their first turn"
               + (f" (failed: {failed})" if failed else ""))
 
         # 2 -- fill windows until the providers reject them; compress
