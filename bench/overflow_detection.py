@@ -35,8 +35,8 @@ from rich.table import Table
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", "/work/shared/tiktoken")
 
-from massgen_plugins.testing import Emulator  # noqa: E402
-from massgen_plugins.testing.overflow_cases import ABOVE_LIMIT, CASES, OverflowCase, trigger  # noqa: E402
+from massgen_plugins.testing import Emulator
+from massgen_plugins.testing.overflow_cases import ABOVE_LIMIT, CASES, OverflowCase, trigger
 
 RECALL_BAR = 0.97
 Verdict = tuple[bool, bool]  # (flagged as overflow, stated counts right)
@@ -96,7 +96,7 @@ def litellm_detector() -> Callable[[OverflowCase, Any], Verdict] | None:
                 exception_type(model=case.model, original_exception=error, custom_llm_provider=case.provider)
         except litellm.ContextWindowExceededError:
             return True, False  # LiteLLM does not parse the stated counts
-        except Exception:  # noqa: BLE001 - any other mapped class is "not an overflow"
+        except Exception:
             return False, False
         return False, False
 

@@ -8,9 +8,8 @@ loaded — so this is the generic detector's own score, not a provider plugin's.
 
 from __future__ import annotations
 
-import pytest
-
 import massgen_plugins
+import pytest
 from massgen_plugins.manager import reset_host
 from massgen_plugins.testing.overflow_cases import ABOVE_LIMIT, NEAR_MISSES, OVERFLOWS, OverflowCase, trigger
 

@@ -6,7 +6,6 @@ import json
 
 import anthropic
 import pytest
-
 from massgen_plugins.testing import EmulatedModel, Fault
 
 TOOLS = [{"name": "get_weather", "description": "weather", "input_schema": {

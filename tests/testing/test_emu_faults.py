@@ -9,7 +9,6 @@ import anthropic
 import httpx
 import openai
 import pytest
-
 from massgen_plugins.testing import Fault
 
 HI = [{"role": "user", "content": "hi there"}]
@@ -71,7 +70,7 @@ def test_hang_past_client_timeout_does_not_block_others(emu):
     def hung() -> None:
         try:
             chat(slow, model="gpt-4o-mini")
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+        except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=hung)
@@ -212,3 +211,26 @@ def test_raw_http_keep_alive_and_unknown_paths(emu):
         assert client.get(emu.url + "/nowhere/x").status_code == 404
         assert client.get(emu.base_url("openai") + "/nothing").status_code == 404
         assert client.get(emu.base_url("anthropic") + "/v1/nothing").json()["type"] == "error"
+
+
+def test_hang_mid_stream_after_partial_output(emu):
+    emu.inject(Fault("hang", provider="openai", after_events=2, seconds=30))
+    client = openai.OpenAI(base_url=emu.base_url("openai"), api_key="k", max_retries=0, timeout=1)
+    seen = []
+    with pytest.raises(openai.APITimeoutError):
+        for chunk in chat(client, stream=True):
+            seen.append(chunk.choices[0].delta)
+    assert len(seen) == 2 and seen[0].role == "assistant" and seen[1].content
+    assert emu.requests[0].status == 200 and emu.requests[0].fault == "hang"
+
+
+def test_anthropic_sdk_lets_a_mid_stream_read_timeout_through(emu):
+    """anthropic 2.11 does not wrap a read timeout inside a stream into APITimeoutError."""
+    emu.inject(Fault("hang", provider="anthropic", after_events=2, seconds=30))
+    client = anthropic.Anthropic(base_url=emu.base_url("anthropic"), api_key="k", max_retries=0, timeout=1)
+    seen = []
+    with pytest.raises(Exception) as info:
+        for event in client.messages.create(model="claude-tiny-8k", max_tokens=10, messages=HI, stream=True):
+            seen.append(event.type)
+    assert "Timeout" in type(info.value).__name__
+    assert seen == ["message_start", "content_block_start"]

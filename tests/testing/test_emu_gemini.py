@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from google.genai import errors, types
-
 from massgen_plugins.testing import Fault
 
 

@@ -6,7 +6,6 @@ import json
 
 import groq
 import pytest
-
 from massgen_plugins.testing import Fault
 
 TOOLS = [{"type": "function", "function": {"name": "search", "parameters": {"type": "object", "properties": {}}}}]

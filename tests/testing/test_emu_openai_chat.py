@@ -6,8 +6,7 @@ import json
 
 import openai
 import pytest
-
-from massgen_plugins.testing import EmulatedModel, Fault
+from massgen_plugins.testing import EmulatedModel
 
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "weather",
                                            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]

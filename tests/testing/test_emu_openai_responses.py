@@ -6,7 +6,6 @@ import json
 
 import openai
 import pytest
-
 from massgen_plugins.testing import Fault
 
 TOOLS = [{"type": "function", "name": "lookup", "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}]

@@ -11,7 +11,6 @@ import anthropic
 import groq
 import openai
 import pytest
-
 from massgen_plugins.testing import PROVIDERS, EmulatedModel, Emulator, Fault
 
 

@@ -227,6 +227,9 @@ class Emulator:
             return
         events = reply.events
         abrupt = False
+        pause: tuple[int, float, threading.Event] | None = None
+        if fault is not None and fault.kind == "hang" and fault.after_events is not None:
+            pause = (min(len(events), fault.after_events), max(0.0, fault.seconds), self._release)
         if fault is not None and fault.kind in ("truncated_stream", "stream_error"):
             keep = reply.partial if fault.after_events is None else min(len(events), fault.after_events)
             events = events[:keep]
@@ -234,10 +237,12 @@ class Emulator:
                 events = events + dialect.stream_error_frames(req, fault, reply, keep)
             else:
                 abrupt = fault.abrupt
-        h.send_stream(reply, events, abrupt=abrupt)
+        h.send_stream(reply, events, abrupt=abrupt, pause=pause)
 
     def _reply(self, dialect: Dialect, req: Request, fault: Fault | None, h: _Handler) -> Reply | None:
         if fault is not None and fault.kind == "hang":
+            if fault.after_events is not None and req.record.stream:
+                return dialect.handle(req, None)  # the hang happens mid-stream, in _handle
             self._release.wait(max(0.0, fault.seconds))
             fault = None
         if fault is not None and fault.kind == "drop":
@@ -320,16 +325,16 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.track(self.connection, False)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         self.server.emulator._handle(self, "GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.server.emulator._handle(self, "POST")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self.server.emulator._handle(self, "DELETE")
 
     # -- io ---------------------------------------------------------------------------------------
@@ -371,13 +376,18 @@ class _Handler(BaseHTTPRequestHandler):
             data = body or b""
         self.send_bytes(reply.status, data, reply.headers, reply.content_type)
 
-    def send_stream(self, reply: Reply, events: list[bytes], *, abrupt: bool = False) -> None:
+    def send_stream(self, reply: Reply, events: list[bytes], *, abrupt: bool = False,
+                    pause: tuple[int, float, threading.Event] | None = None) -> None:
+        """Send ``events`` as a chunked SSE body; ``pause=(index, seconds, release)`` stalls
+        before frame ``index`` (a mid-stream hang)."""
         self._head(reply.status, reply.headers, "text/event-stream; charset=utf-8")
         self.send_header("cache-control", "no-cache")
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         self.wfile.flush()
-        for frame in events:
+        for index, frame in enumerate(events):
+            if pause is not None and index == pause[0]:
+                pause[2].wait(pause[1])
             self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
             self.wfile.flush()
         if abrupt:

@@ -67,7 +67,8 @@ class Fault:
     1-based) and ``times`` (how many matching requests it hits; ``None`` = every one).
 
     Knobs: ``retry_after`` (seconds, sent as ``retry-after`` and ``retry-after-ms``; ``None`` sends
-    no header), ``seconds`` (``hang``), ``error_type`` (``stream_error``: ``overloaded``,
+    no header), ``seconds`` (``hang``; with ``after_events=N`` on a streaming request the hang
+    happens after the first N frames, for idle-timeout tests), ``error_type`` (``stream_error``: ``overloaded``,
     ``overflow``, ``server_error`` or ``rate_limit``), ``after_events`` (how many content events a
     ``stream_error``/``truncated_stream`` lets through; default: the first content delta),
     ``abrupt`` (``truncated_stream``: cut the connection instead of ending the body cleanly),

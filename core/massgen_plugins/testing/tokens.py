@@ -45,7 +45,7 @@ def _encoding() -> Any:
                         import tiktoken
 
                         enc = tiktoken.get_encoding("o200k_base")
-                    except Exception:  # noqa: BLE001 - a broken cache means: estimate
+                    except Exception:
                         enc = None
                 _state["enc"] = enc
     return _state["enc"]
