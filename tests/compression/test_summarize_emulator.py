@@ -12,7 +12,7 @@ import pytest
 from massgen_plugins.compression import compress_conversation_sync
 from massgen_plugins.compression.conversation import message_id
 from massgen_plugins.compression.summarize import SYSTEM_PROMPT
-from massgen_plugins.compression.synthetic import generate_conversation
+from massgen_plugins.compression.synthetic import generate_conversation, kept_facts
 from massgen_plugins.testing import Fault
 
 _spec = importlib.util.spec_from_file_location("invariant_checks", pathlib.Path(__file__).with_name("invariant_checks.py"))
@@ -50,6 +50,26 @@ def test_summarize_runs_through_the_sdk_and_replaces_old_turns(emulator_env, con
     assert body["max_tokens"] <= report.strategy.summary_max_tokens
     # the summary itself came from the emulator (built from lines with numbers/ids)
     assert "turn" in summary.content
+    # no planted fact was lost: what the summary dropped, the host's verbatim key lines carry
+    assert kept_facts(conv.facts, report.messages) == conv.facts
+
+
+def test_verbatim_key_lines_carry_what_a_summary_dropped():
+    from massgen_plugins.compression.conversation import as_messages
+    from massgen_plugins.compression.summarize import KEY_LINES_HEADER, add_key_lines
+
+    msgs = as_messages([
+        {"role": "user", "content": "Constraint: never touch /srv/billing/legacy-4242 at all. Also hello there."},
+        {"role": "assistant", "content": "Created ticket BIL-777 and decided to use PostgreSQL 16.2 for it."},
+        {"role": "user", "content": "thanks"},
+    ])
+    summary = "## Task\nMigrate billing. Ticket BIL-777 exists."
+    out, kept = add_key_lines(summary, msgs, [0, 1, 2], 200, len)
+    assert kept >= 1 and KEY_LINES_HEADER in out
+    assert "/srv/billing/legacy-4242" in out            # dropped by the summary: added
+    assert out.count("BIL-777") == 1 or "16.2" in out   # already covered ids are not repeated for nothing
+    same, none = add_key_lines(summary, msgs, [0, 1, 2], 10, len)
+    assert none == 0 and same == summary                # no room: unchanged
 
 
 def test_map_reduce_when_the_text_exceeds_the_summarizer_window(emulator_env, conv):

@@ -31,31 +31,21 @@ STAGE = "extract"
 _SPLIT = SPLIT
 
 
-def run(request: CompressionRequest) -> CompressionResult | None:
-    ctx = StageContext(request)
-    if ctx.fits():
-        return None
-    header_reserve = 64
-    recent = ctx.old_end(header_reserve + max(64, ctx.allowance() // 10))
-    old = range(ctx.head, recent)
-    if len(old) == 0:
-        return None
-    room = ctx.allowance() - sum(ctx.tokens[: ctx.head]) - sum(ctx.tokens[recent:]) - header_reserve
-    if room <= 16:
-        return None
-    names = tool_names(ctx.messages[ctx.head:recent])
-    candidates: list[tuple[int, int, str]] = []  # (-score, order, line)
+def candidates(messages: list[Message], indices: range | list[int]) -> list[tuple[int, int, str]]:
+    """``(-score, order, line)`` for every informative line of ``messages[i]`` for ``i`` in
+    ``indices``: one line per tool call, the key lines of masked results, scored sentences."""
+    names = tool_names([messages[i] for i in indices])
+    out: list[tuple[int, int, str]] = []
     order = 0
     seen: set[str] = set()
-    for i in old:
-        m = ctx.messages[i]
+    for i in indices:
+        m = messages[i]
         label = m.role if m.role != "tool" else f"tool {names.get(m.tool_call_id or '', ('tool', ''))[0]}"
         for call in m.tool_calls or ():
             fn = call.function or {}
             args = str(fn.get("arguments", ""))
             args = args if len(args) <= 200 else args[:197] + "..."
-            line = f"assistant called {fn.get('name', '')}({args})"
-            candidates.append((-(2 + min(identifiers(args), 2)), order, line))
+            out.append((-(2 + min(identifiers(args), 2)), order, f"assistant called {fn.get('name', '')}({args})"))
             order += 1
         text = message_text(m)
         if not text:
@@ -79,20 +69,39 @@ def run(request: CompressionRequest) -> CompressionResult | None:
             if value <= 0:
                 continue
             seen.add(key)
-            candidates.append((-value, order, f"{label}: {sentence}"))
+            out.append((-value, order, f"{label}: {sentence}"))
             order += 1
-    candidates.sort()
+    return out
+
+
+def select(found: list[tuple[int, int, str]], room: int, count) -> list[tuple[int, str]]:
+    """Best-first lines that fit in ``room`` tokens, returned in their original order."""
     chosen: list[tuple[int, str]] = []
     used = 0
-    for _neg, pos, line in candidates:
-        cost = ctx.counter.text(line) + 1
+    for _neg, pos, line in sorted(found):
+        cost = count(line) + 1
         if used + cost > room:
             if room - used < 8:
                 break
             continue
         chosen.append((pos, line))
         used += cost
-    chosen.sort()
+    return sorted(chosen)
+
+
+def run(request: CompressionRequest) -> CompressionResult | None:
+    ctx = StageContext(request)
+    if ctx.fits():
+        return None
+    header_reserve = 64
+    recent = ctx.old_end(header_reserve + max(64, ctx.allowance() // 10))
+    old = range(ctx.head, recent)
+    if len(old) == 0:
+        return None
+    room = ctx.allowance() - sum(ctx.tokens[: ctx.head]) - sum(ctx.tokens[recent:]) - header_reserve
+    if room <= 16:
+        return None
+    chosen = select(candidates(ctx.messages, old), room, ctx.counter.text)
     archived_ids = [message_id(ctx.messages[i]) for i in old]
     shown = ", ".join(archived_ids[:3]) + (f" and {len(archived_ids) - 3} more" if len(archived_ids) > 3 else "")
     body = "\n".join(f"- {line}" for _, line in chosen) or "- (nothing of note)"

@@ -118,6 +118,18 @@ def score(sentence: str, role: str) -> int:
     return s
 
 
+def strong_words(text: str) -> list[str]:
+    """The strong identifiers in ``text`` (paths, ids, file names, versions, ...), in order."""
+    out = []
+    for raw in text.split():
+        if raw.isalpha():
+            continue
+        word = raw.strip(_STRIP)
+        if word and not word.isalpha() and not word.isdigit() and _strong(word):
+            out.append(word)
+    return out
+
+
 def identifiers(text: str) -> int:
     """Number of strong identifiers in ``text`` (capped at 3)."""
     return features(text)[1]

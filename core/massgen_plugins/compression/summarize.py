@@ -14,8 +14,11 @@
   itself active (:func:`~massgen_plugins.compression.runner.compression_active`) so a guard
   asked to compress during it refuses.
 
-The summary replaces the older turns as one user message placed right after the system prompt;
-every replaced message is archived with ``replaced_by`` = the summary's id.
+A summary can paraphrase away an identifier; so a quarter of the summary's space is kept for
+**verbatim key lines**: the summarized turns' strongest lines (identifiers, user constraints)
+that the summary does not contain are appended under their own heading (a masking/extract +
+summary hybrid). The summary replaces the older turns as one user message placed right after the
+system prompt; every replaced message is archived with ``replaced_by`` = the summary's id.
 """
 
 from __future__ import annotations
@@ -153,6 +156,33 @@ async def summarize_text(blocks: list[str], summarizer: Summarizer, count, chunk
     return summaries[0]
 
 
+KEY_LINES_HEADER = "## Verbatim key lines (identifiers and constraints the summary did not carry)"
+
+
+def add_key_lines(summary: str, messages: list[Message], indices: list[int], room: int, count) -> tuple[str, int]:
+    """Append the summarized turns' strongest lines (score >= 4: identifiers, user constraints)
+    whose identifiers -- or, without identifiers, whose text -- the summary does not contain, in
+    at most ``room`` tokens. A summary can paraphrase; an id it drops is gone, so the host checks."""
+    from .extract import candidates, select
+    from .salience import strong_words
+
+    if room < 32:
+        return summary, 0
+    missing = []
+    for neg, pos, line in candidates(messages, indices):
+        if -neg < 4:
+            continue
+        ids = strong_words(line)
+        body = line.split(": ", 1)[-1]
+        covered = all(i in summary for i in ids) if ids else body in summary
+        if not covered:
+            missing.append((neg, pos, line))
+    picked = select(missing, room, count)
+    if not picked:
+        return summary, 0
+    return summary + "\n\n" + KEY_LINES_HEADER + "\n" + "\n".join(f"- {line}" for _, line in picked), len(picked)
+
+
 async def run(request: CompressionRequest) -> CompressionResult | None:
     ctx = StageContext(request)
     if ctx.fits():
@@ -168,14 +198,15 @@ async def run(request: CompressionRequest) -> CompressionResult | None:
     if summary_tokens < 64:
         return None
     model = strategy.summarizer_model or request.model
-    summarizer = Summarizer(model, summary_tokens, strategy.summarizer_timeout)  # no key: raises here
+    key_reserve = summary_tokens // 4 if summary_tokens >= 256 else 0  # for the verbatim key lines
+    summarizer = Summarizer(model, summary_tokens - key_reserve, strategy.summarizer_timeout)  # no key: raises
     window, max_output, source = summarizer_window(model, strategy.summarizer_window)
-    if max_output:
-        summary_tokens = summarizer.max_tokens = min(summary_tokens, max_output)
+    if max_output and summarizer.max_tokens > max_output:
+        summarizer.max_tokens = max_output
     from ..tokens import counter_for
 
     scounter = counter_for(model)
-    chunk_budget = int((window - summary_tokens - PROMPT_TOKENS) / (1.0 + scounter.margin) * 0.9)
+    chunk_budget = int((window - summarizer.max_tokens - PROMPT_TOKENS) / (1.0 + scounter.margin) * 0.9)
     if chunk_budget < 256:
         raise RuntimeError(f"the summarizer {model}'s window ({window:,} tokens, {source}) is too small to "
                            f"summarize into {summary_tokens:,} tokens")
@@ -186,6 +217,7 @@ async def run(request: CompressionRequest) -> CompressionResult | None:
         from .truncate import cut_middle
 
         summary = cut_middle(summary, summary_tokens, ctx.counter, ctx.counter.text(summary), "the summarizer output")
+    summary, kept = add_key_lines(summary, ctx.messages, old, room - ctx.counter.text(summary) - 24, ctx.counter.text)
     ids = [message_id(ctx.messages[i]) for i in old]
     shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
     message = Message(role="user", content=(
@@ -196,7 +228,8 @@ async def run(request: CompressionRequest) -> CompressionResult | None:
                                 tokens=ctx.tokens[i]) for i, mid in zip(old, ids)]
     messages = [*ctx.messages[: ctx.head], message, *ctx.messages[recent:]]
     tokens = [*ctx.tokens[: ctx.head], ctx.counter.message(message), *ctx.tokens[recent:]]
-    chunks_note = f"{summarizer.calls} summarizer call(s)"
+    chunks_note = f"{summarizer.calls} summarizer call(s)" + (f"; {kept} verbatim key line(s) the summary lacked"
+                                                                if kept else "")
     return CompressionResult(
         messages=messages, stage=STAGE, tokens_before=ctx.total(), tokens_after=ctx.total(tokens),
         archived=archived,
