@@ -121,10 +121,12 @@ def test_error_classes(emu, anthropic_client):
     with pytest.raises(anthropic.OverloadedError) as info:
         anthropic_client.messages.create(model="claude-tiny-8k", max_tokens=10, messages=msg)
     assert info.value.status_code == 529 and info.value.type == "overloaded_error"
+    assert isinstance(info.value, anthropic.InternalServerError)  # anthropic 2.x: a 5xx subclass
     emu.inject(Fault("payload_too_large", provider="anthropic"))
     with pytest.raises(anthropic.RequestTooLargeError) as too_large:
         anthropic_client.messages.create(model="claude-tiny-8k", max_tokens=10, messages=msg)
-    assert too_large.value.type == "request_too_large"
+    assert too_large.value.type == "request_too_large" and too_large.value.status_code == 413
+    assert anthropic.RequestTooLargeError is anthropic.ContentTooLargeError
     emu.inject(Fault("rate_limit", provider="anthropic", retry_after=3))
     with pytest.raises(anthropic.RateLimitError) as limited:
         anthropic_client.messages.create(model="claude-tiny-8k", max_tokens=10, messages=msg)

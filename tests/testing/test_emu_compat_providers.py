@@ -23,6 +23,7 @@ def test_xai_overflow_has_a_string_error(compat_client):
                                                      messages=[{"role": "user", "content": "w " * 9000}])
     err = info.value
     assert (err.code, err.type, err.param) == (None, None, None)
+    assert str(err) == "Error code: 400"  # openai 3.52 renders only a dict error's message
     assert isinstance(err.body, str) and err.body.startswith("This model's maximum prompt length is 8192 but the "
                                                              "request contains ")
     assert err.response.json()["code"] == "Client specified an invalid argument"

@@ -85,6 +85,7 @@ def test_overflow_is_client_error_with_counts(gemini_client):
     assert err.message.startswith("The input token count (") and err.message.endswith(
         "exceeds the maximum number of tokens allowed (2048).")
     assert err.details["error"]["message"] == err.message
+    assert str(err).startswith("400 INVALID_ARGUMENT. {")
 
 
 def test_output_cap_wording(gemini_client):

@@ -33,6 +33,16 @@ def test_clear_restores_everything(emu):
     assert emu.faults == [] and emu.requests == []
 
 
+def test_clear_faults_keeps_log_and_catalogue(emu, openai_client):
+    emu.add_model("openai", EmulatedModel("kept", 1000, 100))
+    emu.inject(Fault("server_error", provider="openai", times=None))
+    with pytest.raises(openai.InternalServerError):
+        openai_client.models.list()
+    emu.clear_faults()
+    assert "kept" in [m.id for m in openai_client.models.list()]
+    assert [r.status for r in emu.requests] == [500, 200]
+
+
 def test_add_model(emu, openai_client):
     emu.add_model("openai", EmulatedModel("my-model", 1000, 100, extra={"note": "x"}))
     assert openai_client.models.retrieve("my-model").note == "x"
