@@ -234,3 +234,10 @@ def test_anthropic_sdk_lets_a_mid_stream_read_timeout_through(emu):
             seen.append(event.type)
     assert "Timeout" in type(info.value).__name__
     assert seen == ["message_start", "content_block_start"]
+
+
+def test_a_request_the_emulator_cannot_model_is_a_500_not_a_hangup(emu, anthropic_client):
+    with pytest.raises(anthropic.InternalServerError) as info:
+        anthropic_client.messages.create(model="claude-tiny-8k", max_tokens=10, messages=HI, system=5)
+    assert info.value.body["error"]["type"] == "emulator_error"
+    assert "could not handle POST /v1/messages" in info.value.body["error"]["message"]

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import threading
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -263,6 +265,12 @@ class Emulator:
             if fault is not None and fault.kind in ("overflow", "output_cap"):
                 return _override(err.reply, fault)
             return err.reply
+        except Exception as exc:  # noqa: BLE001 - a request the emulator cannot model: say so, loudly
+            traceback.print_exc(file=sys.stderr)
+            message = (f"the massgen-plugins emulator could not handle {req.method} {req.path}: "
+                       f"{type(exc).__name__}: {exc}")
+            return Reply(status=500, body={"type": "error", "error": {"type": "emulator_error", "message": message,
+                                                                      "code": 500, "status": "INTERNAL"}})
 
 
 def _override(reply: Reply, fault: Fault) -> Reply:
