@@ -265,7 +265,7 @@ class Emulator:
             if fault is not None and fault.kind in ("overflow", "output_cap"):
                 return _override(err.reply, fault)
             return err.reply
-        except Exception as exc:  # noqa: BLE001 - a request the emulator cannot model: say so, loudly
+        except Exception as exc:  # a request the emulator cannot model: say so, loudly
             traceback.print_exc(file=sys.stderr)
             message = (f"the massgen-plugins emulator could not handle {req.method} {req.path}: "
                        f"{type(exc).__name__}: {exc}")
