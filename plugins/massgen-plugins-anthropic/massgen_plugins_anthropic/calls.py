@@ -8,6 +8,7 @@ request, and the base URL from the settings (``ANTHROPIC_BASE_URL``).
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -46,8 +47,18 @@ DEFAULT_MAX_TOKENS = 4096
 #: Page size for ``GET /v1/models`` (the API allows 1-1000); ``settings.extra["page_size"]`` overrides.
 DEFAULT_PAGE_SIZE = 100
 
-# Options that map onto named ``messages.create`` parameters; anything else goes to extra_body.
+# Options passed as named ``messages.create`` parameters when the installed SDK has them; anything
+# else (including sampling parameters newer SDKs dropped, e.g. top_k) travels in extra_body.
 _NAMED_OPTIONS = ("top_p", "top_k", "metadata", "thinking", "service_tier", "output_config")
+
+
+@functools.lru_cache(maxsize=1)
+def _sdk_parameters() -> frozenset[str]:
+    import inspect
+
+    import anthropic
+
+    return frozenset(inspect.signature(anthropic.resources.messages.AsyncMessages.create).parameters)
 
 
 def _key(settings: ProviderSettings) -> str:
@@ -157,17 +168,20 @@ def _create_args(request: CompletionRequest) -> dict[str, Any]:
     options.pop("tool_choice", None)
     options.pop("parallel_tool_calls", None)
     if request.temperature is not None:
-        args["temperature"] = request.temperature
+        # anthropic 2.x dropped ``temperature`` from ``messages.create``'s signature (it raises
+        # TypeError); models that still take it get it in the body
+        args.setdefault("extra_body", {})["temperature"] = request.temperature
     stop = options.pop("stop", None) or options.pop("stop_sequences", None)
     if stop:
         args["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    named = _sdk_parameters()
     for name in _NAMED_OPTIONS:
-        if name in options:
+        if name in options and name in named:
             args[name] = options.pop(name)
     if "extra_headers" in options:
         args["extra_headers"] = options.pop("extra_headers")
     if options:
-        args["extra_body"] = options
+        args["extra_body"] = {**args.get("extra_body", {}), **options}
     return args
 
 

@@ -175,3 +175,19 @@ def test_importing_the_plugin_does_not_import_the_sdk():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+async def test_temperature_reaches_the_wire_without_breaking_the_sdk(emulator_env):
+    """anthropic 2.x removed ``temperature`` from ``messages.create``; it travels in the body."""
+    import asyncio  # noqa: F401 - async test
+
+    from massgen_plugins.manager import get_hooks
+    from massgen_plugins.providers import resolve_settings
+    from massgen_plugins.types import CompletionRequest, Message
+
+    request = CompletionRequest(model="anthropic/claude-haiku-4-5-20251001", temperature=0.2,
+                                messages=[Message(role="user", content="hi")], options={"top_k": 5})
+    reply = await get_hooks().complete(request, resolve_settings("anthropic"))
+    assert reply.message.content
+    body = [r.body for r in emulator_env.requests if r.path.endswith("/messages")][-1]
+    assert body["temperature"] == 0.2 and body["top_k"] == 5
