@@ -176,3 +176,10 @@ def test_snapshot_refuses_when_nothing_could_be_fetched(env, tmp_path):
     assert result.returncode == 1
     assert "left unchanged" in result.stderr.splitlines()[-1]
     assert not out.exists()
+
+
+def test_snapshot_to_an_unwritable_place_is_one_clear_error(env):
+    result = run("models", "snapshot", "--output", "/proc/no-such-dir/snapshot.json", "-p", "groq")
+    assert result.returncode == 1
+    assert "cannot write the snapshot to /proc/no-such-dir/snapshot.json" in result.stderr
+    assert "--output" in result.stderr

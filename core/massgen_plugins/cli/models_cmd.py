@@ -209,7 +209,11 @@ def snapshot_command(output: str | None, providers: tuple[str, ...], timeout: fl
     previous = load_snapshot()
     new = build_snapshot(live, previous=previous)
     target = Path(output) if output else snapshot_path()
-    atomic_write_json(target, new, indent=1)
+    try:
+        atomic_write_json(target, new, indent=1)
+    except OSError as exc:
+        raise MassgenError(f"cannot write the snapshot to {target}: {exc.strerror or exc}; "
+                           "choose another place with --output PATH") from exc
     summary = []
     for p in sorted(new["providers"]):
         before = {e["id"] for e in previous.get("providers", {}).get(p, {}).get("models", [])}
