@@ -37,25 +37,34 @@ def foreign_compactions(messages: Sequence[Message], provider: str) -> list[int]
 
 
 def expand(messages: Sequence[Message], archive: Sequence[ArchivedMessage], provider: str) -> tuple[list[Message], int]:
-    """Replace foreign compaction messages by the archived originals they replaced.
+    """Put back, in their original order, the messages foreign compaction items stand for.
+
+    A native compaction keeps the user messages of the compacted range verbatim and places them
+    before the opaque item; the stage archives the whole range with each message's ``position``
+    (the kept user messages flagged ``kept``). The kept user messages right before the item and
+    the item itself are replaced by the archived range, in position order.
 
     :returns: the expanded conversation and how many compaction messages were replaced. A
-        compaction message whose originals are not in the archive is dropped (it is unreadable
-        for ``provider`` either way) -- its originals were never archived only if compaction ran
-        outside the guard.
+        compaction message whose originals are not in the archive is dropped: it is unreadable
+        for ``provider`` either way.
     """
     foreign = set(foreign_compactions(messages, provider))
     if not foreign:
         return list(messages), 0
-    by_replacement: dict[str, list[Message]] = {}
+    ranges: dict[str, list[ArchivedMessage]] = {}
     for entry in archive:
         if entry.replaced_by:
-            by_replacement.setdefault(entry.replaced_by, []).append(entry.message)
+            ranges.setdefault(entry.replaced_by, []).append(entry)
     out: list[Message] = []
     for index, message in enumerate(messages):
         if index not in foreign:
             out.append(message)
             continue
         for item_id in compaction_ids(message):
-            out.extend(by_replacement.get(item_id, []))
+            entries = sorted(ranges.get(item_id, []), key=lambda e: getattr(e, "position", 0) or 0)
+            kept = [e.message for e in entries if getattr(e, "kept", False)]
+            # the kept user messages stand just before the item: take them back out first
+            while kept and out and out[-1].role == "user" and out[-1] in kept:
+                kept.remove(out.pop())
+            out.extend(e.message for e in entries)
     return out, len(foreign)

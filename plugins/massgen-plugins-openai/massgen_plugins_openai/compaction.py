@@ -115,9 +115,13 @@ async def compact(request: CompressionRequest) -> CompressionResult | None:
             kept.append(Message(role="user", content=text))
     compacted = Message(role="assistant", content=[part])
     result = messages[:start] + kept + [compacted] + messages[cut:]
+    # every message of the compacted range is archived in order (``position``), the user messages
+    # the endpoint kept verbatim too (``kept``): a host moving to another provider can then put the
+    # range back exactly as it was and summarise it portably
     archived = [
-        ArchivedMessage(id=message_id(m, i), message=m, replaced_by=replaced_by, stage=STAGE)
-        for i, m in originals.items() if i not in used
+        ArchivedMessage(id=message_id(m, i), message=m, replaced_by=replaced_by, stage=STAGE,
+                        position=i - start, kept=i in used)
+        for i, m in originals.items()
     ]
     usage = data.get("usage") or {}
     notes = [f"compacted {cut - start} messages into compaction item {replaced_by} "

@@ -54,8 +54,12 @@ async def test_compact_keeps_system_and_latest_user_and_archives_the_rest(emulat
     # the endpoint hands user messages back verbatim: they are kept, everything else is archived
     kept_users = [m for m in result.messages[1:-1] if m.role == "user"]
     assert kept_users == [history[1], history[3]]
-    archived = [a.message for a in result.archived]
+    archived = [a.message for a in result.archived if not a.kept]
     assert archived == [history[2], history[4], history[5], history[6], history[7]]
+    # the whole range is archived in order, the verbatim-kept user messages flagged, so another
+    # provider can get the conversation back exactly as it was
+    assert [a.message for a in result.archived if a.kept] == kept_users
+    assert [a.position for a in result.archived] == sorted(a.position for a in result.archived)
     assert {a.replaced_by for a in result.archived} == {part["id"]}
     assert all(a.stage == "native" and a.id for a in result.archived)
     assert result.tokens_after < result.tokens_before
@@ -110,7 +114,7 @@ async def test_tool_loop_after_the_latest_user_keeps_the_last_step(emulator_env)
     assert result.messages[0] == SYSTEM and result.messages[1] == LATEST
     assert result.messages[-2:] == history[-2:]
     assert len(_compaction_messages(result.messages)) == 1
-    assert [a.message for a in result.archived] == history[2:4]
+    assert [a.message for a in result.archived if not a.kept] == history[2:4]
     from massgen_plugins.compression.invariants import check_preserved, validate_conversation
 
     validate_conversation(result.messages, "openai/gpt-4o")
