@@ -114,6 +114,25 @@ def _table(rows: list[tuple[str, ...]]) -> None:
     Console(file=sys.stdout, soft_wrap=False, width=width).print(table)
 
 
+_quick_exit_registered = False
+
+
+def _quick_exit() -> None:
+    """Skip the interpreter's final garbage collection once the provider SDKs are loaded.
+
+    Tearing down anthropic, google-genai, openai and groq costs ~1 s of GC at exit; freezing the
+    heap in the last ``atexit`` handler (registered first, so it runs last) leaves every other
+    handler and every flush in place and ends the process in ~0.05 s.
+    """
+    global _quick_exit_registered
+    if not _quick_exit_registered:
+        import atexit
+        import gc
+
+        atexit.register(gc.freeze)
+        _quick_exit_registered = True
+
+
 def _load(providers: tuple[str, ...], refresh: bool, offline: bool, include_all: bool,
           timeout: float | None, as_json: bool) -> Catalog:
     from ..registry import load_catalog
@@ -122,6 +141,8 @@ def _load(providers: tuple[str, ...], refresh: bool, offline: bool, include_all:
         from ..errors import InputError
 
         raise InputError("--refresh and --offline contradict each other; use one of them")
+    if not offline:
+        _quick_exit()
     show = not as_json and sys.stderr.isatty() and not offline
     with _Progress(show) as progress:
         catalog = load_catalog(list(providers) or None, refresh=refresh, offline=offline,
