@@ -115,3 +115,31 @@ def test_merge_precedence_api_then_bundled_then_third_party(registry_env):
     model = next(m for m in catalog.models if m.id == "llama-3.3-70b-versatile")
     assert model.context_window == 77_777 and model.provenance["context_window"] == "api"
     assert model.input_price_per_mtok == 0.59 and model.provenance["input_price_per_mtok"] == "bundled"
+
+
+def test_third_party_catalogue_follows_links_next(registry_env):
+    """OpenRouter's paginated form: page one names the next page; both pages are read."""
+    from massgen_plugins.testing import Fault
+
+    emu = registry_env
+    emu.set_models("openrouter", [EmulatedModel(id="openai/gpt-test-2k", context_window=2_048, max_output=512)])
+    first_page = {"data": [{"id": "openai/gpt-4o-mini-8k", "name": "OpenAI: GPT-4o-mini 8k", "context_length": 8_192,
+                            "top_provider": {"context_length": 8_192, "max_completion_tokens": 2_048},
+                            "pricing": {"prompt": "0.00000015", "completion": "0.0000006"}}],
+                  "links": {"next": "/api/v1/models?offset=1&limit=1"}, "totalCount": 2}
+    emu.inject(Fault(kind="custom", provider="openrouter", path="/models", times=1, status=200, body=first_page))
+    from massgen_plugins.registry.openrouter_source import metadata_for
+
+    described = {m.id: m for m in metadata_for("openai", offline=False)}
+    assert described["gpt-4o-mini-8k"].context_window == 8_192
+    assert described["gpt-4o-mini-8k"].input_price_per_mtok == pytest.approx(0.15)
+    assert described["gpt-test-2k"].context_window == 2_048  # from the second page
+    pages = list_requests(emu, "openrouter")
+    assert len(pages) == 2 and pages[1].query.get("offset") == "1"
+    # offline, the cached copy answers and no request is made
+    emu.clear()
+    from massgen_plugins.registry import openrouter_source
+
+    openrouter_source.clear_memo()
+    assert {m.id for m in metadata_for("openai", offline=True)} == {"gpt-4o-mini-8k", "gpt-test-2k"}
+    assert emu.requests == []

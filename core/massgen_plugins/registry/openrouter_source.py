@@ -17,7 +17,8 @@ nebius      case-insensitively against the host's ids
 openrouter  none (its own list endpoint already carries all of this)
 ==========  =====================================================================
 
-The list is fetched at most once per TTL (from ``OPENROUTER_BASE_URL`` or
+The list (every page, when the endpoint answers in the paginated form with ``links.next``) is
+fetched at most once per TTL (from ``OPENROUTER_BASE_URL`` or
 ``https://openrouter.ai/api/v1``; no key needed, sent if ``OPENROUTER_API_KEY`` is set) and
 cached under ``<cache>/models/_third-party-openrouter.json``; a failed fetch is not retried for
 :data:`RETRY_FAILED_AFTER` seconds and the stale copy is used. Offline, only the cached copy is
@@ -42,6 +43,7 @@ PREFIXES: dict[str, str | None] = {"openai": "openai/", "anthropic": "anthropic/
                                    "xai": "x-ai/", "groq": None, "nebius": None}
 RETRY_FAILED_AFTER = 900.0
 MAX_FETCH_SECONDS = 10.0
+MAX_PAGES = 50
 SCHEMA = 1
 FILE_NAME = "_third-party-openrouter.json"
 
@@ -70,15 +72,44 @@ def _fetch() -> list[dict[str, Any]]:
     if key:
         headers["authorization"] = f"Bearer {key}"
     limit = min(config.timeout(), MAX_FETCH_SECONDS)
-    response = httpx.get(f"{base}/models", headers=headers, timeout=limit)
-    response.raise_for_status()
-    payload = response.json()
-    data = payload.get("data") if isinstance(payload, dict) else None
-    if not isinstance(data, list):
-        raise ValueError("OpenRouter /models answered without a 'data' list")
     keep = ("id", "name", "context_length", "top_provider", "pricing", "architecture", "created")
-    return [{k: item.get(k) for k in keep if k in item} for item in data
-            if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    out: list[dict[str, Any]] = []
+    url: str | None = f"{base}/models"
+    seen: set[str] = set()
+    with httpx.Client(headers=headers, timeout=limit) as client:
+        while url is not None and url not in seen and len(seen) < MAX_PAGES:
+            seen.add(url)
+            response = client.get(url)
+            response.raise_for_status()
+            payload = response.json()
+            data = payload.get("data") if isinstance(payload, dict) else None
+            if not isinstance(data, list):
+                raise ValueError("OpenRouter /models answered without a 'data' list")
+            out.extend({k: item.get(k) for k in keep if k in item} for item in data
+                       if isinstance(item, dict) and isinstance(item.get("id"), str))
+            url = _next_page(base, payload)
+    return out
+
+
+def _next_page(base: str, payload: dict[str, Any]) -> str | None:
+    """The next page of the paginated form (``links.next``, absolute or relative to the host)."""
+    links = payload.get("links")
+    target = links.get("next") if isinstance(links, dict) else None
+    if not isinstance(target, str) or not target:
+        return None
+    if target.startswith(("http://", "https://")):
+        return target
+    from urllib.parse import urljoin, urlsplit
+
+    if target.startswith("/"):
+        # "/api/v1/models?offset=500" is relative to the host; keep a proxy's path prefix
+        # (OPENROUTER_BASE_URL=http://proxy/openrouter/api/v1) in front of it
+        parts = urlsplit(base)
+        path = parts.path.rstrip("/")
+        for i, char in enumerate(path):
+            if char == "/" and target.startswith(path[i:] + "/"):
+                return f"{parts.scheme}://{parts.netloc}{path[:i]}{target}"
+    return urljoin(base + "/", target)
 
 
 def catalogue(offline: bool) -> list[dict[str, Any]]:
