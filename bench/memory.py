@@ -103,8 +103,8 @@ def pick_terms(raw: Path, rng: random.Random) -> dict[str, list[str]]:
     conn = sqlite3.connect(raw)
     conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, fts, 'row')")
     counts = {t: d for t, d in conn.execute("SELECT term, doc FROM temp.vocab WHERE term GLOB 'w*'")}
+    total = conn.execute("SELECT count(*) FROM m").fetchone()[0]
     conn.close()
-    total = max(counts.values())
     rare = [t for t, d in counts.items() if 150 <= d <= 1600]
     mid = [t for t, d in counts.items() if 6000 <= d <= 60000]
     common = sorted(counts, key=counts.__getitem__, reverse=True)[:10]
