@@ -285,7 +285,7 @@ def import_command(source: str, store_url: str | None, user: str | None, agent: 
 
     scope = _scope(user, agent, session, team)
     try:
-        handle = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+        handle = sys.stdin if source == "-" else open(source, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read {source}: {exc.strerror}") from None
     try:
