@@ -173,7 +173,9 @@ class SQLiteMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
             if "malformed" in text or "corrupt" in text:
                 raise self._corrupt(text) from exc
             raise MassgenError(f"memory store {self.path}: {action} failed: {text}") from exc
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError) as exc:
+            raise MassgenError(f"memory store {self.path}: {action} failed: {exc}") from exc
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
             raise self._corrupt(str(exc)) from exc
 
     def _corrupt(self, detail: str) -> CorruptionError:
