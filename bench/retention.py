@@ -36,10 +36,10 @@ from typing import Any
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "tiktoken"))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from massgen_plugins.compression import CannotFitError, InvalidConversationError, compress_conversation_sync  # noqa: E402
-from massgen_plugins.compression.invariants import validate_conversation  # noqa: E402
-from massgen_plugins.compression.synthetic import generate_conversation, kept_facts  # noqa: E402
-from massgen_plugins.tokens import counter_for  # noqa: E402
+from massgen_plugins.compression import CannotFitError, InvalidConversationError, compress_conversation_sync
+from massgen_plugins.compression.invariants import validate_conversation
+from massgen_plugins.compression.synthetic import generate_conversation, kept_facts
+from massgen_plugins.tokens import counter_for
 
 MODEL = "openai/gpt-4o"
 RATIOS = (2, 4, 8)
@@ -94,7 +94,7 @@ def langchain_trim() -> Method | None:
 def litellm_trim() -> Method | None:
     try:
         from litellm.utils import trim_messages
-    except Exception:  # noqa: BLE001 - not installed or broken
+    except Exception:  # not installed, or broken by its own dependencies
         return None
 
     import logging

@@ -8,7 +8,6 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-
 from massgen_plugins.cli import cli
 from massgen_plugins.compression.synthetic import generate_conversation
 

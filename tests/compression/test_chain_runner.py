@@ -4,7 +4,6 @@ safety net, re-entry protection, strategies and per-agent overrides, budget/rati
 from __future__ import annotations
 
 import pytest
-
 from massgen_plugins import hookimpl
 from massgen_plugins.compression import (
     CompressionReentryError,

@@ -8,7 +8,6 @@ import importlib.util
 import pathlib
 
 import pytest
-
 from massgen_plugins.compression import CannotFitError, compress_conversation_sync
 from massgen_plugins.compression.synthetic import generate_conversation
 from massgen_plugins.tokens import counter_for

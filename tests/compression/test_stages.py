@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from massgen_plugins.compression import compress_conversation_sync
 from massgen_plugins.compression.conversation import message_id
 from massgen_plugins.compression.synthetic import generate_conversation, kept_facts

@@ -8,7 +8,6 @@ import importlib.util
 import pathlib
 
 import pytest
-
 from massgen_plugins.compression import compress_conversation_sync
 from massgen_plugins.compression.conversation import message_id
 from massgen_plugins.compression.summarize import SYSTEM_PROMPT

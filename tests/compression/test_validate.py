@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from massgen_plugins.compression import InvalidConversationError, validate_conversation
-from massgen_plugins.compression.invariants import check_preserved
-from massgen_plugins.compression.errors import InvariantViolation
 from massgen_plugins.compression.conversation import as_messages
+from massgen_plugins.compression.errors import InvariantViolation
+from massgen_plugins.compression.invariants import check_preserved
 
 
 def call(cid, name="read_file"):

@@ -7,7 +7,6 @@ import copy
 
 import pytest
 import tiktoken
-
 from massgen_plugins.compression.synthetic import generate_conversation
 from massgen_plugins.tokens import (
     TokenCounter,

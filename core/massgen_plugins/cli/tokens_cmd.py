@@ -48,7 +48,7 @@ def tokens_command(file: str, model: str, window: int | None, as_json: bool) -> 
     counter = counter_for(model)
     per_message = counter.per_message(conv.messages)
     by_role: dict[str, int] = defaultdict(int)
-    for m, t in zip(conv.messages, per_message):
+    for m, t in zip(conv.messages, per_message, strict=True):
         by_role[m.role] += t
     tools_tokens = counter.tools(conv.tools)
     chosen = get_hooks().count_tokens(TokenCountRequest(model=model, messages=conv.messages, tools=conv.tools))

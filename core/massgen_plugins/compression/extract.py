@@ -110,7 +110,7 @@ def run(request: CompressionRequest) -> CompressionResult | None:
         f"kept verbatim; originals archived as {shown}]\n{body}"))
     eid = message_id(extract)
     archived = [ArchivedMessage(id=mid, message=ctx.messages[i], replaced_by=eid, stage=STAGE, position=i,
-                                tokens=ctx.tokens[i]) for i, mid in zip(old, archived_ids)]
+                                tokens=ctx.tokens[i]) for i, mid in zip(old, archived_ids, strict=True)]
     messages = [*ctx.messages[: ctx.head], extract, *ctx.messages[recent:]]
     after_tokens = [*ctx.tokens[: ctx.head], ctx.counter.message(extract), *ctx.tokens[recent:]]
     return CompressionResult(

@@ -118,7 +118,7 @@ def check_preserved(original: Sequence[Message], result: Sequence[Message]) -> N
     user message of ``original``."""
     h0 = head_end(original)
     h1 = head_end(result)
-    if h0 != h1 or any(canonical(a) != canonical(b) for a, b in zip(original[:h0], result[:h1])):
+    if h0 != h1 or any(canonical(a) != canonical(b) for a, b in zip(original[:h0], result[:h1], strict=True)):
         raise InvariantViolation("the system prompt (leading system/developer messages) was changed")
     u0 = latest_user_index(original)
     if u0 is None:

@@ -50,15 +50,19 @@ def run(request: CompressionRequest) -> CompressionResult | None:
     messages = list(ctx.messages)
     tokens = list(ctx.tokens)
     archived = []
+    allowance = ctx.allowance()
+    running = sum(tokens)  # raw message tokens, kept up to date (no re-summing: linear)
     for i in candidates:
         original = messages[i]
         oid = message_id(original)
         stub = replace_text(original, stub_text(tokens[i], oid, names.get(original.tool_call_id or ""),
                                                 message_text(original)))
         messages[i] = stub
-        tokens[i] = ctx.counter.message(stub)
+        new_tokens = ctx.counter.message(stub)
+        running += new_tokens - tokens[i]
+        tokens[i] = new_tokens
         archived.append(ctx.archive(i, message_id(stub), STAGE))
-        if ctx.total(tokens) <= ctx.target:
+        if running <= allowance:
             break
     before = ctx.total()
     after = ctx.total(tokens)

@@ -338,7 +338,7 @@ async def _run_stage(name: str, impl: Implementation, model: str, current: list[
     t0 = time.perf_counter()
     try:
         raw = await await_me_maybe(impl(request=request))
-    except Exception as exc:  # noqa: BLE001 - a failing stage is skipped with its reason
+    except Exception as exc:  # a failing stage is skipped with its reason
         if strict_mode():
             raise
         run.status, run.reason = "skipped", _describe(exc)

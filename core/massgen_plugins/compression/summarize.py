@@ -24,6 +24,7 @@ system prompt; every replaced message is archived with ``replaced_by`` = the sum
 from __future__ import annotations
 
 import asyncio
+
 from ..types import ArchivedMessage, CompressionRequest, CompressionResult, Message
 from .context import StageContext
 from .conversation import message_id, render, tool_names
@@ -225,7 +226,7 @@ async def run(request: CompressionRequest) -> CompressionResult | None:
         f"archived as {shown}]\n{summary}"))
     sid = message_id(message)
     archived = [ArchivedMessage(id=mid, message=ctx.messages[i], replaced_by=sid, stage=STAGE, position=i,
-                                tokens=ctx.tokens[i]) for i, mid in zip(old, ids)]
+                                tokens=ctx.tokens[i]) for i, mid in zip(old, ids, strict=True)]
     messages = [*ctx.messages[: ctx.head], message, *ctx.messages[recent:]]
     tokens = [*ctx.tokens[: ctx.head], ctx.counter.message(message), *ctx.tokens[recent:]]
     chunks_note = f"{summarizer.calls} summarizer call(s)" + (f"; {kept} verbatim key line(s) the summary lacked"

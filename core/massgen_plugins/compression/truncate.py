@@ -105,10 +105,12 @@ def run(request: CompressionRequest) -> CompressionResult | None:
         units = [u for u in ctx.units if u.start < latest_start]
         dropped: list[int] = []
         note_cost = 48
+        remaining = sum(toks)
         for unit in units:
-            if sum(toks) - sum(toks[i] for i in dropped) + note_cost <= allowance:
+            if remaining + note_cost <= allowance:
                 break
             dropped.extend(range(unit.start, unit.end))
+            remaining -= sum(toks[unit.start:unit.end])
         if dropped:
             ids = [message_id(msgs[i]) for i in dropped]
             shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
@@ -116,7 +118,7 @@ def run(request: CompressionRequest) -> CompressionResult | None:
                 f"[{len(dropped)} earlier message(s) were removed to fit the context window; "
                 f"archived as {shown}]"))
             note_id = message_id(note)
-            for i, mid in zip(dropped, ids):
+            for i, mid in zip(dropped, ids, strict=True):
                 archived.append(ArchivedMessage(id=mid, message=msgs[i], replaced_by=note_id, stage=STAGE,
                                                 position=i, tokens=toks[i]))
             gone = set(dropped)

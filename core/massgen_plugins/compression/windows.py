@@ -20,11 +20,11 @@ def model_window(model: str, *, offline: bool = True) -> WindowInfo:
     """What the registry knows about ``model``'s window; never raises."""
     try:
         from ..registry import get_model_info
-    except Exception as exc:  # noqa: BLE001 - registry not installed / broken: fall back
+    except Exception as exc:  # registry not installed or broken: fall back
         return WindowInfo(None, None, f"unknown: model registry unavailable ({type(exc).__name__})")
     try:
         info = get_model_info(model, offline=offline)
-    except Exception as exc:  # noqa: BLE001 - unknown model, unknown provider, ...
+    except Exception as exc:  # unknown model or provider, ...
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return WindowInfo(None, None, f"unknown: {text}")
     if not info.context_window:

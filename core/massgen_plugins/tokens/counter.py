@@ -28,8 +28,8 @@ import gc
 import json
 import operator
 import threading
-from itertools import repeat
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 from .tokenizers import Tokenizer, tokenizer_for
@@ -236,7 +236,7 @@ class TokenCounter:
             return all(map(operator.is_, contents, self._contents)) and all(map(operator.is_, calls, self._calls))
         except (TypeError, AttributeError):  # a mixed list of dicts and Message objects
             return all(_get(m, "content") is c and _get(m, "tool_calls") is t
-                       for m, c, t in zip(prefix, self._contents, self._calls))
+                       for m, c, t in zip(prefix, self._contents, self._calls, strict=True))
 
     def clear(self) -> None:
         """Forget every cached count."""

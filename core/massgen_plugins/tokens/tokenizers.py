@@ -20,8 +20,9 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 _BLOBS = {
     "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
@@ -100,7 +101,7 @@ def load_encoding(name: str) -> Any | None:
                     import tiktoken
 
                     encoding = tiktoken.get_encoding(name)
-                except Exception:  # noqa: BLE001 - a corrupt or unreadable file: estimate instead
+                except Exception:  # a corrupt or unreadable file: estimate instead
                     encoding = None
         _encodings[name] = encoding
         return encoding
