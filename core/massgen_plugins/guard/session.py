@@ -257,10 +257,10 @@ class Session:
         if scope not in scopes or (scope == "team" and not self.team) or (scope == "user" and not self.config.user):
             raise InputError(f"cannot remember in scope {scope!r} for this session (user={self.config.user}, "
                              f"team={self.team})")
-        record = self._store.add(text, scope=scopes[scope], kind=kind)
-        record_id = getattr(record, "id", str(record))
-        self._emit("memory_write", scope=scope, kind=kind, ids=[record_id], count=1, store=_store_url(self._store))
-        return record_id
+        record, created = await asyncio.to_thread(self._store.add, text, scope=scopes[scope], kind=kind)
+        self._emit("memory_write", scope=scope, kind=kind, ids=[record.id], count=int(created),
+                   store=_store_url(self._store))
+        return record.id
 
     def close(self) -> None:
         """Close the run log (if this session owns it) and the store it opened."""
@@ -291,7 +291,7 @@ class Session:
                 state.messages.append(tool_message)
                 added.append(tool_message)
             response = await self._run(state, max_tokens, sink)
-        self._acknowledge(state, added, response)
+        await self._acknowledge(state, added, response)
         return response
 
     async def _run(self, state: _TurnState, max_tokens: int | None, sink: Any) -> CompletionResponse:
@@ -545,25 +545,27 @@ class Session:
         state.archived.append(entry)
         self._archive.append(entry)
 
-    def _acknowledge(self, state: _TurnState, added: list[Message], response: CompletionResponse) -> None:
-        """The turn succeeded: commit it to the live conversation, the store and the log."""
-        self.messages = [*state.messages, response.message]
-        self.turn += 1
+    async def _acknowledge(self, state: _TurnState, added: list[Message], response: CompletionResponse) -> None:
+        """The turn succeeded: persist it (durably, before ``send`` returns -- in a worker thread,
+        so other agents on this event loop keep running), then commit it to the live conversation."""
         new = [*self._unpersisted, *added, response.message]
-        self._unpersisted = []
         if self._store is not None:
             from ..memory.records import Scope
 
             started = time.perf_counter()
-            self._store.append_turn(
-                self.session_id, new, turn=self.turn, archived=state.archived,
-                snapshot=self.messages if state.compressed else None,
+            await asyncio.to_thread(
+                self._store.append_turn,
+                self.session_id, new, turn=self.turn + 1, archived=state.archived,
+                snapshot=[*state.messages, response.message] if state.compressed else None,
                 meta={"config": self.config.model_dump(mode="json"), "agent": self.agent, "team": self.team,
                       "model": response.model},
                 scope=Scope(user=self.config.user, agent=self.agent, team=self.team),
             )
             self._emit("memory_write", scope="session", kind="turn", count=len(new), store=_store_url(self._store),
                        ids=[a.id for a in state.archived], duration_ms=(time.perf_counter() - started) * 1000)
+        self.messages = [*state.messages, response.message]
+        self.turn += 1
+        self._unpersisted = []
 
     def _append_initial(self, message: Message) -> None:
         self.messages.append(message)

@@ -323,6 +323,10 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "massgen-emulator"
     sys_version = ""
 
+    # StreamRequestHandler: no Nagle delay on replies written in pieces (headers, then body);
+    # without it a keep-alive client can wait ~40 ms for a delayed ACK on every request
+    disable_nagle_algorithm = True
+
     def setup(self) -> None:
         super().setup()
         self.server.track(self.connection, True)
