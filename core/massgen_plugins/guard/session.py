@@ -114,6 +114,7 @@ class Session:
         self._learned_caps: dict[str, int] = {}  # output caps providers stated in their errors
         self._learned_windows: dict[str, int] = {}  # windows providers stated in overflow errors
         self._model_infos: dict[str, Any] = {}
+        self._counters: dict[str, Any] = {}
         self._lock = asyncio.Lock()
         self._store = _open_store(memory)
         self._owns_log = run_log is None or isinstance(run_log, str)
@@ -462,9 +463,11 @@ class Session:
     # ------------------------------------------------------------------ sizes
     def _count(self, model: str, messages: Sequence[Message]) -> int:
         """Input tokens as the compression chain counts them: incremental, margin included."""
-        from ..tokens import counter_for
+        counter = self._counters.get(model)
+        if counter is None:  # one counter per session and model: the incremental path survives
+            from ..tokens import TokenCounter  # agents of a team taking turns on the same model
 
-        counter = counter_for(model)
+            counter = self._counters[model] = TokenCounter(model)
         return counter.with_margin(counter.count(messages, self._tools()))
 
     def _window(self, model: str) -> int | None:
