@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from massgen_plugins.compression.invariants import validate_conversation
 from massgen_plugins.guard import GuardError, Session
 from massgen_plugins.testing import Fault

@@ -4,7 +4,6 @@ proactive compression that prevents the error altogether."""
 from __future__ import annotations
 
 import pytest
-
 from massgen_plugins.guard import Session
 from massgen_plugins.guard.check import EMULATOR_MODELS, filled_conversation
 from massgen_plugins.runlog import read_run

@@ -10,7 +10,6 @@ import sys
 import textwrap
 
 import pytest
-
 from massgen_plugins.guard import AgentConfig, Session, Team
 from massgen_plugins.memory import open_store
 from massgen_plugins.runlog import read_run

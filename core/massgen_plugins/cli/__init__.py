@@ -58,7 +58,7 @@ class LazyGroup(click.Group):
             fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted", 130)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence: one clean line
+        except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             from ..redact import redact
