@@ -15,6 +15,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -609,3 +610,36 @@ def prepare_memory(item: dict[str, Any], at: float, limits: Limits) -> dict[str,
     row["text_hash"] = text_hash(text)
     row["_scope"] = scope
     return row
+
+
+def check_session_id(session_id: str) -> str:
+    """``session_id`` if usable as a session key, else a clear :class:`InputError`."""
+    if not isinstance(session_id, str) or not session_id.strip() or len(session_id) > 200:
+        raise InputError("session_id must be a non-empty string of at most 200 characters")
+    return session_id
+
+
+@dataclass(frozen=True)
+class PreparedTurn:
+    """A turn validated and serialised once, before any backend opens a transaction."""
+
+    messages_json: str
+    snapshot_json: str | None
+    archived: list[ArchivedMessage]
+    meta_json: str | None
+
+
+def prepare_turn(session_id: str, messages: Any, *, turn: int | None, archived: Any, snapshot: Any,
+                 meta: dict[str, Any] | None) -> PreparedTurn:
+    """Validate and serialise :meth:`MemoryStore.append_turn`'s arguments (shared by every backend)."""
+    check_session_id(session_id)
+    messages_json = message_json(coerce_messages(list(messages)))
+    snapshot_json = None if snapshot is None else message_json(coerce_messages(list(snapshot), "snapshot"))
+    entries = coerce_archived(archived)
+    try:
+        meta_json = None if meta is None else canonical_json(meta)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"meta is not JSON-serialisable: {exc}") from None
+    if turn is not None and (not isinstance(turn, int) or turn < 1):
+        raise InputError(f"turn must be a positive integer, got {turn!r}")
+    return PreparedTurn(messages_json, snapshot_json, entries, meta_json)

@@ -13,7 +13,6 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
 from ..types import ArchivedMessage, Message
 from .ranking import bm25_scores, fts_phrase
 from .records import (
@@ -27,9 +26,8 @@ from .records import (
     archive_checksum,
     archive_text,
     canonical_json,
-    coerce_archived,
-    coerce_messages,
-    message_json,
+    check_session_id,
+    prepare_turn,
     query_terms,
     to_datetime,
     turn_checksum,
@@ -41,12 +39,6 @@ if TYPE_CHECKING:
 RECALL_CANDIDATES = 1000
 
 
-def _check_session_id(session_id: str) -> str:
-    if not isinstance(session_id, str) or not session_id.strip() or len(session_id) > 200:
-        raise InputError("session_id must be a non-empty string of at most 200 characters")
-    return session_id
-
-
 class SessionsMixin:
     """Short-term memory methods of :class:`~massgen_plugins.memory.sqlite.SQLiteMemoryStore`."""
 
@@ -54,16 +46,9 @@ class SessionsMixin:
                     turn: int | None = None, archived: Sequence[ArchivedMessage | dict[str, Any]] = (),
                     snapshot: Sequence[Message | dict[str, Any]] | None = None,
                     meta: dict[str, Any] | None = None, scope: Scope | None = None) -> TurnReceipt:
-        _check_session_id(session_id)
-        msgs_json = message_json(coerce_messages(list(messages)))
-        snap_json = None if snapshot is None else message_json(coerce_messages(list(snapshot), "snapshot"))
-        entries = coerce_archived(archived)
-        try:
-            meta_json = None if meta is None else canonical_json(meta)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"meta is not JSON-serialisable: {exc}") from None
-        if turn is not None and (not isinstance(turn, int) or turn < 1):
-            raise InputError(f"turn must be a positive integer, got {turn!r}")
+        prepared = prepare_turn(session_id, messages, turn=turn, archived=archived, snapshot=snapshot, meta=meta)
+        msgs_json, snap_json, entries, meta_json = (prepared.messages_json, prepared.snapshot_json,
+                                                    prepared.archived, prepared.meta_json)
         at = self._now()
         with self._write("append_turn") as conn:
             row = conn.execute("SELECT last_turn FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
@@ -117,7 +102,7 @@ class SessionsMixin:
         return rows
 
     def load_session(self: SQLiteMemoryStore, session_id: str) -> SessionState | None:
-        _check_session_id(session_id)
+        check_session_id(session_id)
         with self._read("load_session") as conn:
             head = conn.execute("SELECT user_id, agent_id, team_id, created_at, updated_at, last_turn FROM sessions "
                                 "WHERE session_id = ?", (session_id,)).fetchone()
@@ -147,7 +132,7 @@ class SessionsMixin:
 
     def list_turns(self: SQLiteMemoryStore, session_id: str, *, start: int = 1,
                    end: int | None = None) -> list[TurnRecord]:
-        _check_session_id(session_id)
+        check_session_id(session_id)
         with self._read("list_turns") as conn:
             rows = self._turn_rows(conn, session_id, start, end)
         return [TurnRecord(session_id=session_id, turn=number, messages=json.loads(msgs),
@@ -175,7 +160,7 @@ class SessionsMixin:
                 for r in rows]
 
     def delete_session(self: SQLiteMemoryStore, session_id: str) -> bool:
-        _check_session_id(session_id)
+        check_session_id(session_id)
         with self._write("delete_session") as conn:
             gone = conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,)).rowcount
             conn.execute("DELETE FROM turns WHERE session_id = ?", (session_id,))
@@ -195,7 +180,7 @@ class SessionsMixin:
     def recall(self: SQLiteMemoryStore, session_id: str, query: str, *, limit: int = 5) -> list[ArchiveHit]:
         """BM25 over the newest :data:`RECALL_CANDIDATES` archived messages of the session that
         contain any query term (scored here, so common terms cannot make recall slow)."""
-        _check_session_id(session_id)
+        check_session_id(session_id)
         terms = query_terms(query)
         if not terms or limit < 1:
             return []
@@ -211,7 +196,7 @@ class SessionsMixin:
         return [self._archive_hit(rows[i], scored[i]) for i in order]
 
     def list_archive(self: SQLiteMemoryStore, session_id: str) -> list[ArchiveHit]:
-        _check_session_id(session_id)
+        check_session_id(session_id)
         with self._read("list_archive") as conn:
             rows = conn.execute(f"SELECT {self._ARCHIVE_COLUMNS} FROM archive a WHERE a.session_id = ? "
                                 "ORDER BY a.rowid", (session_id,)).fetchall()
