@@ -33,6 +33,7 @@ from ..types import ArchivedMessage, CompletionRequest, CompletionResponse, Mess
 from .calls import CallContext, CallOutcome, call_model
 from .config import AgentConfig
 from .errors import AllModelsFailedError, AttemptRecord, ContextOverflowError, PartialOutput
+from .limits import ModelLimits
 from .portable import expand, foreign_compactions
 
 if TYPE_CHECKING:
@@ -111,10 +112,8 @@ class Session:
         self._archive: list[ArchivedMessage] = []
         self._api_keys = dict(api_keys or {})
         self._settings: dict[str, ProviderSettings] = {}
-        self._learned_caps: dict[str, int] = {}  # output caps providers stated in their errors
-        self._learned_windows: dict[str, int] = {}  # windows providers stated in overflow errors
-        self._model_infos: dict[str, Any] = {}
-        self._counters: dict[str, Any] = {}
+        self.limits = ModelLimits(self.config)
+        self._memories_injected = False
         self._lock = asyncio.Lock()
         self._store = _open_store(memory)
         self._owns_log = run_log is None or isinstance(run_log, str)
@@ -277,7 +276,7 @@ class Session:
     # ------------------------------------------------------------------ the turn
     async def _turn(self, content: Any, max_tokens: int | None, sink: Any) -> CompletionResponse:
         added = _as_messages(content)
-        if self.turn == 0 and not self._unpersisted_memories_done():
+        if self.turn == 0 and not self._memories_injected:
             await self._inject_memories(added)
         state = _TurnState([*self.messages, *added])
         response = await self._run(state, max_tokens, sink)
@@ -340,14 +339,14 @@ class Session:
             state.attempts.append(AttemptRecord(model, 0, "unavailable", str(exc)))
             return "unavailable", str(exc), (None, None)
         await self._make_portable(model, state)
-        window, reserve = self._window(model), self._reserve(model, max_tokens)
+        window, reserve = self.limits.window(model), self.limits.reserve(model, max_tokens)
         retry_number = 0
         attempt = 0
         cap_fixes = 0
         while True:
             attempt += 1
             tokens = self._count(model, state.messages)
-            budget = self._input_budget(model, window, reserve)
+            budget = self.limits.input_budget(window, reserve)
             if self.config.proactive and budget is not None and tokens > budget * self.config.trigger_ratio:
                 self._emit("overflow", mode="proactive", model=model, limit=window, counted=tokens, budget=budget)
                 fits = await self._compress(model, state, budget, tokens)
@@ -372,20 +371,18 @@ class Session:
             state.attempts.append(AttemptRecord(model, attempt, info.kind.value if info else "unknown", message))
             if outcome.overflow is not None:
                 ov = outcome.overflow
-                if ov.limit:
-                    self._learned_windows[model] = ov.limit
+                self.limits.learn_window(model, ov.limit)
                 self._emit("overflow", mode="reactive", model=model, limit=ov.limit, requested=ov.requested,
                            counted=tokens, matched_by=ov.matched_by)
                 if state.compressions >= self.config.max_compressions_per_turn:
                     return "overflow", f"still too long after {state.compressions} compression(s)", (
                         ov.requested or tokens, ov.limit)
-                target = self._reactive_target(tokens, ov.limit, ov.requested, reserve)
+                target = self.limits.reactive_target(tokens, ov.limit, ov.requested, reserve)
                 await self._compress(model, state, target, tokens)
                 continue
             if info is not None and info.kind == ErrorKind.OUTPUT_CAP and cap_fixes < 2:
                 cap_fixes += 1  # the reserved output exceeds the model's cap: ask for what it allows
-                reserve = _stated_output_cap(info.message) or max(256, reserve // 4)
-                self._learned_caps[model] = reserve
+                reserve = self.limits.learn_cap(model, info.message, reserve)
                 self._emit("note", message=f"{model} allows at most {reserve} output tokens; retrying with that")
                 continue
             if info is None or not info.retryable:
@@ -415,8 +412,8 @@ class Session:
         if self.config.summarizer_model:
             overrides.setdefault("summarizer_model", self.config.summarizer_model)
         summarizer = overrides.get("summarizer_model") or model
-        if "summarizer_window" not in overrides and self._window(summarizer):
-            overrides["summarizer_window"] = self._window(summarizer)  # incl. windows learned from errors
+        if "summarizer_window" not in overrides and self.limits.window(summarizer):
+            overrides["summarizer_window"] = self.limits.window(summarizer)  # incl. windows learned from errors
         if exclude:
             allowed = resolve_strategy(strategy, overrides).stages or list(ALL_STAGES)
             overrides["stages"] = [s for s in allowed if s not in exclude]
@@ -454,72 +451,23 @@ class Session:
         state.compressed = True
         self._emit("note", message=f"regenerating a portable summary for {model}: {replaced} native "
                    "compaction item(s) replaced by their archived originals")
-        budget = self._input_budget(model, self._window(model), self._reserve(model, None))
+        budget = self.limits.input_budget(self.limits.window(model), self.limits.reserve(model, None))
         tokens = self._count(model, state.messages)
         if budget is not None and tokens > budget * self.config.trigger_ratio:
             state.compressions = max(0, state.compressions - 1)  # regeneration does not use up the turn's quota
             await self._compress(model, state, budget, tokens, exclude=("native",))
 
-    # ------------------------------------------------------------------ sizes
     def _count(self, model: str, messages: Sequence[Message]) -> int:
-        """Input tokens as the compression chain counts them: incremental, margin included."""
-        counter = self._counters.get(model)
-        if counter is None:  # one counter per session and model: the incremental path survives
-            from ..tokens import TokenCounter  # agents of a team taking turns on the same model
+        return self.limits.count(model, messages, self._tools())
 
-            counter = self._counters[model] = TokenCounter(model)
-        return counter.with_margin(counter.count(messages, self._tools()))
-
-    def _window(self, model: str) -> int | None:
-        if self.config.context_window and model == self.config.model:
-            return self.config.context_window
-        if model in self._learned_windows:
-            return self._learned_windows[model]
-        info = self._info(model)
-        return info.context_window if info is not None else None
-
-    def _info(self, model: str) -> Any:
-        """The registry's view of ``model``, looked up once per session."""
-        if model not in self._model_infos:
-            self._model_infos[model] = _model_info(model)
-        return self._model_infos[model]
-
-    def _reserve(self, model: str, max_tokens: int | None) -> int:
-        """Output tokens kept free: explicit, configured, or min(model cap, 4096, window / 4)."""
-        if max_tokens:
-            return max_tokens
-        if self.config.reserve_output:
-            return self.config.reserve_output
-        info = self._info(model)
-        cap = info.max_output_tokens if info is not None and info.max_output_tokens else 4096
-        cap = min(cap, self._learned_caps.get(model, cap))
-        window = self._window(model)
-        if window:
-            cap = min(cap, max(64, window // 4))
-        return max(64, min(cap, 4096))
-
-    def _input_budget(self, model: str, window: int | None, reserve: int) -> int | None:
-        """Input tokens that fit next to the reserved output (counts carry the margin)."""
-        if not window:
-            return None
-        return max(1, window - reserve)
-
-    def _reactive_target(self, counted: int, limit: int | None, requested: int | None, reserve: int) -> int:
-        """Size the compression from the provider's own numbers, in *our* token units."""
-        if limit and requested and requested > 0:
-            scale = requested / max(1, counted)  # provider tokens per counted token
-            return max(1, int((limit - reserve) / scale * 0.95))
-        if limit:
-            return max(1, int((limit - reserve) * 0.9))
-        return max(1, int(counted * 0.7))
-
+    # ------------------------------------------------------------------ fallbacks
     def _next_model(self, current: str, candidates: list[str], tried: set[str], *, prefer_larger: bool) -> str | None:
         remaining = [c for c in candidates if c not in tried]
         if not remaining:
             return None
         if prefer_larger:
-            own = self._window(current) or 0
-            larger = [c for c in remaining if (self._window(c) or 0) > own]
+            own = self.limits.window(current) or 0
+            larger = [c for c in remaining if (self.limits.window(c) or 0) > own]
             if larger:
                 return larger[0]
         return remaining[0]
@@ -574,9 +522,6 @@ class Session:
         self.messages.append(message)
         self._unpersisted.append(message)
 
-    def _unpersisted_memories_done(self) -> bool:
-        return getattr(self, "_memories_injected", False)
-
     async def _inject_memories(self, added: list[Message]) -> None:
         """Before the first turn: relevant long-term memories, within ``memory_tokens``."""
         self._memories_injected = True
@@ -630,25 +575,6 @@ def _as_messages(content: Any) -> list[Message]:
     raise InputError(f"send() takes a string, a Message or a list of messages, not {type(content).__name__}")
 
 
-_CAP_PATTERNS = (
-    r"at most (\d+) (?:completion|output) tokens",
-    r"less than or equal to `?(\d+)`?",
-    r"max_tokens: \d+ > (\d+)",
-    r"maximum (?:allowed )?(?:number of )?output tokens(?: is| for [^,.]+ is)? (\d+)",
-)
-
-
-def _stated_output_cap(message: str) -> int | None:
-    """The output-token cap an output-cap error states, if any."""
-    import re
-
-    for pattern in _CAP_PATTERNS:
-        found = re.search(pattern, message or "", re.I)
-        if found:
-            return int(found.group(1))
-    return None
-
-
 def _only_recall_calls(response: CompletionResponse) -> bool:
     calls = response.message.tool_calls or []
     return bool(calls) and all(c.function.get("name") == "recall" for c in calls)
@@ -659,18 +585,6 @@ def _strategy(value: str | dict[str, Any]) -> tuple[str, dict[str, Any]]:
         return value, {}
     overrides = dict(value)
     return str(overrides.pop("name", "balanced")), overrides
-
-
-def _model_info(model: str) -> Any:
-    """The registry's view of ``model`` from cache/bundled data (never blocks a call on the
-    network), or ``None`` when unknown."""
-    from ..errors import MassgenError
-    from ..registry import get_model_info
-
-    try:
-        return get_model_info(model, offline=True)
-    except MassgenError:
-        return None
 
 
 def _open_store(memory: Any) -> MemoryStore | None:
