@@ -55,6 +55,7 @@ from .records import (
     text_hash,
     to_datetime,
 )
+from .sql_records import RecordQueriesMixin
 from .sqlite_hygiene import HygieneMixin
 from .sqlite_sessions import SessionsMixin
 from .store import MemoryInput, MemoryStore
@@ -91,8 +92,11 @@ def sqlite_url(path: str | os.PathLike[str]) -> str:
     return "sqlite:///" + str(Path(path).expanduser().absolute())
 
 
-class SQLiteMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
+class SQLiteMemoryStore(SessionsMixin, HygieneMixin, RecordQueriesMixin, MemoryStore):
     """The SQLite memory store (see the module docstring for its guarantees)."""
+
+    PARAM = "?"
+    MEMORY_COLUMNS = _MEMORY_COLUMNS
 
     backend = "sqlite"
 
@@ -375,38 +379,6 @@ class SQLiteMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
                     clauses.append(f"{alias}{column} = ?")
                     args.append(value)
         return (" AND ".join(clauses) or "1"), args
-
-    def list(self, scope: Scope | None = None, *, kind: Kind | None = None, limit: int = 50,
-             offset: int = 0, include_expired: bool = False) -> list[MemoryRecord]:
-        if limit < 1 or offset < 0:
-            raise InputError("limit must be at least 1 and offset at least 0")
-        where, args = self._scope_sql(scope)
-        if kind:
-            where += " AND kind = ?"
-            args.append(kind)
-        if not include_expired:
-            where += " AND (expires_at IS NULL OR expires_at > ?)"
-            args.append(now())
-        with self._read("list") as conn:
-            rows = conn.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE {where} "
-                                "ORDER BY updated_at DESC, rowid DESC LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
-        return [self._record(r) for r in rows]
-
-    def iter_records(self, scope: Scope | None = None, *, include_expired: bool = False) -> Iterator[MemoryRecord]:
-        where, args = self._scope_sql(scope)
-        if not include_expired:
-            where += " AND (expires_at IS NULL OR expires_at > ?)"
-            args.append(now())
-        last = 0
-        while True:
-            with self._read("export") as conn:
-                rows = conn.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE rowid > ? AND {where} "
-                                    "ORDER BY rowid LIMIT 1000", (last, *args)).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield self._record(row)
-            last = rows[-1][0]
 
     # ----------------------------------------------------------------- search
     def _search(self, query: str, *, scope: Scope | None, limit: int, kind: Kind | None) -> SearchResults:

@@ -40,6 +40,7 @@ from massgen_plugins.memory.records import (
     text_hash,
     to_datetime,
 )
+from massgen_plugins.memory.sql_records import RecordQueriesMixin
 from massgen_plugins.memory.store import MemoryInput, MemoryStore
 
 from . import schema
@@ -67,8 +68,11 @@ def split_url(url: str) -> tuple[str, dict[str, str], str]:
     return conninfo, own, redacted
 
 
-class PostgresMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
+class PostgresMemoryStore(SessionsMixin, HygieneMixin, RecordQueriesMixin, MemoryStore):
     """A memory store in a PostgreSQL schema (``?schema=``, default ``public``)."""
+
+    PARAM = "%s"
+    MEMORY_COLUMNS = COLUMNS
 
     backend = "postgresql"
 
@@ -302,38 +306,6 @@ class PostgresMemoryStore(SessionsMixin, HygieneMixin, MemoryStore):
                     record.history.append(MemoryVersion(version=version, text=text, metadata=json.loads(metadata),
                                                         updated_at=to_datetime(updated)))
         return record
-
-    def list(self, scope: Scope | None = None, *, kind: Kind | None = None, limit: int = 50,
-             offset: int = 0, include_expired: bool = False) -> list[MemoryRecord]:
-        if limit < 1 or offset < 0:
-            raise InputError("limit must be at least 1 and offset at least 0")
-        where, args = self._scope_sql(scope)
-        if kind:
-            where += " AND kind = %s"
-            args.append(kind)
-        if not include_expired:
-            where += " AND (expires_at IS NULL OR expires_at > %s)"
-            args.append(now())
-        with self._read("list") as conn:
-            rows = conn.execute(f"SELECT {COLUMNS} FROM memories WHERE {where} ORDER BY updated_at DESC, rowid DESC "
-                                "LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
-        return [self._record(r) for r in rows]
-
-    def iter_records(self, scope: Scope | None = None, *, include_expired: bool = False) -> Iterator[MemoryRecord]:
-        where, args = self._scope_sql(scope)
-        if not include_expired:
-            where += " AND (expires_at IS NULL OR expires_at > %s)"
-            args.append(now())
-        last = 0
-        while True:
-            with self._read("export") as conn:
-                rows = conn.execute(f"SELECT {COLUMNS} FROM memories WHERE rowid > %s AND {where} ORDER BY rowid "
-                                    "LIMIT 1000", (last, *args)).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield self._record(row)
-            last = rows[-1][0]
 
     # ----------------------------------------------------------------- search
     def _common_elements(self, conn: Any) -> tuple[dict[str, float], float]:
