@@ -94,6 +94,10 @@ class PostgresMemoryStore(SessionsMixin, HygieneMixin, RecordQueriesMixin, Memor
             raise MassgenError(f"cannot connect to the PostgreSQL memory store {url}: {reason}") from None
         try:
             with self._conn.transaction():
+                # CREATE SCHEMA IF NOT EXISTS is not safe against a concurrent create (it can fail
+                # on pg_namespace's unique index): hosts opening a new store at once take turns
+                self._conn.execute("SELECT pg_advisory_xact_lock(hashtext('massgen_plugins.schema:' || %s))",
+                                   (schema_name,))
                 self._conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"')
             self._conn.execute(f'SET search_path TO "{schema_name}"')
             with self._conn.transaction():
