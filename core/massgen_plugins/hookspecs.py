@@ -34,6 +34,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .memory.store import MemoryStore
+    from .overflow_patterns import OverflowPattern
     from .types import (
         AnalysisRequest,
         AnalysisResult,
@@ -115,6 +116,18 @@ def detect_overflow(
     second. Rate limits, quota, output-cap (``max_tokens`` too large) and payload-size errors are
     **not** overflow: return ``None`` for them, and for errors of providers you do not implement.
     **First result**; the built-in generic patterns answer last.
+    """
+
+
+@hookspec
+def overflow_patterns() -> list[OverflowPattern] | None:  # type: ignore[empty-body]
+    """Add message wordings to overflow detection without copying the built-in ones.
+
+    Return :class:`~massgen_plugins.overflow_patterns.OverflowPattern` objects (a regular
+    expression, a tier -- ``strong`` overflow, ``not_overflow``, or ``weak`` overflow -- and named
+    groups ``limit``/``requested``/``input``/``output``/``over`` for the token counts). **Collected**:
+    every plugin's patterns are tried before the built-in ones of the same tier, by the built-in
+    detector and by the provider plugins' detectors alike.
     """
 
 

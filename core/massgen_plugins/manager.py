@@ -34,6 +34,7 @@ from .loader import PluginRecord, load_plugins
 
 if TYPE_CHECKING:
     from .memory.store import MemoryStore
+    from .overflow_patterns import OverflowPattern
     from .types import (
         AnalysisRequest,
         AnalysisResult,
@@ -92,6 +93,7 @@ class Hooks:
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
+        self._overflow_patterns: tuple[OverflowPattern, ...] | None = None
 
     # -- providers -------------------------------------------------------------------------
     def register_providers(self) -> dict[str, ProviderInfo]:
@@ -139,6 +141,23 @@ class Hooks:
             {"error": error, "provider": provider, "model": model},
             accept=_as(Overflow),
         )
+
+    def overflow_patterns(self) -> tuple[OverflowPattern, ...]:
+        """Every plugin's extra overflow wordings (third-party first), collected once per host."""
+        cached = self._overflow_patterns
+        if cached is None:
+            from .overflow_patterns import OverflowPattern
+
+            def accept(value: Any) -> list[OverflowPattern]:
+                items = value if isinstance(value, (list, tuple)) else [value]
+                if not all(isinstance(i, OverflowPattern) for i in items):
+                    raise TypeError("overflow_patterns must return OverflowPattern objects")
+                return list(items)
+
+            found = collect_all(self.pm, "overflow_patterns", {}, accept=accept)
+            cached = tuple(p for _, patterns in found.results for p in patterns)
+            self._overflow_patterns = cached
+        return cached
 
     def classify_error(self, error: BaseException, provider: str | None = None) -> ChainResult[ErrorInfo]:
         from .types import ErrorInfo

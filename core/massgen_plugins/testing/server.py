@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import catalogue
 from .dialects import make_dialects
-from .dialects.base import Dialect, HttpError, Reply, Request
+from .dialects.base import Dialect, HttpError, Reply, Request, sse
 from .faults import FaultBook
 from .spec import PROVIDERS, EmulatedModel, Fault, RecordedRequest
 
@@ -253,6 +253,8 @@ class Emulator:
         if fault is not None and fault.kind == "malformed":
             return dialect.malformed(req)
         if fault is not None and fault.kind == "custom":
+            if fault.sse:
+                return Reply(status=fault.status or 200, headers=dict(fault.headers), events=[sse(fault.body)])
             return _override(Reply(status=fault.status or 500), fault)
         try:
             if fault is not None and fault.kind in _ERROR_KINDS:

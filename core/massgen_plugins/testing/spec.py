@@ -77,7 +77,10 @@ class Fault:
     the SDK yields; ``failed`` — a ``response.failed`` event).
     Extensions for verbatim bodies: ``status``, ``body`` (a dict sent as JSON or a str sent as
     text), ``headers`` and ``message`` override what the kind would send; kind ``custom`` sends
-    exactly ``status``/``body``/``headers``.
+    exactly ``status``/``body``/``headers`` -- with ``sse=True`` as one server-sent event
+    (``data: <body>``) of a stream that opened with ``status`` (default 200), which is how
+    OpenAI-compatible servers (vLLM, llama.cpp, LM Studio, OpenRouter) report an error that
+    happens after the stream started.
     """
 
     kind: str
@@ -97,6 +100,7 @@ class Fault:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     message: str | None = None
+    sse: bool = False
     hits: int = field(default=0, init=False)
     seen: int = field(default=0, init=False)
 
@@ -110,8 +114,10 @@ class Fault:
                              f"{', '.join(sorted(STREAM_ERROR_TYPES))}")
         if self.form not in ("nested", "flat", "failed"):
             raise ValueError(f"unknown in-stream error form {self.form!r}; known: nested, flat, failed")
-        if self.kind == "custom" and self.status is None:
+        if self.kind == "custom" and self.status is None and not self.sse:
             raise ValueError("a 'custom' fault needs a status (and usually a body)")
+        if self.sse and self.kind != "custom":
+            raise ValueError("sse=True applies to 'custom' faults only")
 
     @property
     def exhausted(self) -> bool:
