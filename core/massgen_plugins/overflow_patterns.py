@@ -100,7 +100,7 @@ BUILTIN: tuple[OverflowPattern, ...] = (
              r"and your request has <input> input tokens"),
     _counted("maximum context length",  # OpenAI, Azure, vLLM, DeepSeek, OpenRouter, FastChat, LiteLLM
              r"maximum context length (?:is|of) <limit>(?: tokens)?(?:.{0,120}?(?:resulted in|requested"
-             r"(?: about| up to)?) <requested> tokens)?"),
+             r"(?: about| up to)?|your request has) <requested>(?: input)? tokens)?"),
     _counted("configured limit", r"input tokens exceed the configured limit of <limit> tokens"
                                  r"(?:.{0,80}?resulted in <requested> tokens)?"),
     _counted("prompt too long with counts", r"prompt is too long:\s*<requested> tokens\s*>\s*<limit>"),

@@ -28,17 +28,45 @@ def installed_providers() -> dict[str, ProviderInfo]:
 def provider_info(name: str) -> ProviderInfo:
     table = installed_providers()
     if name not in table:
-        names = ", ".join(sorted(table)) or "none"
-        raise UnknownProviderError(
-            f"unknown provider {name!r}; installed providers: {names}. "
-            f"Install one with: pip install massgen-plugins-{name}"
-        )
+        raise _unknown(name, table)
     return table[name]
 
 
+def _unknown(name: str, table: Mapping[str, ProviderInfo]) -> Exception:
+    """The most useful error for a provider nobody declared: a broken config file, a plugin that
+    is installed but disabled or failed to load, else "unknown" with the install command."""
+    from . import configured
+
+    problem = configured.problem()
+    if problem is not None:
+        return problem
+    names = ", ".join(sorted(table)) or "none"
+    for record in get_host().records:
+        if record.builtin or name not in (record.name, (record.distribution or "").removeprefix("massgen-plugins-")):
+            continue
+        if record.status == "disabled":
+            return UnknownProviderError(
+                f"provider {name!r} is installed ({record.distribution or record.name}) but disabled by "
+                f"MASSGEN_PLUGINS_DISABLED / MASSGEN_PLUGINS_LOAD in the environment; enable it to use it "
+                f"(enabled providers: {names})")
+        if record.status == "failed":
+            return UnknownProviderError(
+                f"provider {name!r} is installed ({record.distribution or record.name}) but its plugin failed to "
+                f"load: {record.error} (enabled providers: {names})")
+    return UnknownProviderError(
+        f"unknown provider {name!r}; installed providers: {names}. "
+        f"Install one with: pip install massgen-plugins-{name}, or declare an OpenAI-compatible endpoint "
+        f"as [providers.{name}] in config.toml"
+    )
+
+
 def resolve_model(value: str) -> ModelRef:
-    """Parse ``provider/model`` and check that the provider is installed."""
-    return parse_model(value, installed=list(installed_providers()))
+    """Parse ``provider/model`` and check that the provider is installed (or configured)."""
+    table = installed_providers()
+    ref = parse_model(value)
+    if ref.provider not in table:
+        raise _unknown(ref.provider, table)
+    return ref
 
 
 def resolve_settings(

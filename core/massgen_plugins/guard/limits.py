@@ -37,14 +37,11 @@ def stated_output_cap(message: str) -> int | None:
 
 
 def registry_info(model: str) -> Any:
-    """The registry's view of ``model`` from cache and bundled data, or ``None`` when unknown."""
-    from ..errors import MassgenError
-    from ..registry import get_model_info
+    """The registry's view of ``model`` (cache and bundled data; an unknown model or a stale cache
+    refreshes its provider's list, see :mod:`massgen_plugins.registry.freshness`), or ``None``."""
+    from ..registry.freshness import lookup
 
-    try:
-        return get_model_info(model, offline=True)
-    except MassgenError:
-        return None
+    return lookup(model)
 
 
 class ModelLimits:
@@ -71,7 +68,7 @@ class ModelLimits:
         return counter.with_margin(counter.count(messages, tools))
 
     def info(self, model: str) -> Any:
-        if model not in self._infos:
+        if self._infos.get(model) is None:  # an unknown model is looked up again next time
             self._infos[model] = registry_info(model)
         return self._infos[model]
 

@@ -22,7 +22,7 @@ from . import catalogue
 from .dialects import make_dialects
 from .dialects.base import Dialect, HttpError, Reply, Request, sse
 from .faults import FaultBook
-from .spec import PROVIDERS, EmulatedModel, Fault, RecordedRequest
+from .spec import PROVIDERS, SERVED, EmulatedModel, Fault, RecordedRequest
 
 #: The path under the emulator URL that each provider's SDK ``base_url`` points at.
 BASE_PATHS: dict[str, str] = {
@@ -33,6 +33,8 @@ BASE_PATHS: dict[str, str] = {
     "xai": "/xai/v1",
     "nebius": "/nebius/v1",
     "openrouter": "/openrouter/api/v1",
+    "vllm": "/vllm/v1",
+    "ollama": "/ollama/v1",
 }
 
 #: The environment variable holding each provider's key (base URL: ``<PROVIDER>_BASE_URL``).
@@ -199,7 +201,7 @@ class Emulator:
         raw = h.read_body()
         if provider not in self._dialects:
             h.send_bytes(404, json.dumps({"error": {"message": f"unknown provider path {parts.path!r}; "
-                                                    f"serving: {', '.join(PROVIDERS)}"}}).encode())
+                                                    f"serving: {', '.join(SERVED)}"}}).encode())
             return
         path = "/" + (segments[2] if len(segments) > 2 else "")
         query = {k: (_redact(v) if k.lower() in _SECRET_QUERY else v)
@@ -288,8 +290,8 @@ def _override(reply: Reply, fault: Fault) -> Reply:
 
 
 def _check_provider(provider: str) -> None:
-    if provider not in PROVIDERS:
-        raise ValueError(f"unknown provider {provider!r}; the emulator serves: {', '.join(PROVIDERS)}")
+    if provider not in SERVED:
+        raise ValueError(f"unknown provider {provider!r}; the emulator serves: {', '.join(SERVED)}")
 
 
 class _Server(ThreadingHTTPServer):

@@ -11,6 +11,13 @@ from typing import Any
 #: Providers the emulator serves, each under its own path prefix (``{url}/<provider>/...``).
 PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")
 
+#: Self-hosted OpenAI-compatible servers the emulator can pose as (``{url}/vllm/v1``,
+#: ``{url}/ollama/v1``): for testing configured providers (``[providers.NAME]`` in config.toml).
+SERVERS: tuple[str, ...] = ("vllm", "ollama")
+
+#: Every path prefix the emulator serves.
+SERVED: tuple[str, ...] = PROVIDERS + SERVERS
+
 #: Every ``Fault.kind`` the emulator understands (see docs/emulator.md for what each one sends).
 FAULT_KINDS: frozenset[str] = frozenset({
     "rate_limit", "quota", "server_error", "unavailable", "overloaded", "hang", "drop", "malformed",
@@ -107,8 +114,8 @@ class Fault:
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; known: {', '.join(sorted(FAULT_KINDS))}")
-        if self.provider is not None and self.provider not in PROVIDERS:
-            raise ValueError(f"unknown provider {self.provider!r}; known: {', '.join(PROVIDERS)}")
+        if self.provider is not None and self.provider not in SERVED:
+            raise ValueError(f"unknown provider {self.provider!r}; known: {', '.join(SERVED)}")
         if self.kind == "stream_error" and self.error_type not in STREAM_ERROR_TYPES:
             raise ValueError(f"unknown stream error_type {self.error_type!r}; known: "
                              f"{', '.join(sorted(STREAM_ERROR_TYPES))}")

@@ -7,6 +7,10 @@ counter answers),
 Completions; the Responses API for conversations carrying a compaction item), and ``compress``
 as the ``native`` stage (:mod:`.compaction`, ``/responses/compact``).
 
+It also serves every OpenAI-compatible endpoint declared in ``config.toml``
+(``[providers.NAME] kind = "openai-compatible"``, :mod:`.configured`): chat, streaming, model
+listing with the windows the server reports, and error classification.
+
 The package also holds the OpenAI-compatible machinery the xAI, Nebius and OpenRouter plugins
 reuse: :mod:`.compat`, :mod:`.chat`, :mod:`.responses`, :mod:`.errors`, :mod:`.listing`,
 :mod:`.tokens`. Importing it never imports the ``openai`` SDK (nor pydantic); the SDK is
@@ -58,13 +62,28 @@ def register_providers() -> Any:
     return OPENAI.info()
 
 
+def _configured(name: str | None) -> CompatProvider | None:
+    """The configured OpenAI-compatible provider ``name`` (config.toml), if it is one."""
+    if name is None or name == OPENAI.name:
+        return None
+    from .configured import compat_for
+
+    return compat_for(name)
+
+
 @hookimpl
 def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | None:
     """``GET /models``: ids, creation time, owner. OpenAI states no window or output cap here
     (``None``, left to the registry's other sources) unless an OpenAI-compatible endpoint adds
-    ``context_window``/``max_output_tokens`` fields; the kind is inferred from the id."""
+    ``context_window``/``max_output_tokens`` fields; the kind is inferred from the id. Configured
+    endpoints: :func:`.configured.list_models` (vLLM's ``max_model_len``, Ollama's ``/api/show`` ...)."""
     if provider != OPENAI.name:
-        return None
+        compat = _configured(provider)
+        if compat is None:
+            return None
+        from .configured import list_models as list_configured
+
+        return list_configured(compat, settings)
     from massgen_plugins.types import ModelInfo
 
     from .compat import sync_client
@@ -119,20 +138,20 @@ def count_tokens(request: TokenCountRequest) -> TokenCount | None:
 
 @hookimpl
 def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Any:
-    if provider != OPENAI.name:
+    if provider != OPENAI.name and _configured(provider) is None:
         return None
     from .errors import detect
 
-    return detect(error, OPENAI.name, model)
+    return detect(error, provider or OPENAI.name, model)
 
 
 @hookimpl
 def classify_error(error: BaseException, provider: str | None) -> Any:
-    if provider != OPENAI.name:
+    if provider != OPENAI.name and _configured(provider) is None:
         return None
     from .errors import classify
 
-    return classify(error, OPENAI.name)
+    return classify(error, provider or OPENAI.name)
 
 
 def _use_responses(request: CompletionRequest) -> bool:
@@ -146,7 +165,12 @@ def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitabl
     """Chat Completions, or ``/responses`` for conversations holding a compaction item (or
     ``options={"api": "responses"}``)."""
     if request.provider != OPENAI.name:
-        return None
+        compat = _configured(request.provider)
+        if compat is None:
+            return None
+        from . import chat
+
+        return chat.complete(compat, request, settings)
     if _use_responses(request):
         from . import responses
 
@@ -159,7 +183,12 @@ def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitabl
 @hookimpl
 def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent] | None:
     if request.provider != OPENAI.name:
-        return None
+        compat = _configured(request.provider)
+        if compat is None:
+            return None
+        from . import chat
+
+        return chat.stream(compat, request, settings)
     if _use_responses(request):
         from . import responses
 
