@@ -28,11 +28,11 @@ def installed_providers() -> dict[str, ProviderInfo]:
 def provider_info(name: str) -> ProviderInfo:
     table = installed_providers()
     if name not in table:
-        raise _unknown(name, table)
+        raise unknown_provider_error(name, table)
     return table[name]
 
 
-def _unknown(name: str, table: Mapping[str, ProviderInfo]) -> Exception:
+def unknown_provider_error(name: str, table: Mapping[str, ProviderInfo]) -> Exception:
     """The most useful error for a provider nobody declared: a broken config file, a plugin that
     is installed but disabled or failed to load, else "unknown" with the install command."""
     from . import configured
@@ -65,7 +65,7 @@ def resolve_model(value: str) -> ModelRef:
     table = installed_providers()
     ref = parse_model(value)
     if ref.provider not in table:
-        raise _unknown(ref.provider, table)
+        raise unknown_provider_error(ref.provider, table)
     return ref
 
 
