@@ -83,14 +83,15 @@ class OverflowPattern:
 
 
 def _p(name: str, pattern: str, tier: Tier = "strong") -> OverflowPattern:
-    return OverflowPattern(name=name, pattern=pattern, tier=tier)
+    """A built-in rule; a space matches any run of whitespace (pasted errors are re-wrapped)."""
+    return OverflowPattern(name=name, pattern=pattern.replace(" ", r"\s+"), tier=tier)
 
 
 def _counted(name: str, pattern: str, tier: Tier = "strong") -> OverflowPattern:
-    """A rule whose ``<limit>``-style placeholders become named number groups."""
+    """A built-in rule whose ``<limit>``-style placeholders become named number groups."""
     for group in ("limit", "requested", "input", "output", "over"):
         pattern = pattern.replace(f"<{group}>", rf"(?P<{group}>\d[\d,]*)")
-    return OverflowPattern(name=name, pattern=pattern, tier=tier)
+    return _p(name, pattern, tier)
 
 
 BUILTIN: tuple[OverflowPattern, ...] = (
@@ -98,9 +99,9 @@ BUILTIN: tuple[OverflowPattern, ...] = (
     _counted("vllm max_tokens too large for window",  # vLLM >= 0.10
              r"is too large: <output>\. This model's maximum context length is <limit> tokens "
              r"and your request has <input> input tokens"),
-    _counted("maximum context length",  # OpenAI, Azure, vLLM, DeepSeek, OpenRouter, FastChat, LiteLLM
-             r"maximum context length (?:is|of) <limit>(?: tokens)?(?:.{0,120}?(?:resulted in|requested"
-             r"(?: about| up to)?|your request has) <requested>(?: input)? tokens)?"),
+    _counted("maximum context length",  # OpenAI, Azure, vLLM, DeepSeek, OpenRouter, FastChat, SambaNova
+             r"maximum context length (?:is|of)(?: [\w./:-]{1,80} is)? <limit>(?: tokens)?(?:.{0,120}?(?:resulted in"
+             r"|requested(?: about| up to)?|your request has|will take) <requested>(?: input)? tokens)?"),
     _counted("configured limit", r"input tokens exceed the configured limit of <limit> tokens"
                                  r"(?:.{0,80}?resulted in <requested> tokens)?"),
     _counted("prompt too long with counts", r"prompt is too long:\s*<requested> tokens\s*>\s*<limit>"),
@@ -120,9 +121,15 @@ BUILTIN: tuple[OverflowPattern, ...] = (
                                            r"<limit>"),
     _counted("sglang longer than context", r"input \(<requested> tokens\) is longer than the model'?s context "
                                            r"length \(<limit> tokens\)"),
-    _counted("input length exceeds maximum allowed",
-             r"input length \(?<requested>(?: tokens)?\)? exceeds the maximum allowed (?:input )?length "
+    _counted("input length exceeds maximum",  # SGLang, DeepInfra, Poolside
+             r"input length \(?<requested>(?: tokens)?\)? exceeds (?:the )?maximum (?:allowed )?(?:input )?length "
              r"(?:of )?\(?<limit>"),
+    _counted("vllm prompt too long to fit", r"prompt \(total length <requested>\) is too long to fit into the model "
+                                            r"\(context length <limit>\)"),
+    _counted("vllm longer than maximum model length", r"prompt \(length <requested>\) is longer than the maximum "
+                                                      r"model length of <limit>"),
+    _counted("tgi inputs must have less than", r"`inputs` must have less than <limit> tokens\.\s*Given: <requested>"),
+    _counted("model max length exceeded", r"model max length exceeded(?:,? max length:\s*<limit>)?"),
     _counted("llama.cpp request exceeds context", r"request \(<requested> tokens\) exceeds the available context "
                                                   r"size \(<limit> tokens\)"),
     _counted("input length exceeds context length", r"input length <requested> exceeds context length <limit>"),
@@ -153,6 +160,9 @@ BUILTIN: tuple[OverflowPattern, ...] = (
     _p("input is too long for requested model", r"input is too long for (?:the )?requested model"),
     _p("input tokens exceeded", r"input tokens exceeded|number of input tokens exceeds maximum length"),
     _p("keep from initial prompt", r"tokens to keep from the initial prompt is greater than the context length"),
+    _p("longer than the context", r"(?:longer|greater|larger) than the (?:model'?s )?(?:maximum )?(?:context (?:length|"
+                                  r"window|size)|maximum model length)|too long to fit into the model"),
+    _p("input context too long", r"input context is too long"),
     # ---- not overflow: checked after the strong wordings, before the weak ones ----
     _p("rate limit", r"rate[ _-]?limit|too many requests|throttl|please wait before trying again"
                      r"|tokens per (?:min|minute|day|hour)\b|requests per (?:min|minute|day)\b|\((?:TPM|RPM|TPD|RPD)\)"
@@ -163,7 +173,8 @@ BUILTIN: tuple[OverflowPattern, ...] = (
                      r"(?:is too large|must be (?:less than|<=)|exceeds)"
                      r"|maximum allowed number of output tokens|supports at most \d[\d,]* completion tokens"
                      r"|maximum output (?:length|tokens)|maximum tokens you requested exceeds"
-                     r"|max(?:imum)? tokens must be|is not less or equal to|max_output_tokens", "not_overflow"),
+                     r"|max(?:imum)? tokens must be|is not less or equal to|max_?output_?tokens"
+                     r"|valid range of max_tokens", "not_overflow"),
     _p("payload size", r"request exceeds the maximum size|payload (?:size|too large)|request entity too large"
                        r"|request_too_large|must have length less than or equal to|larger than max \(", "not_overflow"),
     _p("overloaded or unavailable", r"overloaded|high demand|service unavailable|temporarily unavailable",
@@ -174,7 +185,10 @@ BUILTIN: tuple[OverflowPattern, ...] = (
     _p("reduce the length of the messages", r"reduce the length of (?:the messages|either one)", "weak"),
     _p("too many tokens", r"\btoo many tokens\b", "weak"),
     _p("input too long", r"\b(?:input|context|prompt) (?:is )?too (?:long|large)\b", "weak"),
-    _p("token limit exceeded", r"\btoken limit exceeded\b|\bexceeds? (?:the )?token limit\b", "weak"),
+    _p("token limit exceeded", r"\btoken limit exceeded\b|\bexceed(?:s|ed)? (?:the )?(?:model(?:'s)? )?(?:token|context)"
+                               r" limit\b", "weak"),
+    _p("prompt exceeds maximum", r"\bprompt (?:length )?exceeds (?:the )?max(?:imum)? (?:length|tokens|context)", "weak"),
+    _p("max length exceeded", r"\bmax(?:imum)? (?:context |sequence |input )?length exceeded\b", "weak"),
     _p("total length too long", r"total length of all messages is too long", "weak"),
 )
 
