@@ -61,29 +61,47 @@ def test_clear_cache_removes_the_lists(registry_env):
     assert bad.exit_code == 2 and "--clear-cache only takes --provider" in bad.output
 
 
-def test_an_emulated_run_leaves_the_users_model_cache_alone(registry_env, monkeypatch):
-    """A list fetched through OPENAI_BASE_URL (the emulator, a proxy) is cached apart: afterwards,
-    without the override, the user's own list answers and the emulator's models are unknown."""
+def test_a_list_fetched_through_a_base_url_override_is_cached_apart(registry_env, monkeypatch):
+    """A list fetched through OPENAI_BASE_URL (a proxy, the emulator) is cached apart from the
+    provider's own: afterwards, without the override, the own list answers."""
     real = [{"provider": "openai", "id": "gpt-4o", "context_window": 128_000}]
-    saved = dict(registry_env.env())
-    for name in saved:
-        monkeypatch.delenv(name, raising=False)
-    cache.write("openai", real, plugin="openai")  # the user's real cache
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    cache.write("openai", real, plugin="openai")
     own = cache.cache_path("openai")
     before = own.read_bytes()
-    for name, value in saved.items():
-        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OPENAI_BASE_URL", registry_env.base_url("openai"))
     clear_memo()
     assert CliRunner().invoke(cli, ["models", "--provider", "openai", "--refresh"]).exit_code == 0
     assert get_model_info("openai/gpt-4o-mini-8k", offline=True).id == "gpt-4o-mini-8k"  # the emulator's model
     assert cache.cache_path("openai") != own
-    for name in saved:
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL")
     clear_memo()
     assert own.read_bytes() == before
     with pytest.raises(UnknownModelError):
         get_model_info("openai/gpt-4o-mini-8k", offline=True)
-    assert get_model_info("openai/gpt-4o", offline=True).context_window == 128_000
+
+
+def test_an_emulated_run_leaves_the_users_setup_alone(tmp_path, monkeypatch):
+    """``check compression --emulator`` (like ``demo``) runs a Session against a fresh emulator;
+    its model lists go to the emulator's own cache, which disappears with it."""
+    monkeypatch.setenv("MASSGEN_PLUGINS_HOME", str(tmp_path))
+    monkeypatch.delenv("MASSGEN_PLUGINS_CACHE_DIR", raising=False)
+    for name in ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    cache.write("anthropic", [{"provider": "anthropic", "id": "claude-sonnet-4-5", "context_window": 200_000}],
+                plugin="anthropic")
+    models = cache.models_dir()
+    before = {p.name: p.read_bytes() for p in models.iterdir()}
+    reset_host()
+    clear_memo()
+    result = CliRunner().invoke(cli, ["check", "compression", "--emulator", "--backend", "anthropic",
+                                      "--mode", "proactive"])
+    assert result.exit_code == 0, result.output
+    assert {p.name: p.read_bytes() for p in models.iterdir()} == before  # nothing written, nothing replaced
+    clear_memo()
+    with pytest.raises(UnknownModelError):
+        get_model_info("anthropic/claude-tiny-8k", offline=True)  # the emulator's test model stays there
+    assert get_model_info("anthropic/claude-sonnet-4-5", offline=True).context_window == 200_000
 
 
 def test_instruct_models_are_chat_models(registry_env):

@@ -69,6 +69,7 @@ class Emulator:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._dialects: dict[str, Dialect] = make_dialects(self)
+        self._cache_dir: str | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Emulator:
@@ -85,8 +86,24 @@ class Emulator:
         self._thread.start()
         return self
 
+    @property
+    def cache_dir(self) -> str:
+        """A private cache directory for runs against this emulator (``MASSGEN_PLUGINS_CACHE_DIR``
+        in :meth:`env`): the emulator's model lists never land in the user's cache. Removed by
+        :meth:`stop`."""
+        if self._cache_dir is None:
+            import tempfile
+
+            self._cache_dir = tempfile.mkdtemp(prefix="massgen-emulator-cache-")
+        return self._cache_dir
+
     def stop(self) -> None:
         """Stop serving, end pending hangs and close open connections."""
+        if self._cache_dir is not None:
+            import shutil
+
+            shutil.rmtree(self._cache_dir, ignore_errors=True)
+            self._cache_dir = None
         server, self._server = self._server, None
         if server is None:
             return
@@ -127,8 +144,9 @@ class Emulator:
         return self.url + BASE_PATHS[provider]
 
     def env(self) -> dict[str, str]:
-        """``<PROVIDER>_BASE_URL`` and ``<PROVIDER>_API_KEY`` for every provider."""
-        out: dict[str, str] = {}
+        """``<PROVIDER>_BASE_URL`` and ``<PROVIDER>_API_KEY`` for every provider, and
+        ``MASSGEN_PLUGINS_CACHE_DIR`` (:attr:`cache_dir`) so emulated runs keep their own cache."""
+        out: dict[str, str] = {"MASSGEN_PLUGINS_CACHE_DIR": self.cache_dir}
         for p in PROVIDERS:
             out[f"{p.upper()}_BASE_URL"] = self.base_url(p)
             out[KEY_ENV[p]] = f"test-{p}-key"
