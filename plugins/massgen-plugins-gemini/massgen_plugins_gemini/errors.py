@@ -38,13 +38,6 @@ _NOT_OVERFLOW_STATUS = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL
                                   "PERMISSION_DENIED", "UNAUTHENTICATED", "NOT_FOUND", "FAILED_PRECONDITION"})
 
 
-def is_ours(error: Any, provider: str | None) -> bool:
-    """Does this error belong to Gemini (by the provider name, else by the SDK that raised it)?"""
-    if provider is not None:
-        return provider == PROVIDER
-    return type(error).__module__.startswith("google.genai")
-
-
 def _status_text(error: Any, parts: ErrorParts) -> str | None:
     status = getattr(error, "status", None)
     if isinstance(status, str) and status:
@@ -85,8 +78,6 @@ def _details(parts: ErrorParts) -> list[dict[str, Any]]:
 
 def detect(error: Any, provider: str | None, model: str | None) -> Overflow | None:
     """An :class:`Overflow` if ``error`` is Gemini's input-token-limit error, else ``None``."""
-    if not is_ours(error, provider):
-        return None
     parts = error_parts(error)
     code, status = _code(error, parts), _status_text(error, parts)
     if code in (402, 413, 429) or (code or 0) >= 500 or status in _NOT_OVERFLOW_STATUS:
@@ -117,7 +108,7 @@ def _is_per_day(parts: ErrorParts) -> bool:
 
 def classify(error: Any, provider: str | None) -> ErrorInfo | None:
     """Retry classification for google-genai errors; ``None`` for anything else."""
-    if not is_ours(error, provider) or not (type(error).__module__.startswith("google.genai")):
+    if not type(error).__module__.startswith("google.genai"):
         return None  # timeouts, dropped connections, truncated streams: the built-in classifier
     parts = error_parts(error)
     code, status = _code(error, parts), _status_text(error, parts)
