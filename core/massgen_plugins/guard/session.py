@@ -28,6 +28,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..hookreport import observe
 from ..redact import redact
 from ..types import ArchivedMessage, CompletionRequest, CompletionResponse, Message, StreamEvent
 from .calls import CallContext, CallOutcome, call_model
@@ -37,6 +38,7 @@ from .limits import ModelLimits
 from .portable import expand, foreign_compactions
 
 if TYPE_CHECKING:
+    from ..hookcall import Attempt
     from ..memory.store import MemoryStore
     from ..runlog import RunLog
     from ..types import ProviderSettings
@@ -176,7 +178,8 @@ class Session:
         :raises AllModelsFailedError: every model failed (the conversation is unchanged).
         """
         async with self._lock:
-            return await self._turn(content, max_tokens, sink=None)
+            with observe(self._plugin_skipped):
+                return await self._turn(content, max_tokens, sink=None)
 
     async def stream(self, content: str | Message | Sequence[Message | dict[str, Any]], *,
                      max_tokens: int | None = None) -> AsyncIterator[StreamEvent]:
@@ -194,7 +197,8 @@ class Session:
         async def run() -> None:
             try:
                 async with self._lock:
-                    response = await self._turn(content, max_tokens, sink=sink)
+                    with observe(self._plugin_skipped):
+                        response = await self._turn(content, max_tokens, sink=sink)
                 await queue.put(StreamEvent(type="done", response=response))
             except BaseException as exc:
                 await queue.put(exc)
@@ -552,6 +556,11 @@ class Session:
         if not hits:
             return f"No archived or remembered text matches {query!r}."
         return "\n\n".join(f"[{h['source']} {h['id']}] {h['text'][:2000]}" for h in hits)
+
+    def _plugin_skipped(self, attempt: Attempt) -> None:
+        """A hook implementation was skipped during this turn: one ``plugin_skipped`` event."""
+        self._emit("plugin_skipped", hook=attempt.hook, plugin=attempt.plugin, status=attempt.status,
+                   reason=redact(attempt.error or ""), seconds=round(attempt.seconds, 3))
 
     def _emit(self, type_: str, **fields: Any) -> None:
         if self._log is not None:
