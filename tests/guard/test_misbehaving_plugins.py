@@ -242,3 +242,22 @@ def test_misbehaving_hooks_are_skipped_reported_and_block_nobody(misbehave_env, 
         # B's whole turn ran while A waited on the hung hook: the event loop was never blocked
         first_timeout = min(t for hook, plugin, st, t in out["skips"] if plugin == "misbehave" and st == "timeout")
         assert out["b_started"] < out["b_done"] < first_timeout
+
+
+@pytest.mark.parametrize("mode", ["hang", "wrong"])
+def test_tokens_json_names_the_skipped_count_tokens_plugin(misbehave_env, tmp_path, mode):
+    conversation = tmp_path / "conv.json"
+    conversation.write_text(json.dumps([{"role": "user", "content": "How many tokens is this?"}]))
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MASSGEN_PLUGINS_")}
+    environ.update({"MASSGEN_PLUGINS_HOME": str(tmp_path / "home"), "MISBEHAVE_MODE": mode,
+                    "MASSGEN_PLUGINS_HOOK_DEADLINES": "count_tokens=1"})
+    result = subprocess.run([str(misbehave_env), "-m", "massgen_plugins", "tokens", str(conversation),
+                             "--model", "openai/gpt-4o", "--json"], capture_output=True, text=True, env=environ,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["tokens"] > 0 and data["counted_by"] != "misbehave"
+    [skipped] = data["skipped"]
+    assert skipped["plugin"] == "misbehave" and skipped["hook"] == "count_tokens"
+    assert skipped["status"] == {"hang": "timeout", "wrong": "rejected"}[mode]
+    assert "plugin 'misbehave'" in result.stderr and "count_tokens" in result.stderr
