@@ -1,6 +1,6 @@
 """Read the structured parts of any provider error without importing any SDK.
 
-The official SDKs disagree on where things live (provider-wire-facts §3.2): openai puts the
+The official SDKs disagree on where things live (as each SDK's exception classes carry them): openai puts the
 *inner* error dict in ``body`` and ``code``/``type`` on the exception; anthropic keeps the *full*
 body; groq's ``code`` is ``None`` and the code sits in ``body["error"]["code"]``; xAI's ``error``
 is a string; OpenRouter's ``code`` is the string ``'400'``; google-genai has ``code`` (int),

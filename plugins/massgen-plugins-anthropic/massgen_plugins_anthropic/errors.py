@@ -1,6 +1,6 @@
 """Anthropic error classification: context overflow and retry decisions.
 
-What the anthropic SDK (2.11) raises (provider-wire-facts §3.2):
+What the anthropic SDK (2.11) raises (as each SDK's exception classes carry them):
 
 * HTTP errors are ``APIStatusError`` subclasses with ``status_code``, ``type`` (from
   ``body.error.type``), ``body`` = the *full* body (``{"type":"error","error":{...}}``) and

@@ -50,7 +50,7 @@ def register_providers() -> ProviderInfo:
         sdk="google.genai",
         tokenizer="api",
         # A local count only estimates Gemini's tokenizer: MassGen measured ~7.5% variance and
-        # kept a 10% buffer (the compression design note among the seeds).
+        # kept a 10% buffer (MassGen's compression design note).
         token_margin=0.10,
         capabilities=["stream", "tools", "count_tokens", "list_models"],
     )

@@ -1,7 +1,7 @@
 """Groq error classification: context overflow and retry decisions.
 
 groq (1.7) keeps the *full* body (with its ``error`` wrapper) in ``e.body`` and has no ``code``
-attribute at all: the code sits in ``e.body["error"]["code"]`` (provider-wire-facts §3.2). An
+attribute at all: the code sits in ``e.body["error"]["code"]`` (as each SDK's exception classes carry them). An
 error inside a stream is a bare ``groq.APIError`` (no status) whose ``body`` is the inner error
 object.
 

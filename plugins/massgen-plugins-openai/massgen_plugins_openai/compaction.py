@@ -1,6 +1,6 @@
 """Native compaction through OpenAI's ``POST /responses/compact`` (a ``compress`` stage).
 
-What is sent, and what is kept verbatim (brief §4 invariants):
+What is sent, and what is kept verbatim (the compression invariants):
 
 * the leading system/developer messages are kept and sent as ``instructions``;
 * the latest user message is kept verbatim; when a tool loop follows it, the latest user

@@ -1,5 +1,5 @@
 """Overflow detection and error classification for errors the openai SDK really raises
-against the emulator (provider-wire-facts §3), plus the near-misses that must not count."""
+against the emulator, plus the near-misses that must not count."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_other_providers_errors_are_left_alone():
     assert "openai" not in asked  # the host routes other providers' errors to their owners
 
 
-# Verbatim bodies from provider-wire-facts §3.1/§3.3, served by the emulator and raised by the SDK.
+# Verbatim bodies (provider docs and issue threads), served by the emulator and raised by the SDK.
 _CHAT_8K = {"error": {"message": "This model's maximum context length is 8192 tokens. However, your messages "
                       "resulted in 8227 tokens. Please reduce the length of the messages.",
                       "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}

@@ -2,7 +2,7 @@
 (JSON and SSE: message_start, content_block_start/delta/stop with ``text_delta`` and
 ``input_json_delta``, message_delta, message_stop, ``event: error``) and
 ``/v1/messages/count_tokens``. Errors use ``{"type":"error","error":{type,message},"request_id"}``
-plus a ``request-id`` header (wire-facts §3.1)."""
+plus a ``request-id`` header (as the provider documents them)."""
 
 from __future__ import annotations
 
