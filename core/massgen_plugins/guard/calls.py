@@ -93,7 +93,9 @@ async def call_model(
     # a hard ceiling above the SDK's own timeout: the guard never hangs, whatever the plugin does
     ceiling = (request.timeout or settings.timeout) + ctx.timeout_margin
     try:
-        if stream:
+        if sink is not None:
+            emit = sink
+
             async def consume() -> None:
                 nonlocal ttft
                 async for event in get_hooks().stream(request, settings):
@@ -108,7 +110,7 @@ async def call_model(
                     elif event.type == "done":
                         outcome.response = event.response
                     if event.type != "done":
-                        await sink(event)
+                        await emit(event)
 
             await asyncio.wait_for(consume(), timeout=ceiling)
             if outcome.response is None:
@@ -124,7 +126,7 @@ async def call_model(
         outcome.error = error
         outcome.info, outcome.overflow = await classify(error, request.model)
     outcome.latency_ms = (time.perf_counter() - started) * 1000
-    if outcome.ok:
+    if outcome.response is not None:
         usage = outcome.response.usage
         _event(ctx, "call_end", call_id=call_id, model=request.model, attempt=attempt, stream=stream,
                outcome="ok", latency_ms=outcome.latency_ms, ttft_ms=ttft,

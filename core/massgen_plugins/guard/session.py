@@ -26,7 +26,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..hookreport import observe
 from ..redact import redact
@@ -234,9 +234,9 @@ class Session:
             scopes += [Scope(agent=self.agent)] + ([Scope(team=self.team)] if self.team else [])
             for scope in scopes:
                 results = self._store.search(query, scope=scope, limit=limit)
-                for hit in results.hits:
-                    found.append({"source": "memory", "id": hit.record.id, "score": hit.score,
-                                  "text": hit.record.text})
+                for match in results.hits:
+                    found.append({"source": "memory", "id": match.record.id, "score": match.score,
+                                  "text": match.record.text})
         else:
             needle = query.lower()
             found = [{"source": "archive", "id": e.id, "score": 1.0, "text": e.message.text(),
@@ -249,7 +249,7 @@ class Session:
                    duration_ms=(time.perf_counter() - started) * 1000)
         return found
 
-    async def remember(self, text: str, *, scope: str = "agent", kind: str = "fact") -> str:
+    async def remember(self, text: str, *, scope: str = "agent", kind: Literal["fact", "note"] = "fact") -> str:
         """Store a long-term memory in this session's ``user``/``agent``/``team`` scope."""
         from ..errors import InputError
         from ..memory.records import Scope

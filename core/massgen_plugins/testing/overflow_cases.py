@@ -312,7 +312,7 @@ def _anthropic(case: OverflowCase, emu: Any) -> Any:
 
     client = anthropic.Anthropic(base_url=emu.base_url("anthropic"), api_key="test-anthropic-key", max_retries=0,
                                  timeout=30)
-    kwargs = {"model": case.model, "max_tokens": case.max_output or 100,
+    kwargs: dict[str, Any] = {"model": case.model, "max_tokens": case.max_output or 100,
               "messages": [{"role": "user", "content": _messages(case)}]}
     try:
         if case.stream:

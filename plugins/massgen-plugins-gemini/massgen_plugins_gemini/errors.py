@@ -44,7 +44,7 @@ def _status_text(error: Any, parts: ErrorParts) -> str | None:
         return status
     body = parts.body
     if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        inner = _v if isinstance(_v := body.get("error"), dict) else body
         if isinstance(inner.get("status"), str):
             return inner["status"]
     return None
@@ -69,7 +69,7 @@ def _in_stream(error: Any) -> bool:
 def _details(parts: ErrorParts) -> list[dict[str, Any]]:
     body = parts.body
     if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        inner = _v if isinstance(_v := body.get("error"), dict) else body
         details = inner.get("details")
         if isinstance(details, list):
             return [d for d in details if isinstance(d, dict)]

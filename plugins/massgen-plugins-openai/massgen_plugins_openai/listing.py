@@ -106,7 +106,7 @@ def paged(client: Any, path: str, query: dict[str, Any] | None = None, key: str 
             break
         batch = page.get(key)
         if not isinstance(batch, list):
-            batch = page.get("models") if isinstance(page.get("models"), list) else []
+            batch = _v if isinstance(_v := page.get("models"), list) else []
         items.extend(item for item in batch if isinstance(item, dict))
         nxt = _next_query(page, batch, next_query)
         if nxt is None:

@@ -82,12 +82,12 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
         if not model_id:
             continue
         provenance = {"id": "api"}
-        architecture = data.get("architecture") if isinstance(data.get("architecture"), dict) else {}
+        architecture = _v if isinstance(_v := data.get("architecture"), dict) else {}
         kind = kind_from_modality(architecture.get("modality"), architecture.get("output_modalities"))
         provenance["kind"] = "api" if kind else "inferred:id"
         kind = kind or kind_from_id(model_id)
-        top = data.get("top_provider") if isinstance(data.get("top_provider"), dict) else {}
-        pricing = data.get("pricing") if isinstance(data.get("pricing"), dict) else {}
+        top = _v if isinstance(_v := data.get("top_provider"), dict) else {}
+        pricing = _v if isinstance(_v := data.get("pricing"), dict) else {}
         window = as_int(data.get("context_length")) or as_int(top.get("context_length"))
         output = as_int(top.get("max_completion_tokens"))
         input_price = per_token_to_per_million(pricing.get("prompt"))

@@ -217,7 +217,7 @@ class AnthropicDialect(Dialect):
                 "stop_sequence": None, "usage": self.usage(prompt, gen.output_tokens)}
 
     def stream(self, req: Request, gen: Generated, prompt: int) -> Reply:
-        start = {"id": self.next_id("msg_emu"), "type": "message", "role": "assistant", "model": req.json.get("model"),
+        start: dict[str, Any] = {"id": self.next_id("msg_emu"), "type": "message", "role": "assistant", "model": req.json.get("model"),
                  "content": [], "stop_reason": None, "stop_sequence": None, "usage": self.usage(prompt, 1)}
         frames = [sse({"type": "message_start", "message": start}, "message_start")]
         for index, block in enumerate(self.content(gen)):
