@@ -11,13 +11,14 @@ import pytest
 from massgen_plugins.errors import InputError, MassgenError
 from massgen_plugins.memory import open_store
 from massgen_plugins.memory.store import Scope
+from massgen_plugins_postgres import schema
 from massgen_plugins_postgres.store import PostgresMemoryStore, split_url
 
 
 def test_opened_through_the_hook_as_postgres(new_url: Callable[..., str]) -> None:
     with open_store(new_url()) as store:
         assert isinstance(store, PostgresMemoryStore)
-        assert store.backend == "postgresql" and store.schema_version == 3
+        assert store.backend == "postgresql" and store.schema_version == schema.LATEST
         assert store.stats().backend == "postgresql"
 
 
