@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, overload
 
 from ..errors import InputError
+from ..types import Message
 
 
 def scope_token(level: str, value: str) -> str:
@@ -183,3 +184,32 @@ def parse_duration(value: str | float | int | None) -> float | None:
     if not match:
         raise InputError(f"not a duration: {value!r} (examples: 3600, 45m, 12h, 7d, 2w)")
     return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _sendable(value: Any) -> Any:
+    """``value`` (JSON-like) with lone surrogates replaced; the same object when none was found."""
+    if isinstance(value, str):
+        return sendable_text(value)
+    if isinstance(value, dict):
+        items = {k: _sendable(v) for k, v in value.items()}
+        return value if all(items[k] is value[k] for k in value) else items
+    if isinstance(value, list):
+        parts = [_sendable(v) for v in value]
+        return value if all(a is b for a, b in zip(parts, value, strict=True)) else parts
+    return value
+
+
+def sendable_messages(messages: list[Message]) -> list[Message]:
+    """``messages`` with every lone surrogate in their text, parts and tool calls replaced by
+    U+FFFD (see :func:`sendable_text`); messages without one are returned as they are.
+
+    The guard runs each new message -- the user's, and the model's reply -- through this before
+    it joins the conversation, so one odd character cannot make every later call (and every
+    write to memory) fail.
+    """
+    out = []
+    for message in messages:
+        data = message.model_dump(exclude_none=True)
+        cleaned = _sendable(data)
+        out.append(message if cleaned is data else Message.model_validate(cleaned))
+    return out
