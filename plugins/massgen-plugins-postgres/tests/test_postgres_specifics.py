@@ -82,3 +82,46 @@ def test_four_hosts_writing_at_once_lose_and_duplicate_nothing(new_url: Callable
         assert state is not None and state.turn == 160
         assert sorted(m.content for m in state.messages) == sorted(f"w{n} {i}" for n in range(4) for i in range(40))
         assert store.check().ok
+
+
+def test_a_dump_backup_is_private(new_url: Callable[..., str], tmp_path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        with open_store(new_url()) as store:
+            store.add("Alice's card ends in 4242", scope=Scope(user="alice"))
+            dump = store.backup(str(tmp_path / "dumps" / "monday.jsonl"))
+            assert stat.S_IMODE(os.stat(dump).st_mode) == 0o600
+            assert stat.S_IMODE(os.stat(tmp_path / "dumps").st_mode) == 0o700
+            aside = store.restore(dump)
+            assert aside and stat.S_IMODE(os.stat(aside).st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_memory_stats_cli_on_postgres(new_url: Callable[..., str]) -> None:
+    from click.testing import CliRunner
+    from massgen_plugins.cli import cli
+
+    url = new_url()
+    with open_store(url) as store:
+        store.add("a fact")
+        store.append_turn("s", [{"role": "user", "content": "hi"}])
+    result = CliRunner().invoke(cli, ["memory", "stats", "--store", url])
+    assert result.exit_code == 0, result.output
+    assert "MB" in result.stdout and "postgresql" in result.stdout
+
+
+def test_read_commands_do_not_create_a_schema(new_url: Callable[..., str], postgres_server: str) -> None:
+    import psycopg
+    from click.testing import CliRunner
+    from massgen_plugins.cli import cli
+
+    url = new_url()
+    result = CliRunner().invoke(cli, ["memory", "stats", "--store", url])
+    assert result.exit_code == 2 and "no memory store at" in result.stderr
+    schema_name = url.split("schema=")[1].split("&")[0]
+    with psycopg.connect(postgres_server) as conn:
+        assert conn.execute("SELECT to_regnamespace(%s)", (schema_name,)).fetchone()[0] is None
