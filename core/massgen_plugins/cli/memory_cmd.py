@@ -80,8 +80,8 @@ def _cannot_write(where: str, exc: OSError) -> InputError:
 
 
 class _MemoryGroup(click.Group):
-    """Closing the reading end of a pipe (``memory export | head``) ends the command quietly;
-    any other failed write to standard output is one error line."""
+    """Closing the reading end of a pipe (``memory export | head``) ends the command quietly,
+    with no traceback and no error line."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -93,10 +93,6 @@ class _MemoryGroup(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(141)  # 128 + SIGPIPE, what a command killed by the closed pipe reports
-        except OSError as exc:
-            if isinstance(exc, click.ClickException):
-                raise
-            raise _cannot_write("to standard output", exc) from None
 
 
 def _short(text: str, width: int = 80) -> str:
@@ -300,6 +296,7 @@ def delete_command(memory_id: str, store_url: str | None) -> None:
 def export_command(output: str, store_url: str | None, user: str | None, agent: str | None,
                    session: str | None, team: str | None, expired: bool) -> None:
     """Write memories as mem0-compatible JSON lines to OUTPUT (default: stdout)."""
+    import contextlib
     import os
     from pathlib import Path
 
@@ -318,7 +315,8 @@ def export_command(output: str, store_url: str | None, user: str | None, agent: 
                     os.fsync(handle.fileno())
                 os.replace(partial, output)
             except OSError as exc:
-                partial.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    partial.unlink()
                 raise _cannot_write(output, exc) from None
     click.echo(f"exported {count} memories", err=True)
 
