@@ -413,6 +413,14 @@ class MemoryStoreSuite:
         assert store.search("fact with end", scope=ALICE).records()[0].id == record.id
         assert store.check().ok
 
+    def test_repair_index_changes_nothing_else(self, store: MemoryStore) -> None:
+        record, _ = store.add("the index can be rebuilt", scope=ALICE)
+        store.append_turn("s10", [_msg("user", "go")], archived=[{"id": "r1", "message": _msg("tool", "rebuild me")}])
+        store.repair_index()
+        assert store.search("rebuilt", scope=ALICE).records()[0].id == record.id
+        assert store.recall("s10", "rebuild")[0].entry.id == "r1"
+        assert store.check().ok and store.stats().memories == 1
+
     def test_ids_by_prefix(self, store: MemoryStore) -> None:
         record, _ = store.add("prefix me", scope=ALICE)
         store.append_turn("session-prefix-1", [_msg("user", "hi")])

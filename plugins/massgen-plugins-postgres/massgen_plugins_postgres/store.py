@@ -217,10 +217,10 @@ class PostgresMemoryStore(RelationalMemoryStore):
     def _translate(self, action: str) -> Iterator[None]:
         try:
             yield
-        except psycopg.OperationalError as exc:
-            raise MassgenError(f"PostgreSQL memory store {self.url}: {action} failed: {exc}") from exc
         except psycopg.errors.DataCorrupted as exc:
             raise self._corrupt(str(exc)) from exc
+        except (psycopg.OperationalError, psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError) as exc:
+            raise MassgenError(f"PostgreSQL memory store {self.url}: {action} failed: {exc}") from exc
 
     def _corrupt(self, detail: str) -> CorruptionError:
         return CorruptionError(
