@@ -26,6 +26,12 @@ def installed_providers() -> dict[str, ProviderInfo]:
 
 
 def provider_info(name: str) -> ProviderInfo:
+    """The declaration of provider ``name``.
+
+    :raises ProviderConflictError: when two installed plugins declare it.
+    :raises UnknownProviderError: when none does (the message names the installed ones).
+    """
+    get_host().hooks.check_provider(name)
     table = installed_providers()
     if name not in table:
         raise unknown_provider_error(name, table)
@@ -40,6 +46,12 @@ def unknown_provider_error(name: str, table: Mapping[str, ProviderInfo]) -> Exce
     problem = configured.problem()
     if problem is not None:
         return problem
+    endpoint = configured.get(name)
+    if endpoint is not None:
+        return UnknownProviderError(
+            f"provider {name!r} is declared in {endpoint.source} as an OpenAI-compatible endpoint, but "
+            "massgen-plugins-openai, which serves such endpoints, is not installed or is disabled: "
+            "pip install massgen-plugins-openai")
     names = ", ".join(sorted(table)) or "none"
     for record in get_host().records:
         if record.builtin or name not in (record.name, (record.distribution or "").removeprefix("massgen-plugins-")):
@@ -61,11 +73,14 @@ def unknown_provider_error(name: str, table: Mapping[str, ProviderInfo]) -> Exce
 
 
 def resolve_model(value: str) -> ModelRef:
-    """Parse ``provider/model`` and check that the provider is installed (or configured)."""
+    """Parse ``provider/model`` and check that the provider is installed or configured (and
+    claimed by one plugin only)."""
     table = installed_providers()
     ref = parse_model(value)
-    if ref.provider not in table:
+    conflicts = get_host().hooks.provider_table().conflicts
+    if ref.provider not in table and ref.provider not in conflicts:
         raise unknown_provider_error(ref.provider, table)
+    get_host().hooks.check_provider(ref.provider)
     return ref
 
 
@@ -83,10 +98,24 @@ def resolve_settings(
     :raises MissingCredentialsError: when ``require_key`` and no key is found; the message names
         the environment variable(s) to set.
     """
+    return settings_for(provider_info(provider), api_key=api_key, base_url=base_url, timeout=timeout,
+                        require_key=require_key, environ=environ)
+
+
+def settings_for(
+    info: ProviderInfo,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    require_key: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> ProviderSettings:
+    """:func:`resolve_settings` for a provider whose declaration is at hand."""
     from .types import ProviderSettings
 
     env = os.environ if environ is None else environ
-    info = provider_info(provider)
+    provider = info.name
     key = api_key or next((env[v] for v in info.api_key_env if env.get(v)), None)
     if key is None and require_key and info.api_key_env:
         variables = " or ".join(info.api_key_env)

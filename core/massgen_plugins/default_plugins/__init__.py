@@ -20,5 +20,4 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "massgen_plugins.default_plugins.compress_extract",
     "massgen_plugins.default_plugins.compress_truncate",
     "massgen_plugins.default_plugins.memory_sqlite",
-    "massgen_plugins.default_plugins.providers_configured",
 )

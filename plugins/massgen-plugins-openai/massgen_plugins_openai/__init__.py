@@ -7,7 +7,7 @@ counter answers),
 Completions; the Responses API for conversations carrying a compaction item), and ``compress``
 as the ``native`` stage (:mod:`.compaction`, ``/responses/compact``).
 
-It also serves every OpenAI-compatible endpoint declared in ``config.toml``
+It also declares and serves every OpenAI-compatible endpoint of ``config.toml``
 (``[providers.NAME] kind = "openai-compatible"``, :mod:`.configured`): chat, streaming, model
 listing with the windows the server reports, and error classification.
 
@@ -19,7 +19,7 @@ imported inside the functions that call it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from massgen_plugins import hookimpl
 from massgen_plugins.stages import compression_stage
@@ -35,7 +35,10 @@ if TYPE_CHECKING:
         CompletionResponse,
         CompressionRequest,
         CompressionResult,
+        ErrorInfo,
         ModelInfo,
+        Overflow,
+        ProviderInfo,
         ProviderSettings,
         StreamEvent,
         TokenCount,
@@ -58,17 +61,21 @@ OPENAI = CompatProvider(
 
 
 @hookimpl
-def register_providers() -> Any:
-    return OPENAI.info()
+def register_providers() -> list[ProviderInfo]:
+    """OpenAI, and the OpenAI-compatible endpoints declared in config.toml (none while the file
+    is invalid: the error is raised, naming the file and field, when one is used)."""
+    from .configured import declared
+
+    return [OPENAI.info(), *(provider.info() for provider in declared())]
 
 
-def _configured(name: str | None) -> CompatProvider | None:
-    """The configured OpenAI-compatible provider ``name`` (config.toml), if it is one."""
+def _served(name: str | None) -> CompatProvider:
+    """The provider a routed call is for: a configured endpoint, else OpenAI itself."""
     if name is None or name == OPENAI.name:
-        return None
+        return OPENAI
     from .configured import compat_for
 
-    return compat_for(name)
+    return compat_for(name) or OPENAI
 
 
 @hookimpl
@@ -77,13 +84,11 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
     (``None``, left to the registry's other sources) unless an OpenAI-compatible endpoint adds
     ``context_window``/``max_output_tokens`` fields; the kind is inferred from the id. Configured
     endpoints: :func:`.configured.list_models` (vLLM's ``max_model_len``, Ollama's ``/api/show`` ...)."""
-    if provider != OPENAI.name:
-        compat = _configured(provider)
-        if compat is None:
-            return None
+    served = _served(provider)
+    if served is not OPENAI:
         from .configured import list_models as list_configured
 
-        return list_configured(compat, settings)
+        return list_configured(served, settings)
     from massgen_plugins.types import ModelInfo
 
     from .compat import sync_client
@@ -116,42 +121,40 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
 
 
 @hookimpl
-def count_tokens(request: TokenCountRequest) -> TokenCount | None:
+def count_tokens(request: TokenCountRequest, settings: ProviderSettings) -> TokenCount | None:
     """Exact, via ``/responses/input_tokens``, when ``allow_network`` and the model speaks the
     Responses API. Otherwise (or if the endpoint fails, or no key is set) ``None``: the built-in
     local counter answers with tiktoken, exact for OpenAI models."""
-    mid = model_id(request.model, OPENAI)
-    if mid is None or not request.allow_network:
+    mid = model_id(request.model)
+    if _served(request.model.split("/", 1)[0]) is not OPENAI:
+        return None  # a configured endpoint: the built-in counter estimates
+    if not request.allow_network or settings.api_key is None:
         return None
     from .tokens import api_count, responses_capable
 
     if not responses_capable(mid):
         return None
-    from .compat import settings_for, sync_client
+    from .compat import sync_client
 
     try:
-        with sync_client(OPENAI, settings_for(OPENAI)) as client:
+        with sync_client(OPENAI, settings) as client:
             return api_count(client, mid, request.messages, request.tools)
     except Exception:
         return None
 
 
 @hookimpl
-def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Any:
-    if provider != OPENAI.name and _configured(provider) is None:
-        return None
+def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Overflow | None:
     from .errors import detect
 
-    return detect(error, provider or OPENAI.name, model)
+    return detect(error, _served(provider).name, model)
 
 
 @hookimpl
-def classify_error(error: BaseException, provider: str | None) -> Any:
-    if provider != OPENAI.name and _configured(provider) is None:
-        return None
+def classify_error(error: BaseException, provider: str | None) -> ErrorInfo | None:
     from .errors import classify
 
-    return classify(error, provider or OPENAI.name)
+    return classify(error, _served(provider).name)
 
 
 def _use_responses(request: CompletionRequest) -> bool:
@@ -161,16 +164,14 @@ def _use_responses(request: CompletionRequest) -> bool:
 
 
 @hookimpl
-def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse] | None:
+def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse]:
     """Chat Completions, or ``/responses`` for conversations holding a compaction item (or
-    ``options={"api": "responses"}``)."""
-    if request.provider != OPENAI.name:
-        compat = _configured(request.provider)
-        if compat is None:
-            return None
+    ``options={"api": "responses"}``); a configured endpoint gets Chat Completions."""
+    served = _served(request.provider)
+    if served is not OPENAI:
         from . import chat
 
-        return chat.complete(compat, request, settings)
+        return chat.complete(served, request, settings)
     if _use_responses(request):
         from . import responses
 
@@ -181,14 +182,12 @@ def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitabl
 
 
 @hookimpl
-def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent] | None:
-    if request.provider != OPENAI.name:
-        compat = _configured(request.provider)
-        if compat is None:
-            return None
+def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent]:
+    served = _served(request.provider)
+    if served is not OPENAI:
         from . import chat
 
-        return chat.stream(compat, request, settings)
+        return chat.stream(served, request, settings)
     if _use_responses(request):
         from . import responses
 
@@ -201,9 +200,10 @@ def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncItera
 @hookimpl
 @compression_stage("native")
 def compress(request: CompressionRequest) -> Awaitable[CompressionResult | None] | None:
-    """Native compaction with ``/responses/compact`` for Responses-capable OpenAI models."""
-    if model_id(request.model, OPENAI) is None:
-        return None
+    """Native compaction with ``/responses/compact`` for Responses-capable OpenAI models (the
+    host routes only OpenAI conversations -- and those of configured endpoints -- here)."""
+    if _served(request.model.split("/", 1)[0]) is not OPENAI:
+        return None  # a configured endpoint has no /responses/compact
     from .compaction import compact
 
     return compact(request)

@@ -33,6 +33,17 @@ WINDOW_FIELDS = ("max_model_len", "loaded_context_length", "context_length", "co
 _NUM_CTX = re.compile(r"^\s*num_ctx\s+(\d+)\s*$", re.M)
 
 
+def declared() -> list[CompatProvider]:
+    """Every valid configured endpoint (none while the config file is invalid)."""
+    from massgen_plugins import configured
+    from massgen_plugins.errors import InputError
+
+    try:
+        return [_compat(provider) for provider in configured.load().values()]
+    except InputError:
+        return []
+
+
 def compat_for(name: str | None) -> CompatProvider | None:
     """The :class:`CompatProvider` of configured provider ``name``, or ``None``."""
     if not name:
