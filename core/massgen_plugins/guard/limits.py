@@ -2,8 +2,9 @@
 
 Three sources, most specific first: the session's configuration (``context_window``,
 ``reserve_output``), what providers *stated* in their errors during this session (a window in an
-overflow error, an output cap in an output-cap error), and the model registry (looked up once
-per model, offline: a call never waits on a model-list fetch).
+overflow error, an output cap in an output-cap error), and the model registry (cache and bundled
+data; a model it does not know refreshes its provider's list first, a stale list is refreshed in
+the background -- see :mod:`massgen_plugins.registry.freshness`).
 """
 
 from __future__ import annotations
