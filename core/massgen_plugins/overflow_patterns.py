@@ -122,14 +122,15 @@ BUILTIN: tuple[OverflowPattern, ...] = (
     _counted("sglang longer than context", r"input \(<requested> tokens\) is longer than the model'?s context "
                                            r"length \(<limit> tokens\)"),
     _counted("input length exceeds maximum",  # SGLang, DeepInfra, Poolside
-             r"input length \(?<requested>(?: tokens)?\)? exceeds (?:the )?maximum (?:allowed )?(?:input )?length "
-             r"(?:of )?\(?<limit>"),
+             r"input length \(?<requested>(?: tokens)?\)? exceeds (?:the )?maximum (?:allowed )?(?:input )?length"
+             r"(?: (?:of )?\(?<limit>)?"),
     _counted("vllm prompt too long to fit", r"prompt \(total length <requested>\) is too long to fit into the model "
                                             r"\(context length <limit>\)"),
     _counted("vllm longer than maximum model length", r"prompt \(length <requested>\) is longer than the maximum "
                                                       r"model length of <limit>"),
     _counted("tgi inputs must have less than", r"`inputs` must have less than <limit> tokens\.\s*Given: <requested>"),
     _counted("model max length exceeded", r"model max length exceeded(?:,? max length:\s*<limit>)?"),
+    _counted("request too large for model in tokens", r"request body too large for model\.? max size: <limit> tokens"),
     _counted("llama.cpp request exceeds context", r"request \(<requested> tokens\) exceeds the available context "
                                                   r"size \(<limit> tokens\)"),
     _counted("input length exceeds context length", r"input length <requested> exceeds context length <limit>"),
