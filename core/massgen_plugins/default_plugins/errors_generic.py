@@ -27,7 +27,7 @@ NOT_OVERFLOW_CODES = frozenset({
 #: Error codes/types that *are* an overflow.
 OVERFLOW_CODES = frozenset({
     "context_length_exceeded", "exceed_context_size_error", "model_context_window_exceeded",
-    "context_window_exceeded", "string_above_max_length",
+    "context_window_exceeded",
 })
 #: Exception classes that are an overflow by name (LiteLLM's, MassGen's).
 OVERFLOW_EXCEPTIONS = frozenset({"ContextWindowExceededError", "ContextLengthExceededError"})
