@@ -33,6 +33,8 @@ from .errors import NoImplementationError
 from .loader import PluginRecord, load_plugins
 
 if TYPE_CHECKING:
+    import click
+
     from .memory.store import MemoryStore
     from .types import (
         AnalysisRequest,
@@ -107,6 +109,10 @@ class Hooks:
             for info in infos:
                 table.setdefault(info.name, info)
         return table
+
+    def register_commands(self, cli: click.Group) -> Collected[None]:
+        """Let every plugin add its commands to ``cli``; failures are isolated and reported."""
+        return collect_all(self.pm, "register_commands", {"cli": cli})
 
     def list_models(self, provider: str, settings: ProviderSettings) -> ChainResult[list[ModelInfo]]:
         from .types import ModelInfo
