@@ -88,8 +88,6 @@ def create_command(name: str, rpm: int | None, tpm: int | None, max_tokens: int 
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_command(include_revoked: bool, store: str | None, as_json: bool) -> None:
     """List keys with their limits and spend (never the keys themselves)."""
-    import time
-
     from massgen_plugins.cli.output import emit_json, print_table
 
     db = _store(store)
@@ -104,13 +102,14 @@ def list_command(include_revoked: bool, store: str | None, as_json: bool) -> Non
         click.echo("No keys. Create one with: massgen-plugins keys create --name NAME")
         return
 
-    def limit(value: int | None) -> str:
-        return "-" if value is None else str(value)
+    def limits(k: Any) -> str:
+        parts = [f"{k.rpm} rpm" if k.rpm else "", f"{k.tpm} tpm" if k.tpm else "",
+                 f"{k.max_tokens} max" if k.max_tokens else ""]
+        return ", ".join(p for p in parts if p) or "none"
 
-    table = [(k.id, k.name, k.prefix + "…", limit(k.rpm), limit(k.tpm), limit(k.max_tokens), k.models or "*",
-              str(s.tokens), f"{s.cost_usd:.4f}",
-              "revoked" if k.revoked else time.strftime("%Y-%m-%d", time.gmtime(k.created))) for k, s in rows]
-    print_table(None, ["id", "name", "key", "rpm", "tpm", "budget", "models", "tokens", "usd", "created"], table)
+    table = [(k.id, k.name, limits(k), k.models or "*", f"{s.tokens} (${s.cost_usd:.2f})",
+              "revoked" if k.revoked else "active") for k, s in rows]
+    print_table(None, ["id", "name", "limits", "models", "tokens used", "status"], table)
 
 
 @keys_group.command("revoke")
