@@ -73,3 +73,25 @@ def events(run_dir: Path) -> list[dict[str, Any]]:
     import json
 
     return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def postgres_store() -> Iterator[str]:
+    """A ``postgresql://...?schema=...`` store URL in a fresh schema (dropped afterwards).
+
+    Needs ``MASSGEN_TEST_POSTGRES_URL``; skipped without it, except in CI where it is required.
+    """
+    import os
+    import uuid
+
+    url = os.environ.get("MASSGEN_TEST_POSTGRES_URL", "").strip()
+    if not url:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("MASSGEN_TEST_POSTGRES_URL is required in CI (run: eval \"$(.ci/postgres.sh start)\")")
+        pytest.skip("MASSGEN_TEST_POSTGRES_URL is not set")
+    import psycopg
+
+    schema = f"gw_{uuid.uuid4().hex[:12]}"
+    yield f"{url}{'&' if '?' in url else '?'}schema={schema}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
