@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from massgen_plugins.errors import InputError
 from massgen_plugins.web import error_handlers, sse_response
+from massgen_plugins.web.sse import encode_event
 
 from . import anthropic_api, openai_api, tracing
 from ._version import __version__
@@ -33,6 +34,7 @@ from .guarding import Guard, GatewayRunLog, Outcome, request_key
 from .keys import Caller, create_key, revoke_key
 from .metrics import CONTENT_TYPE, Metrics, exposition
 from .models import ModelList
+from .passthrough import Passthrough
 from .settings import GatewaySettings, load_settings
 from .store import GatewayStore, open_gateway_store
 
@@ -62,6 +64,7 @@ class Gateway:
         self.guard = Guard(settings, self.log, store, memory=_open_memory(memory))
         self.access = Access(store, self.metrics, require_key=require_key, master_key=master_key)
         self.models = ModelList(settings)
+        self.fast = Passthrough(self.log)
         self._checked: set[str] = set()
 
     def close(self) -> None:
@@ -95,6 +98,11 @@ class Gateway:
             await self.access.admit(caller, route.requested, route.model)
             session_id = request.headers.get("x-session-id") or None
             request_key.set(caller.label)
+            if not session_id:
+                relayed = await self._fast(request, api, body, call, route, caller, started, labels)
+                if relayed is not None:
+                    streamed, status = call.stream, relayed.status_code
+                    return relayed
             if call.stream:
                 response = await self._stream(call, route, caller, session_id, api, started, labels)
                 streamed = True  # counted when the stream ends
@@ -116,6 +124,45 @@ class Gateway:
     def _count(self, labels: list[str], api: str, status: int, started: float) -> None:
         self.metrics.requests.labels(*labels, api, str(status)).inc()
         self.metrics.latency.labels(*labels, api).observe(time.perf_counter() - started)
+
+    async def _fast(self, request: Request, api: str, body: dict[str, Any], call: ChatCall, route: Any,
+                    caller: Caller, started: float, labels: list[str]) -> Response | None:
+        """Relay the request on the fast path when the guard has nothing to do (see
+        :mod:`.passthrough`); ``None`` hands it to the guard."""
+        upstream = self.fast.upstream(route.model.split("/", 1)[0], api)
+        if upstream is None or not self.guard.fast_path_ok(call, route):
+            return None
+        relay = await self.fast.open(call, body, route, upstream, request.headers, caller.label)
+        if relay is None:
+            return None
+        headers = {"x-massgen-reused-prefix": "0", "x-massgen-model": route.model}
+        if not call.stream:
+            data = await self.fast.body(relay)
+            self.fast.finish(relay, caller.label, route.model)
+            await self.access.record(caller, route.model, relay.usage.input_tokens, relay.usage.output_tokens)
+            return Response(data, media_type="application/json", headers=headers)
+
+        async def relay_body() -> AsyncIterator[bytes]:
+            status, first = 200, True
+            try:
+                async for line in self.fast.lines(relay, call.include_usage, upstream.dialect):
+                    if first and line.strip():
+                        first = False
+                        self.metrics.ttft.labels(*labels, api).observe(time.perf_counter() - started)
+                    yield line
+            except Exception as exc:
+                failure = from_exception(exc)
+                status = 502
+                yield encode_event(stream_payload(api, failure))
+            finally:
+                self.fast.finish(relay, caller.label, route.model, "ok" if status == 200 else "error")
+                await self.access.record(caller, route.model, relay.usage.input_tokens, relay.usage.output_tokens)
+                self._count(labels, api, status, started)
+
+        from starlette.responses import StreamingResponse
+
+        return StreamingResponse(relay_body(), media_type="text/event-stream",
+                                 headers={**headers, "cache-control": "no-cache"})
 
     async def _complete(self, call: ChatCall, route: Any, caller: Caller, session_id: str | None, api: str
                         ) -> Response:
@@ -253,6 +300,7 @@ def create_app(gateway: Gateway) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await gateway.fast.aclose()
         gateway.close()
 
     return Starlette(

@@ -79,11 +79,28 @@ class Guard:
         """Give ``session`` the process's limits for this route: token counts stay cached across
         requests (a resent history is recounted incrementally) and windows learned from
         provider errors are kept."""
+        session.limits = self._limits_for(route)
+
+    def fast_path_ok(self, call: ChatCall, route: Route) -> bool:
+        """True when the guard has nothing to do before the call: no compressed prefix of this
+        history to reuse, and the counted input fits the model's budget (or the window is unknown,
+        in which case an overflow is handled reactively)."""
+        if len(self.prefixes) and len(call.messages) > 1 and self.prefixes.longest(chain(call.messages)[:-1]):
+            return False
+        limits = self._limits_for(route)
+        window = limits.window(route.model)
+        if window is None:
+            return True
+        budget = limits.input_budget(window, limits.reserve(route.model, call.max_tokens))
+        trigger = float(route.settings.get("trigger_ratio") or 0.9)
+        return limits.count(route.model, call.messages, call.tools) <= (budget or 0) * trigger
+
+    def _limits_for(self, route: Route) -> ModelLimits:
         key = repr(sorted((k, str(v)) for k, v in route.settings.items())) + route.model
         limits = self._limits.get(key)
         if limits is None:
-            limits = self._limits[key] = ModelLimits(session.config)
-        session.limits = limits
+            limits = self._limits[key] = ModelLimits(route.agent_config())
+        return limits
 
     def _stateless(self, call: ChatCall, route: Route, agent: str) -> tuple[Session, list[Message], int]:
         session = Session(config=route.agent_config(tools=call.tools), memory=False, run_log=self.log, agent=agent)

@@ -29,8 +29,11 @@ def test_bare_claude_names_route_to_the_anthropic_provider(gateway, emu):
     assert emu.requests_for("anthropic")
 
 
-def test_streaming_text(gateway):
-    with client(gateway).messages.stream(model="anthropic/claude-haiku-4-5", max_tokens=200,
+@pytest.mark.parametrize("path", ["fast", "guarded"])
+def test_streaming_text(gateway, path):
+    headers = {"X-Session-Id": "streaming-text"} if path == "guarded" else {}
+    ac = anthropic.Anthropic(base_url=gateway.url, api_key=gateway.master, max_retries=0, default_headers=headers)
+    with ac.messages.stream(model="anthropic/claude-haiku-4-5", max_tokens=200,
                                          messages=[{"role": "user", "content": "stream this please"}]) as stream:
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
@@ -38,9 +41,13 @@ def test_streaming_text(gateway):
     assert final.stop_reason == "end_turn" and final.usage.output_tokens > 0
 
 
+@pytest.mark.parametrize("path", ["fast", "guarded"])
 @pytest.mark.parametrize("stream", [False, True])
-def test_tool_use_round_trip(gateway, stream):
-    ac = client(gateway)
+def test_tool_use_round_trip(gateway, stream, path):
+    """Both paths: relayed as is (fast), and translated through the guard's session (an
+    X-Session-Id forces it), streamed and not."""
+    headers = {"X-Session-Id": f"tools-{stream}"} if path == "guarded" else {}
+    ac = anthropic.Anthropic(base_url=gateway.url, api_key=gateway.master, max_retries=0, default_headers=headers)
     messages = [{"role": "user", "content": 'weather? [[call get_weather {"city": "Oslo"}]]'}]
     if stream:
         with ac.messages.stream(model="anthropic/claude-haiku-4-5", max_tokens=200, tools=[WEATHER],

@@ -112,7 +112,7 @@ def test_metrics_by_provider_model_key(gateway, new_key, emu):
 
     key = new_key(name="metrics-key", rpm=1)
     oa = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
-    emu.inject(Fault("rate_limit", provider="openai", times=1, retry_after=0.01))
+    emu.inject(Fault("rate_limit", provider="openai", times=2, retry_after=0.01))  # fast path, then a retry
     oa.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "count me"}])
     with pytest.raises(openai.RateLimitError):
         oa.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "again"}])
