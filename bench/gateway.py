@@ -39,6 +39,7 @@ from rich.console import Console
 from rich.table import Table
 
 MASTER = "mgp-bench-master-key-000000000001"
+LITELLM_KEY = "sk-litellm-bench-" + "0" * 32
 DEFAULT_LITELLM = "/work/peer-venvs/litellm-proxy/bin/litellm"
 BAR = {"p50": 2.0, "p99": 10.0}
 
@@ -114,6 +115,28 @@ async def load(url: str, headers: dict, model: str, concurrency: int, requests: 
     return {"latencies": latencies, "ttfts": ttfts, "errors": errors, "rps": len(latencies) / wall}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` and its children that were waited for (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and its live descendants (uvicorn/LiteLLM workers)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if int(entry.name) == pid or ppid == pid:
+                total += cpu_seconds(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -132,7 +155,7 @@ def start_litellm(binary: str, emulator_openai: str, port: int, workdir: Path) -
         "      api_key: test-openai-key\n"
         "litellm_settings:\n  num_retries: 0\n  request_timeout: 60\n"
     )
-    env = {**os.environ, "LITELLM_LOG": "ERROR"}
+    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_MASTER_KEY": LITELLM_KEY}
     return subprocess.Popen([binary, "--config", str(config), "--port", str(port), "--host", "127.0.0.1",
                              "--num_workers", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -168,9 +191,9 @@ def main(levels: tuple[int, ...], requests: int, litellm_bin: str | None, as_jso
         wait_for(gw_url + "/health", gateway)
         targets = {
             "direct (emulator)": (openai_base + "/chat/completions", {"authorization": "Bearer test-openai-key"},
-                                  "gpt-4o-mini"),
+                                  "gpt-4o-mini", emulator.pid),
             "massgen gateway": (gw_url + "/v1/chat/completions", {"authorization": f"Bearer {key}"},
-                                "openai/gpt-4o-mini"),
+                                "openai/gpt-4o-mini", gateway.pid),
         }
         binary = litellm_bin or (DEFAULT_LITELLM if Path(DEFAULT_LITELLM).exists() else shutil.which("litellm"))
         note = ""
@@ -181,18 +204,23 @@ def main(levels: tuple[int, ...], requests: int, litellm_bin: str | None, as_jso
                 processes.append(litellm)
                 wait_for(f"http://127.0.0.1:{lt_port}/health/liveliness", litellm)
                 targets["LiteLLM proxy"] = (f"http://127.0.0.1:{lt_port}/v1/chat/completions",
-                                            {"authorization": "Bearer anything"}, "openai/gpt-4o-mini")
+                                            {"authorization": f"Bearer {LITELLM_KEY}"}, "openai/gpt-4o-mini",
+                                            litellm.pid)
         else:
             note = f"LiteLLM proxy not found ({binary or DEFAULT_LITELLM}); its rows are missing."
         results: dict[int, dict[str, dict]] = {}
         for level in levels:
             results[level] = {}
-            for name, (url, headers, model) in targets.items():
-                results[level][name] = asyncio.run(load(url, headers, model, level, requests))
+            for name, (url, headers, model, pid) in targets.items():
+                before = tree_cpu(pid)
+                result = asyncio.run(load(url, headers, model, level, requests))
+                # warm-up requests included: CPU per request over everything this target served
+                result["cpu_ms"] = (tree_cpu(pid) - before) * 1000 / max(1, len(result["latencies"]) + level)
+                results[level][name] = result
         report(results, note, os.cpu_count() or 0)
         if as_json:
             click.echo(json.dumps({str(level): {name: {"p50": pct(r["latencies"], 50), "p95": pct(r["latencies"], 95),
-                                                       "p99": pct(r["latencies"], 99), "rps": r["rps"],
+                                                       "p99": pct(r["latencies"], 99), "rps": r["rps"], "cpu_ms": r["cpu_ms"],
                                                        "errors": len(r["errors"])}
                                                 for name, r in by.items()} for level, by in results.items()}))
     finally:
@@ -204,7 +232,7 @@ def main(levels: tuple[int, ...], requests: int, litellm_bin: str | None, as_jso
 def report(results: dict[int, dict[str, dict]], note: str, cpus: int) -> None:
     console = Console(width=200)
     table = Table(title=f"Streaming chat completions, {cpus} CPUs shared by client, servers and emulator (ms)")
-    for column in ("clients", "target", "ok", "errors", "req/s", "p50", "p95", "p99", "TTFT p50",
+    for column in ("clients", "target", "ok", "errors", "req/s", "CPU ms/req", "p50", "p95", "p99", "TTFT p50",
                    "overhead p50", "overhead p95", "overhead p99", "bar"):
         table.add_column(column, justify="right" if column not in ("target", "bar") else "left")
     for level, by in results.items():
@@ -216,13 +244,15 @@ def report(results: dict[int, dict[str, dict]], note: str, cpus: int) -> None:
             bar = "" if direct else (
                 f"p50 <= {BAR['p50']:.0f}, p99 <= {BAR['p99']:.0f}: "
                 + ("met" if over[50] <= BAR["p50"] and over[99] <= BAR["p99"] else "NOT met"))
-            table.add_row(str(level), name, str(len(lat)), str(len(r["errors"])), f"{r['rps']:.0f}",
+            table.add_row(str(level), name, str(len(lat)), str(len(r["errors"])), f"{r['rps']:.0f}", f"{r['cpu_ms']:.2f}",
                           f"{pct(lat, 50):.1f}", f"{pct(lat, 95):.1f}", f"{pct(lat, 99):.1f}",
                           f"{statistics.median(r['ttfts']):.1f}" if r["ttfts"] else "-",
                           "-" if direct else f"{over[50]:+.1f}", "-" if direct else f"{over[95]:+.1f}",
                           "-" if direct else f"{over[99]:+.1f}", bar)
     console.print(table)
     console.print("LiteLLM publishes 2 / 8 / 13 ms overhead (p50 / p95 / p99) on four 4-CPU instances.")
+    console.print("CPU ms/req: the target's own server processes (the emulator's for the direct row); the work a "
+                  "proxy adds per request, which is its latency overhead whenever the CPUs are not saturated.")
     for level, by in results.items():
         for name, r in by.items():
             if r["errors"]:

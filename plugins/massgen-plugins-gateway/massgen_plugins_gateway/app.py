@@ -145,7 +145,7 @@ class Gateway:
         async def relay_body() -> AsyncIterator[bytes]:
             status, first = 200, True
             try:
-                async for line in self.fast.lines(relay, call.include_usage, upstream.dialect):
+                async for line in self.fast.events(relay, call.include_usage, upstream.dialect):
                     if first and line.strip():
                         first = False
                         self.metrics.ttft.labels(*labels, api).observe(time.perf_counter() - started)

@@ -4,8 +4,10 @@ When a request arrives on the API its target provider speaks natively (Chat Comp
 OpenAI-compatible providers, Messages for Anthropic), carries no ``X-Session-Id``, has no
 compressed prefix to reuse, and its counted tokens fit the model's budget, the gateway forwards
 the client's own body (``model`` rewritten to the provider's id) to the provider over one shared
-connection pool and relays the response unchanged, reading only the usage it needs for accounting.
-That avoids building and parsing SDK objects on the hot path.
+aiohttp connection pool and relays the response unchanged, event by event as the upstream's chunks
+arrive, reading only the usage it needs for accounting. That avoids building and parsing SDK
+objects on the hot path (the SDK's request transformation alone costs more than the overhead
+budget).
 
 The guard still decides: the proactive count happens first, and any answer other than 200 before
 the first byte (rate limit, overflow, server error, timeout, refused connection) hands the request
@@ -16,14 +18,13 @@ client sees exactly what the guarded path would give it. Each relayed call is a 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
-
-import httpx
 
 from massgen_plugins.types import Usage
 
@@ -43,9 +44,9 @@ class Upstream:
 
 @dataclass
 class Relay:
-    """An upstream response that answered 200: its status, headers and body to relay."""
+    """An upstream response that answered 200, to relay."""
 
-    response: httpx.Response
+    response: Any  # aiohttp.ClientResponse
     stream: bool
     usage: Usage
     started: float
@@ -59,19 +60,21 @@ class Passthrough:
     def __init__(self, log: GatewayRunLog, *, timeout: float = 600.0) -> None:
         self.log = log
         self.timeout = timeout
-        self._client: httpx.AsyncClient | None = None
+        self._session: Any = None
         self._upstreams: dict[tuple[str, str], Upstream | None] = {}
 
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout, connect=10.0),
-                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200))
-        return self._client
+    def session(self) -> Any:
+        if self._session is None:
+            import aiohttp
+
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=1000, limit_per_host=0, keepalive_timeout=30),
+                timeout=aiohttp.ClientTimeout(total=self.timeout, sock_connect=10.0), auto_decompress=False)
+        return self._session
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     def upstream(self, provider: str, api: str) -> Upstream | None:
         """Where ``provider`` answers ``api`` natively, or ``None`` (then the guard's plugin calls it)."""
@@ -83,6 +86,8 @@ class Passthrough:
     async def open(self, call: ChatCall, body: dict[str, Any], route: Route, upstream: Upstream,
                    request_headers: Any, agent: str) -> Relay | None:
         """Send the request; a 200 returns a :class:`Relay`, anything else ``None`` (hand over)."""
+        import aiohttp
+
         model_id = route.model.split("/", 1)[1]
         payload = {**body, "model": model_id}
         if call.stream and upstream.dialect == "openai":
@@ -95,54 +100,82 @@ class Passthrough:
         self.log.event("call_start", agent=agent, call_id=call_id, model=route.model, stream=call.stream,
                        max_tokens=call.max_tokens, messages=len(call.messages), data={"path": "passthrough"})
         started = time.perf_counter()
-        client = self.client()
         try:
-            request = client.build_request("POST", upstream.url, content=json.dumps(payload).encode(),
-                                           headers=headers)
-            response = await client.send(request, stream=True)
-        except httpx.HTTPError as exc:
+            response = await self.session().post(upstream.url, data=json.dumps(payload).encode(), headers=headers)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             self._end(agent, call_id, route.model, call.stream, started, "error", error_kind=type(exc).__name__)
+            self.log.event("note", agent=agent, message=f"fast path: {route.model} unreachable ({type(exc).__name__}); "
+                           "handing the request to the guard")
             return None
-        if response.status_code != 200:
-            await response.aread()
-            await response.aclose()
-            self._end(agent, call_id, route.model, call.stream, started, "error", error_kind=f"http_{response.status_code}")
-            self.log.event("note", agent=agent, message=f"fast path: {route.model} answered {response.status_code}; "
-                           "handing the request to the guard", data={"status": response.status_code})
+        if response.status != 200:
+            await response.read()
+            response.release()
+            self._end(agent, call_id, route.model, call.stream, started, "error",
+                      error_kind=f"http_{response.status}")
+            self.log.event("note", agent=agent, message=f"fast path: {route.model} answered {response.status}; "
+                           "handing the request to the guard", data={"status": response.status})
             return None
         return Relay(response, call.stream, Usage(), started, call_id)
 
     async def body(self, relay: Relay) -> bytes:
         """The whole non-streamed body (usage read from it)."""
-        data = await relay.response.aread()
-        await relay.response.aclose()
+        try:
+            data: bytes = await relay.response.read()
+        finally:
+            relay.response.release()
         relay.first_byte = time.perf_counter()
         try:
             usage = json.loads(data).get("usage") or {}
-        except ValueError:
+        except (ValueError, AttributeError):
             usage = {}
         relay.usage = _usage(usage)
         return data
 
-    async def lines(self, relay: Relay, include_usage: bool, dialect: str) -> AsyncIterator[bytes]:
-        """The streamed body, event by event; the usage-only chunk the gateway added is dropped."""
+    async def events(self, relay: Relay, include_usage: bool, dialect: str) -> AsyncIterator[bytes]:
+        """The streamed body in whole server-sent events, as the upstream's chunks arrive.
+
+        Only events that mention ``"usage"`` are parsed; the usage-only chunk the gateway asked an
+        OpenAI-compatible upstream for is dropped when the client did not ask for it.
+        """
+        pending = b""
         try:
-            async for line in relay.response.aiter_lines():
+            async for chunk in relay.response.content.iter_any():
                 if relay.first_byte is None:
                     relay.first_byte = time.perf_counter()
-                if b'"usage"' in (raw := line.encode()) and line.startswith("data: {"):
+                data = pending + chunk
+                cut = data.rfind(b"\n\n")
+                if cut < 0:
+                    pending = data
+                    continue
+                complete, pending = data[: cut + 2], data[cut + 2:]
+                if b'"usage"' in complete:
+                    complete = self._usage_events(relay, complete, include_usage, dialect)
+                if complete:
+                    yield complete
+            if pending:
+                yield pending
+        finally:
+            relay.response.release()
+
+    def _usage_events(self, relay: Relay, block: bytes, include_usage: bool, dialect: str) -> bytes:
+        kept: list[bytes] = []
+        for event in block.split(b"\n\n"):
+            if b'"usage"' in event:
+                for line in event.split(b"\n"):
+                    if not line.startswith(b"data: {"):
+                        continue
                     try:
                         data = json.loads(line[6:])
                     except ValueError:
-                        data = {}
+                        continue
                     usage = data.get("usage") or (data.get("message") or {}).get("usage")
                     if usage:
                         relay.usage = _merge(relay.usage, _usage(usage))
                     if dialect == "openai" and not include_usage and data.get("choices") == [] and usage:
-                        continue
-                yield raw + b"\n"
-        finally:
-            await relay.response.aclose()
+                        event = b""
+            if event:
+                kept.append(event)
+        return b"\n\n".join(kept) + b"\n\n" if kept else b""
 
     def finish(self, relay: Relay, agent: str, model: str, outcome: str = "ok") -> None:
         ttft = None if relay.first_byte is None else (relay.first_byte - relay.started) * 1000
