@@ -12,9 +12,8 @@ import asyncio
 import math
 from typing import Any
 
-from starlette.requests import Request
-
 from massgen_plugins.guard.limits import registry_info
+from starlette.requests import Request
 
 from .failures import Failure
 from .keys import Authenticator, Caller, request_key

@@ -14,17 +14,15 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.responses import JSONResponse
-
 from massgen_plugins.errors import InputError
 from massgen_plugins.types import CompletionResponse, Message, StreamEvent, ToolCall
-
 from massgen_plugins.web.sse import ServerSentEvent
+from starlette.responses import JSONResponse
 
 from .calls import ChatCall
 
 
-def Event(name: str, data: dict[str, Any]) -> ServerSentEvent:  # noqa: N802 - reads like a constructor
+def Event(name: str, data: dict[str, Any]) -> ServerSentEvent:
     """A named server-sent event with a JSON payload."""
     return ServerSentEvent(data, event=name)
 

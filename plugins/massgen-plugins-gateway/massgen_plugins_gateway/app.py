@@ -16,21 +16,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from massgen_plugins.errors import InputError
+from massgen_plugins.web import error_handlers, sse_response
+from massgen_plugins.web.sse import encode_event
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-
-from massgen_plugins.errors import InputError
-from massgen_plugins.web import error_handlers, sse_response
-from massgen_plugins.web.sse import encode_event
 
 from . import anthropic_api, openai_api, tracing
 from ._version import __version__
 from .access import Access
 from .calls import ChatCall
 from .failures import Failure, from_exception, render, stream_payload
-from .guarding import Guard, GatewayRunLog, Outcome, request_key
+from .guarding import GatewayRunLog, Guard, Outcome, request_key
 from .keys import Caller, create_key, revoke_key
 from .metrics import CONTENT_TYPE, Metrics, exposition
 from .models import ModelList
@@ -84,6 +83,7 @@ class Gateway:
         labels = ["", "", ""]
         status = 500
         streamed = False
+        span: tracing.RequestSpan | None = None
         try:
             caller = await self.access.caller(request)
             labels[2] = caller.label
@@ -98,21 +98,24 @@ class Gateway:
             await self.access.admit(caller, route.requested, route.model)
             session_id = request.headers.get("x-session-id") or None
             request_key.set(caller.label)
+            span = tracing.RequestSpan(route.model, api=api, max_tokens=call.max_tokens, key=caller.label)
             if not session_id:
-                relayed = await self._fast(request, api, body, call, route, caller, started, labels)
+                relayed = await self._fast(request, api, body, call, route, caller, started, labels, span)
                 if relayed is not None:
                     streamed, status = call.stream, relayed.status_code
                     return relayed
             if call.stream:
-                response = await self._stream(call, route, caller, session_id, api, started, labels)
+                response = await self._stream(call, route, caller, session_id, api, started, labels, span)
                 streamed = True  # counted when the stream ends
             else:
-                response = await self._complete(call, route, caller, session_id, api)
+                response = await self._complete(call, route, caller, session_id, api, span)
             status = response.status_code
             return response
         except Exception as exc:
             failure = from_exception(exc)
             status = failure.status
+            if span is not None:
+                span.end(error=failure.kind)
             if failure.status >= 500:
                 self.log.event("error", agent=labels[2] or None, kind=type(exc).__name__, message=failure.message,
                                model=labels[1] or None)
@@ -126,7 +129,7 @@ class Gateway:
         self.metrics.latency.labels(*labels, api).observe(time.perf_counter() - started)
 
     async def _fast(self, request: Request, api: str, body: dict[str, Any], call: ChatCall, route: Any,
-                    caller: Caller, started: float, labels: list[str]) -> Response | None:
+                    caller: Caller, started: float, labels: list[str], span: tracing.RequestSpan) -> Response | None:
         """Relay the request on the fast path when the guard has nothing to do (see
         :mod:`.passthrough`); ``None`` hands it to the guard."""
         upstream = self.fast.upstream(route.model.split("/", 1)[0], api)
@@ -139,6 +142,7 @@ class Gateway:
         if not call.stream:
             data = await self.fast.body(relay)
             self.fast.finish(relay, caller.label, route.model)
+            span.end(model=route.model, input_tokens=relay.usage.input_tokens, output_tokens=relay.usage.output_tokens)
             await self.access.record(caller, route.model, relay.usage.input_tokens, relay.usage.output_tokens)
             return Response(data, media_type="application/json", headers=headers)
 
@@ -156,6 +160,8 @@ class Gateway:
                 yield encode_event(stream_payload(api, failure))
             finally:
                 self.fast.finish(relay, caller.label, route.model, "ok" if status == 200 else "error")
+                span.end(model=route.model, input_tokens=relay.usage.input_tokens,
+                         output_tokens=relay.usage.output_tokens, error=None if status == 200 else "stream_error")
                 await self.access.record(caller, route.model, relay.usage.input_tokens, relay.usage.output_tokens)
                 self._count(labels, api, status, started)
 
@@ -164,18 +170,13 @@ class Gateway:
         return StreamingResponse(relay_body(), media_type="text/event-stream",
                                  headers={**headers, "cache-control": "no-cache"})
 
-    async def _complete(self, call: ChatCall, route: Any, caller: Caller, session_id: str | None, api: str
-                        ) -> Response:
-        with tracing.chat_span(route.model, api=api, max_tokens=call.max_tokens, key=caller.label) as span:
-            try:
-                outcome = await self.guard.complete(call, route, caller.label, session_id)
-            except Exception as exc:
-                tracing.record_error(span, type(exc).__name__)
-                raise
-            response = outcome.response
-            assert response is not None
-            tracing.record_response(span, response.model, response.usage.input_tokens, response.usage.output_tokens,
-                                    response.finish_reason)
+    async def _complete(self, call: ChatCall, route: Any, caller: Caller, session_id: str | None, api: str,
+                        span: tracing.RequestSpan) -> Response:
+        outcome = await self.guard.complete(call, route, caller.label, session_id)
+        response = outcome.response
+        assert response is not None
+        span.end(model=response.model, input_tokens=response.usage.input_tokens,
+                 output_tokens=response.usage.output_tokens, finish=response.finish_reason)
         await self._account(caller, route, outcome)
         if api == "openai":
             body = openai_api.completion_body(response, f"chatcmpl-{uuid.uuid4().hex[:24]}", call.model)
@@ -192,7 +193,7 @@ class Gateway:
         await self.access.record(caller, response.model, response.usage.input_tokens, response.usage.output_tokens)
 
     async def _stream(self, call: ChatCall, route: Any, caller: Caller, session_id: str | None, api: str,
-                      started: float, labels: list[str]) -> Response:
+                      started: float, labels: list[str], span: tracing.RequestSpan) -> Response:
         outcome = Outcome()
         events = self.guard.stream(call, route, caller.label, session_id, outcome)
         first = await events.__anext__()  # failures before any output become a proper HTTP error
@@ -208,19 +209,22 @@ class Gateway:
         async def body() -> AsyncIterator[Any]:
             status = 200
             try:
-                if api == "openai":
-                    async for item in openai_api.stream_chunks(replay(), request_id, call.model, call.include_usage):
-                        yield item
-                else:
-                    async for item in anthropic_api.stream_events(replay(), request_id, call.model):
-                        yield item
+                items: AsyncIterator[Any] = (
+                    openai_api.stream_chunks(replay(), request_id, call.model, call.include_usage) if api == "openai"
+                    else anthropic_api.stream_events(replay(), request_id, call.model))
+                async for item in items:
+                    yield item
                 await self._account(caller, route, outcome)
             except Exception as exc:
                 failure = from_exception(exc)
                 status = failure.status
                 yield stream_payload(api, failure)
             finally:
-                await events.aclose()
+                await events.aclose()  # type: ignore[attr-defined]
+                done = outcome.response
+                span.end(model=done.model if done else None, input_tokens=done.usage.input_tokens if done else 0,
+                         output_tokens=done.usage.output_tokens if done else 0,
+                         finish=done.finish_reason if done else None, error=None if status == 200 else "stream_error")
                 self._count(labels, api, status, started)
 
         return sse_response(body(), headers=_headers(outcome, None))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from starlette.responses import Response
-
 from massgen_plugins.errors import InputError, UnknownProviderError
 from massgen_plugins.guard import AllModelsFailedError, ContextOverflowError
 from massgen_plugins.redact import redact
+from massgen_plugins.web.sse import ServerSentEvent
+from starlette.responses import Response
 
 from . import anthropic_api, openai_api
 
@@ -90,7 +90,7 @@ def render(api: str, failure: Failure) -> Response:
     return openai_api.error_response(status, failure.message, type=openai_type, code=code, headers=failure.headers)
 
 
-def stream_payload(api: str, failure: Failure) -> object:
+def stream_payload(api: str, failure: Failure) -> str | ServerSentEvent:
     """The in-stream error event for ``api`` after a stream has started."""
     openai_type, code, anthropic_type = KINDS.get(failure.kind, KINDS["internal"])
     if api == "anthropic":

@@ -160,7 +160,7 @@ class Guard:
                   ) -> None:
         """Cache the working conversation when it differs from what the client sent."""
         kept = session.messages[:-1]
-        if len(kept) == len(call.messages) and all(a is b for a, b in zip(kept, call.messages)):
+        if len(kept) == len(call.messages) and all(a is b for a, b in zip(kept, call.messages, strict=True)):
             return
         view = [*call.messages, response.message]
         self.prefixes.put(chain(view)[-1], list(session.messages))

@@ -18,6 +18,7 @@ import os
 import secrets
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from massgen_plugins.errors import InputError
@@ -123,9 +124,9 @@ class Authenticator:
         return Caller(record)
 
 
-def request_key(headers: dict[str, str] | object) -> str | None:
+def request_key(headers: Mapping[str, str]) -> str | None:
     """The key a request presents: ``Authorization: Bearer KEY`` or ``x-api-key: KEY``."""
-    get = headers.get  # type: ignore[attr-defined]
+    get = headers.get
     auth = get("authorization") or ""
     if auth[:7].lower() == "bearer ":
         token = auth[7:].strip()

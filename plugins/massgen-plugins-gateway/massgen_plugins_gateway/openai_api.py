@@ -12,11 +12,10 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pydantic import ValidationError
-from starlette.responses import JSONResponse
-
 from massgen_plugins.errors import InputError
 from massgen_plugins.types import CompletionResponse, Message, StreamEvent, ToolCall
+from pydantic import ValidationError
+from starlette.responses import JSONResponse
 
 from .calls import ChatCall
 

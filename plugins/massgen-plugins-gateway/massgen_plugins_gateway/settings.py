@@ -26,11 +26,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from massgen_plugins.errors import InputError
 from massgen_plugins.guard import AgentConfig, RetryPolicy
 from massgen_plugins.modelref import parse_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 ROUTE_FIELDS = ("fallbacks", "strategy", "context_window", "reserve_output", "trigger_ratio", "summarizer_model",
                 "retry", "max_compressions_per_turn", "proactive")
@@ -123,7 +122,7 @@ def load_settings(path: Path | None = None) -> GatewaySettings:
         raise InputError(f"config file {file}: 'gateway' must be a table ([gateway])")
     try:
         settings = GatewaySettings.model_validate(table)
-        for alias, target in settings.aliases.items():
+        for target in settings.aliases.values():
             parse_model(target)
         for key, route in settings.models.items():
             for fallback in route.fallbacks or []:

@@ -1,17 +1,16 @@
 """OpenTelemetry spans with the GenAI semantic conventions, when ``opentelemetry`` is installed.
 
 Without the package every function here is a no-op. With it, spans go to whatever tracer provider
-the process configured (``opentelemetry-instrument``, or ``OTEL_*`` variables with the SDK); the API
-alone records nothing. Span name ``chat {model}``, attributes ``gen_ai.operation.name``,
-``gen_ai.system``, ``gen_ai.request.model``, ``gen_ai.request.max_tokens``,
-``gen_ai.response.model``, ``gen_ai.usage.input_tokens``, ``gen_ai.usage.output_tokens``,
-``gen_ai.response.finish_reasons`` and ``error.type`` on failure.
+the process configured (``opentelemetry-instrument``, or the SDK set up in code); the API alone
+records nothing. One span per request, ``chat {model}`` (kind SERVER), from authentication to the
+last byte of the answer (streams included), with ``gen_ai.operation.name``, ``gen_ai.system``,
+``gen_ai.request.model``, ``gen_ai.request.max_tokens``, ``gen_ai.response.model``,
+``gen_ai.usage.input_tokens``, ``gen_ai.usage.output_tokens``, ``gen_ai.response.finish_reasons``
+and ``error.type`` on failure.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from collections.abc import Iterator
 from typing import Any
 
 try:
@@ -20,38 +19,33 @@ except ImportError:  # pragma: no cover - optional
     _trace = None  # type: ignore[assignment]
 
 
-class _NoSpan:
-    def set_attribute(self, key: str, value: Any) -> None:
-        pass
+class RequestSpan:
+    """The span of one request; :meth:`end` is idempotent (the first outcome recorded wins)."""
 
-    def set_attributes(self, values: dict[str, Any]) -> None:
-        pass
-
-
-@contextmanager
-def chat_span(model: str, *, api: str, max_tokens: int | None, key: str) -> Iterator[Any]:
-    """A ``chat`` span around one gateway request (yields an object with ``set_attribute``)."""
-    if _trace is None:
-        yield _NoSpan()
-        return
-    tracer = _trace.get_tracer("massgen_plugins_gateway")
-    provider = model.split("/", 1)[0]
-    with tracer.start_as_current_span(f"chat {model}", kind=_trace.SpanKind.SERVER) as span:
-        span.set_attributes({
-            "gen_ai.operation.name": "chat", "gen_ai.system": provider, "gen_ai.request.model": model,
-            "massgen.gateway.api": api, "massgen.gateway.key": key,
-        })
+    def __init__(self, model: str, *, api: str, max_tokens: int | None, key: str) -> None:
+        self.span: Any = None
+        if _trace is None:
+            return
+        self.span = _trace.get_tracer("massgen_plugins_gateway").start_span(f"chat {model}",
+                                                                            kind=_trace.SpanKind.SERVER)
+        self.span.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.system": model.split("/", 1)[0],
+                                  "gen_ai.request.model": model, "massgen.gateway.api": api,
+                                  "massgen.gateway.key": key})
         if max_tokens is not None:
-            span.set_attribute("gen_ai.request.max_tokens", max_tokens)
-        yield span
+            self.span.set_attribute("gen_ai.request.max_tokens", max_tokens)
 
-
-def record_response(span: Any, model: str, input_tokens: int, output_tokens: int, finish: str | None) -> None:
-    span.set_attributes({"gen_ai.response.model": model, "gen_ai.usage.input_tokens": input_tokens,
-                         "gen_ai.usage.output_tokens": output_tokens})
-    if finish:
-        span.set_attribute("gen_ai.response.finish_reasons", [finish])
-
-
-def record_error(span: Any, kind: str) -> None:
-    span.set_attribute("error.type", kind)
+    def end(self, *, model: str | None = None, input_tokens: int = 0, output_tokens: int = 0,
+            finish: str | None = None, error: str | None = None) -> None:
+        """Record the outcome and close the span."""
+        span, self.span = self.span, None
+        if span is None:
+            return
+        if model:
+            span.set_attribute("gen_ai.response.model", model)
+        span.set_attributes({"gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": output_tokens})
+        if finish:
+            span.set_attribute("gen_ai.response.finish_reasons", [finish])
+        if error:
+            span.set_attribute("error.type", error)
+            span.set_status(_trace.Status(_trace.StatusCode.ERROR))
+        span.end()

@@ -10,7 +10,6 @@ import sys
 import httpx
 import openai
 import pytest
-
 from massgen_plugins_gateway.store import PostgresGatewayStore
 
 CLI = [sys.executable, "-m", "massgen_plugins"]
