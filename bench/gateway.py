@@ -101,18 +101,20 @@ async def one_client(client: httpx.AsyncClient, url: str, headers: dict, model: 
             ttfts.append((first - started) * 1000)
 
 
-async def load(url: str, headers: dict, model: str, concurrency: int, requests: int) -> dict:
+async def load(url: str, headers: dict, model: str, concurrency: int, requests: int, pid: int) -> dict:
     latencies: list[float] = []
     ttfts: list[float] = []
     errors: list[str] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=httpx.Timeout(120.0), limits=limits) as client:
         await asyncio.gather(*(one_client(client, url, headers, model, 1, i, [], [], []) for i in range(concurrency)))
+        cpu_before = tree_cpu(pid)  # after the warm-up round: one-time start-up costs are not counted
         started = time.perf_counter()
         await asyncio.wait_for(asyncio.gather(*(one_client(client, url, headers, model, requests, i, latencies,
                                                            ttfts, errors) for i in range(concurrency))), 1800)
         wall = time.perf_counter() - started
-    return {"latencies": latencies, "ttfts": ttfts, "errors": errors, "rps": len(latencies) / wall}
+        cpu_ms = (tree_cpu(pid) - cpu_before) * 1000 / max(1, len(latencies) + len(errors))
+    return {"latencies": latencies, "ttfts": ttfts, "errors": errors, "rps": len(latencies) / wall, "cpu_ms": cpu_ms}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -212,11 +214,7 @@ def main(levels: tuple[int, ...], requests: int, litellm_bin: str | None, as_jso
         for level in levels:
             results[level] = {}
             for name, (url, headers, model, pid) in targets.items():
-                before = tree_cpu(pid)
-                result = asyncio.run(load(url, headers, model, level, requests))
-                # warm-up requests included: CPU per request over everything this target served
-                result["cpu_ms"] = (tree_cpu(pid) - before) * 1000 / max(1, len(result["latencies"]) + level)
-                results[level][name] = result
+                results[level][name] = asyncio.run(load(url, headers, model, level, requests, pid))
         report(results, note, os.cpu_count() or 0)
         if as_json:
             click.echo(json.dumps({str(level): {name: {"p50": pct(r["latencies"], 50), "p95": pct(r["latencies"], 95),

@@ -13,7 +13,8 @@ The guard still decides: the proactive count happens first, and any answer other
 the first byte (rate limit, overflow, server error, timeout, refused connection) hands the request
 over to the full guard (:class:`massgen_plugins.Session`: retries, compression, fallbacks), so the
 client sees exactly what the guarded path would give it. Each relayed call is a ``call_start`` /
-``call_end`` pair in the run log.
+``call_end`` pair in the run log. Bounded like the provider plugins' calls: 10 s to connect and 60 s
+of silence from the provider at most.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class Relay:
 class Passthrough:
     """Upstream endpoints and the shared connection pool of one gateway process."""
 
-    def __init__(self, log: GatewayRunLog, *, timeout: float = 600.0) -> None:
+    def __init__(self, log: GatewayRunLog, *, timeout: float = 60.0) -> None:
         self.log = log
         self.timeout = timeout
         self._session: Any = None
@@ -69,7 +70,10 @@ class Passthrough:
 
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=1000, limit_per_host=0, keepalive_timeout=30),
-                timeout=aiohttp.ClientTimeout(total=self.timeout, sock_connect=10.0), auto_decompress=False)
+                # bounded: 10 s to connect, and at most `timeout` seconds of silence from the provider
+                # (not a cap on the whole answer: a long stream that keeps sending is never cut)
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10.0, sock_read=self.timeout),
+                auto_decompress=False)
         return self._session
 
     async def aclose(self) -> None:
