@@ -152,3 +152,22 @@ def test_admin_endpoints_need_the_master_key(gateway, new_key):
     assert gone.status_code == 200 and gone.json()["revoked"]
     listed = httpx.get(gateway.url + "/admin/keys", headers={"x-api-key": gateway.master}).json()["data"]
     assert {k["name"] for k in listed} == {"plain", "remote"}
+
+
+@pytest.mark.parametrize("config, message", [
+    ('[gateway]\nstrategy = "balanced"\nunknown_knob = 1\n', "gateway.unknown_knob: Extra inputs are not permitted"),
+    ('[gateway.aliases]\nfast = "not-a-model-string"\n', "is not of the form provider/model"),
+    ('[gateway.models."openai/gpt-4o-mini"]\ntrigger_ratio = 3\n', "trigger_ratio"),
+    ("[gateway\n", "is not valid TOML"),
+])
+def test_serve_refuses_a_broken_gateway_table_with_one_line(write_config, tmp_path, config, message):
+    path = write_config(config)
+    done = run("serve", "--port", "0", "--store", f"sqlite:///{tmp_path / 'gw.db'}")
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and str(path) in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_serve_refuses_an_unreachable_store(emulator_env):
+    done = run("serve", "--port", "0", "--store", "postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")
+    assert done.returncode == 2 and "cannot connect to the gateway store" in done.stderr
