@@ -23,6 +23,7 @@ A route is what a request's ``model`` resolves to: the alias (if any), the targe
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,10 @@ def load_settings(path: Path | None = None) -> GatewaySettings:
     file = path or home() / "config.toml"
     if not file.exists():
         return GatewaySettings()
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except Exception as exc:
