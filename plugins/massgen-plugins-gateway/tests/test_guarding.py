@@ -101,3 +101,30 @@ def test_fallback_model_from_the_gateway_config(write_config, start_gateway, emu
         ("openai/gpt-4o-mini", "anthropic/claude-haiku-4-5")]
     listed = [m.id for m in client(gateway).models.list()]
     assert "smart" in listed and "openai/gpt-4o-mini" in listed
+
+
+def test_anthropic_client_over_an_openai_window_is_translated_and_compressed(write_config, start_gateway):
+    import anthropic
+
+    write_config('[gateway.aliases]\nsmall = "openai/gpt-4o-mini-8k"\n')
+    gateway = start_gateway()
+    history = [m for m in long_history() if m["role"] != "system"]
+    ac = anthropic.Anthropic(base_url=gateway.url, api_key=gateway.master, max_retries=0)
+    with ac.messages.stream(model="small", max_tokens=256, system="You are a careful build engineer.",
+                            messages=history) as stream:
+        text = "".join(stream.text_stream)
+    assert text.startswith("emulated reply from gpt-4o-mini-8k")
+    assert any(e["type"] == "compression" and e["tokens_before"] > 8192 for e in gateway.events())
+
+
+def test_digests_survive_a_round_trip_through_either_api():
+    from massgen_plugins.types import Message, ToolCall
+    from massgen_plugins_gateway.prefix import chain
+
+    sent = Message(role="assistant", content=None, tool_calls=[
+        ToolCall(id="c1", function={"name": "f", "arguments": '{"b": 2,  "a": 1}'})])
+    echoed = Message(role="assistant", content="", tool_calls=[
+        ToolCall(id="c1", function={"name": "f", "arguments": '{"a":1,"b":2}'})])
+    parts = Message(role="user", content=[{"type": "text", "text": "hi"}])
+    assert chain([Message(role="user", content="hi"), sent]) == chain([parts, echoed])
+    assert chain([Message(role="user", content="hi!")]) != chain([parts])
