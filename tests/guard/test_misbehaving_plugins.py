@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from massgen_plugins.testing import Fault
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.plugins("openai", "anthropic")]
 
 PLUGIN = textwrap.dedent(
     '''

@@ -35,9 +35,8 @@ mere warning.
 
 from __future__ import annotations
 
-import builtins
-
 import abc
+import builtins
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
