@@ -12,6 +12,8 @@ from massgen_plugins.testing import Fault
 from massgen_plugins.testing.spec import STREAM_ONLY_KINDS
 from massgen_plugins.types import Message
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 MODELS = {
     "openai": "openai/gpt-4o-mini",
     "anthropic": "anthropic/claude-haiku-4-5-20251001",
