@@ -7,7 +7,11 @@ handful of hooks per turn (``complete`` always; ``detect_overflow``/``classify_e
 a failure; ``compress``/``count_tokens`` only when compressing), so the bar that matters is the
 guard's: ≤ 1 ms and ≤ 5 % per call (``bench/overhead.py`` measures the whole turn).
 
-    python bench/hookcall.py [--calls 5000]
+A second table runs whole turns: ``Session.send`` against a provider plugin that answers at once
+(no HTTP), with the hooks bounded as shipped and with the same hooks called inline on the event
+loop (the unbounded way), interleaved.
+
+    python bench/hookcall.py [--calls 5000] [--turns 300]
 """
 
 from __future__ import annotations
@@ -41,9 +45,63 @@ def _median_us(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1e6, ordered[int(len(ordered) * 0.95)] * 1e6
 
 
+class Instant:
+    """A provider plugin that answers at once: a turn against it is the guard's own work."""
+
+    @hookimpl
+    def register_providers(self):
+        return {"name": "instant", "api_key_env": []}
+
+    @hookimpl
+    def complete(self, request, settings):
+        from massgen_plugins.types import CompletionResponse, Message
+
+        async def answer():
+            return CompletionResponse(model=request.model, message=Message(role="assistant", content="ok"))
+
+        return answer()
+
+
+async def _inline(impl, kwargs, limit, await_result):
+    """The unbounded way: call the implementation on the event loop, no thread, no timeout."""
+    started = time.perf_counter()
+    try:
+        value = impl(**kwargs)
+        if impl.is_async or (await_result and asyncio.iscoroutine(value)):
+            value = await value
+    except Exception as exc:
+        return None, exc, time.perf_counter() - started
+    return value, None, time.perf_counter() - started
+
+
+def _turns(turns: int) -> dict[str, list[float]]:
+    from massgen_plugins import hookcall
+    from massgen_plugins.guard import Session
+    from massgen_plugins.manager import get_host
+
+    get_host().pm.register(Instant(), name="bench-instant")
+    bounded = hookcall._run_async
+    rows: dict[str, list[float]] = {"bounded": [], "inline": []}
+
+    async def run() -> None:
+        session = Session("instant/m", memory=False, run_log=False)
+        for i in range(turns):
+            for key, runner in (("bounded", bounded), ("inline", _inline)):
+                hookcall._run_async = runner  # type: ignore[assignment]
+                t = time.perf_counter()
+                await session.send(f"turn {i}")
+                rows[key].append(time.perf_counter() - t)
+                session.messages = session.messages[-2:]
+        hookcall._run_async = bounded
+
+    asyncio.run(run())
+    return rows
+
+
 @click.command()
 @click.option("--calls", default=5000, show_default=True, help="Calls per row.")
-def main(calls: int) -> None:
+@click.option("--turns", default=300, show_default=True, help="Session.send turns per row.")
+def main(calls: int, turns: int) -> None:
     """Print the cost of one bounded hook call next to pluggy's bare call."""
     plain, asynchronous = create_manager(), create_manager()
     plain.register(Plain(), name="plain")
@@ -81,6 +139,17 @@ def main(calls: int) -> None:
         median, p95 = _median_us(rows[key])
         extra = "—" if key == "bare" else f"+{median - base:.0f} µs"
         table.add_row(label, f"{median:.0f}", f"{p95:.0f}", extra, "≤ 1 ms ✓" if median < 1000 else "≤ 1 ms ✗")
+    Console().print(table)
+
+    whole = _turns(turns)
+    inline_ms = statistics.median(whole["inline"]) * 1e3
+    table = Table(title=f"Session.send against an instant provider, {turns} turns per row (ms)")
+    for column in ("path", "median", "p95", "difference", "bar (guard overhead per call)"):
+        table.add_column(column)
+    for key, label in (("inline", "hooks called inline on the loop (unbounded)"), ("bounded", "hooks bounded (shipped)")):
+        median, p95 = (v / 1000 for v in _median_us(whole[key]))
+        diff = "—" if key == "inline" else f"{(median - inline_ms) * 1000:+.0f} µs"
+        table.add_row(label, f"{median:.3f}", f"{p95:.3f}", diff, "≤ 1 ms ✓" if median < 1 else "≤ 1 ms ✗")
     Console().print(table)
 
 
