@@ -35,6 +35,8 @@ mere warning.
 
 from __future__ import annotations
 
+import builtins
+
 import abc
 import builtins
 import json
@@ -176,7 +178,7 @@ class MemoryStore(abc.ABC):
 
     @abc.abstractmethod
     def list(self, scope: Scope | None = None, *, kind: Kind | None = None, limit: int = 50,
-             offset: int = 0, include_expired: bool = False) -> list[MemoryRecord]:
+             offset: int = 0, include_expired: bool = False) -> builtins.list[MemoryRecord]:
         """Memories in ``scope`` (a filter: set ids must match), most recently updated first."""
 
     #: optional ``texts -> vectors`` function (``open_store`` wires it to the ``embed`` hook when a
