@@ -26,7 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _store_option(func: F) -> F:
     return click.option("--store", "store_url", metavar="URL", envvar="MASSGEN_PLUGINS_MEMORY_URL",
-                        help="Store URL (sqlite:///path, postgresql://...) or a SQLite file path. "
+                        help="Store URL (sqlite:////abs/path.db, postgresql://...) or a SQLite file path. "
                              "Default: $MASSGEN_PLUGINS_MEMORY_URL or <home>/memory/memory.db.")(func)
 
 
