@@ -33,7 +33,7 @@ HANG_BUDGET = 90  # seconds: generous; only there to turn a hang into a failure 
 def _cases():
     for provider, model in MODELS.items():
         for kind in KINDS:
-            if kind == "http200_error" and provider != "openrouter":
+            if kind == "http200_error" and provider not in ("openrouter", "anthropic", "gemini"):
                 continue
             yield pytest.param(provider, model, kind, id=f"{provider}-{kind}")
 
@@ -64,6 +64,8 @@ async def test_fault(emulator_env, provider, model, kind):
         return
     assert kind not in FATAL, f"{kind} cannot be recovered from, yet the turn succeeded"
     assert reply.message.role == "assistant"
+    # a real answer, not an error body read as an empty reply (and persisted as ``assistant: None``)
+    assert reply.message.content or reply.message.tool_calls
     assert session.messages[: len(before)] == before
     assert [m.role for m in session.messages[len(before):]] == ["user", "assistant"]
     # the conversation stays valid for the provider: the next user turn can follow directly
