@@ -49,8 +49,9 @@ class Compressor:
         self.settings = settings
         self.emit = emit
 
-    def options(self, model: str, exclude: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
-        """The strategy name and options for compressing toward ``model``."""
+    def options(self, model: str, exclude: tuple[str, ...] = (), window: int | None = None) -> tuple[str, dict[str, Any]]:
+        """The strategy name and options for compressing toward ``model`` (whose window the caller
+        may already know: ``window``)."""
         from ..compression.strategy import ALL_STAGES, resolve_strategy
 
         strategy, overrides = split_strategy(self.config.strategy)
@@ -59,7 +60,8 @@ class Compressor:
         summarizer = overrides.get("summarizer_model") or model
         excluded = set(exclude)
         if "summarizer_window" not in overrides:
-            window = self.limits.window(summarizer)  # incl. windows learned from errors
+            if summarizer != model or window is None:
+                window = self.limits.window(summarizer)  # incl. windows learned from errors
             if window and window >= MIN_SUMMARIZER_WINDOW:
                 overrides["summarizer_window"] = window
             elif window:
@@ -69,8 +71,8 @@ class Compressor:
             overrides["stages"] = [s for s in allowed if s not in excluded]
         return strategy, overrides
 
-    async def compress(self, model: str, state: TurnState, budget: int, *, exclude: tuple[str, ...] = ()
-                       ) -> tuple[bool, int | None]:
+    async def compress(self, model: str, state: TurnState, budget: int, *, window: int | None = None,
+                       exclude: tuple[str, ...] = ()) -> tuple[bool, int | None]:
         """Run the chain toward ``budget``: ``(fits, tokens after as the chain counted them)``.
 
         ``tokens after`` is ``None`` when nothing ran (a summarizer's own call never compresses
@@ -83,7 +85,7 @@ class Compressor:
             return False, None
         state.compressions += 1
         try:
-            strategy, options = self.options(model, exclude)
+            strategy, options = self.options(model, exclude, window)
             with summarizer_access(self.settings, self.config.retry):
                 report = await compress_conversation(state.messages, model=model, budget=budget, strategy=strategy,
                                                      tools=self.tools(), options=options)
@@ -126,4 +128,4 @@ class Compressor:
         plan = self.limits.plan(model, None, state.messages, self.tools())
         if plan.budget is not None and plan.tokens > plan.budget * self.config.trigger_ratio:
             state.compressions = max(0, state.compressions - 1)  # regeneration does not use up the turn's quota
-            await self.compress(model, state, plan.budget, exclude=("native",))
+            await self.compress(model, state, plan.budget, window=plan.window, exclude=("native",))

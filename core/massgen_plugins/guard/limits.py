@@ -133,8 +133,9 @@ class ModelLimits:
 
         Providers state either the input alone ("prompt is too long: N tokens") or input plus
         the requested output ("you requested N tokens (a in the messages, b in the
-        completion)"). Unless the input is stated on its own, ``requested`` is read as whichever
-        of ``requested`` and ``requested - max_tokens`` is closer to our own count.
+        completion)"). Unless the input is stated on its own, ``requested`` is read as input plus
+        output only when it is well above our own count (by a quarter) and ``requested -
+        max_tokens`` is closer to it; otherwise as input (the reading that compresses more).
         """
         if stated_input:
             return stated_input
@@ -142,7 +143,7 @@ class ModelLimits:
             return None
         without = requested - sent_max_tokens
         ours = max(1, counted)
-        if without > 0 and abs(math.log(without / ours)) < abs(math.log(requested / ours)):
+        if without > 0 and requested > ours * 1.25 and abs(math.log(without / ours)) < abs(math.log(requested / ours)):
             return without
         return requested
 

@@ -167,7 +167,7 @@ class TurnLoop:
             if self.config.proactive and plan.budget is not None and tokens > plan.budget * self.config.trigger_ratio:
                 self.emit("overflow", mode="proactive", model=model, limit=plan.window, counted=tokens,
                           budget=plan.budget)
-                fits, after = await self.compressor.compress(model, state, plan.budget)
+                fits, after = await self.compressor.compress(model, state, plan.budget, window=plan.window)
                 tokens = after if after is not None else tokens
                 if not fits or tokens > plan.budget:
                     state.attempts.append(AttemptRecord(model, attempt, "too_large", f"{tokens} tokens > budget {plan.budget}"))
@@ -236,7 +236,7 @@ class TurnLoop:
             return None  # the smaller output reserve for the learned window alone makes room
         before = state.messages
         # the provider rejected what we counted as fitting: aim below our own count whatever it stated
-        await self.compressor.compress(model, state, min(target, int(tokens * 0.9)))
+        await self.compressor.compress(model, state, min(target, int(tokens * 0.9)), window=min(windows) if windows else None)
         if state.messages == before and reserve >= plan.reserve:
             stated = ov.limit or plan.window
             if not stated or tokens + plan.reserve <= stated:
