@@ -21,6 +21,8 @@ def _message(value: Any, index: int) -> Message:
         return value
     if not isinstance(value, dict):
         raise InputError(f"messages[{index}]: a message is a dict or a Message, not {type(value).__name__}")
+    if isinstance(value.get("content"), bytes | bytearray):
+        raise InputError(f"messages[{index}].content: bytes are not text; decode them first (e.g. data.decode('utf-8'))")
     try:
         return Message.model_validate(value)
     except ValidationError as exc:
@@ -30,9 +32,6 @@ def _message(value: Any, index: int) -> Message:
             if field == "role":
                 problems.append(f"messages[{index}].role: unknown role {value.get('role')!r} (one of: system, "
                                 "developer, user, assistant, tool)")
-            elif field == "content" and isinstance(value.get("content"), bytes | bytearray):
-                problems.append(f"messages[{index}].content: bytes are not text; decode them first "
-                                "(e.g. data.decode('utf-8'))")
             else:
                 problems.append(f"messages[{index}].{'.'.join(str(p) for p in error['loc'])}: {error['msg']}")
         raise InputError("; ".join(dict.fromkeys(problems))) from None
