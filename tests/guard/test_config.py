@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from massgen_plugins.errors import InputError
+from massgen_plugins.errors import InputError, MassgenError
 from massgen_plugins.guard import AgentConfig, TeamConfig, load_config
 
 YAML = """
@@ -120,13 +120,13 @@ async def test_session_and_team_close_the_stores_they_opened(emulator_env, tmp_p
     await session.send("hi")
     store = session.memory.store
     session.close()
-    with pytest.raises(Exception):
+    with pytest.raises(MassgenError):
         store.load_session(session.session_id)  # closed: unusable afterwards
     team = Team({"a": AgentConfig(model="openai/gpt-4o-mini")}, memory=url, run_dir=str(tmp_path / "run"))
     await team.run({"a": "hi"})
     team_store = team.store
     team.close()
-    with pytest.raises(Exception):
+    with pytest.raises(MassgenError):
         team_store.load_session("x")
     # a store passed in stays the caller's
     own = open_store(url)
