@@ -106,7 +106,7 @@ async def call_model(
                         raise _StreamErrorEvent(event.error)
                     elif event.type == "done":
                         outcome.response = event.response
-                    if event.type != "done":
+                    if event.type != "done" and sink is not None:
                         await sink(event)
 
             await asyncio.wait_for(consume(), timeout=ceiling)
@@ -123,7 +123,7 @@ async def call_model(
         outcome.error = error
         outcome.info, outcome.overflow = classify(error, request.model)
     outcome.latency_ms = (time.perf_counter() - started) * 1000
-    if outcome.ok:
+    if outcome.response is not None:
         usage = outcome.response.usage
         _event(ctx, "call_end", call_id=call_id, model=request.model, attempt=attempt, stream=stream,
                outcome="ok", latency_ms=outcome.latency_ms, ttft_ms=ttft,

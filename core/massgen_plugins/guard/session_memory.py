@@ -127,7 +127,10 @@ class SessionMemory:
         if scope not in scopes or (scope == "team" and not self.team) or (scope == "user" and not user):
             raise InputError(f"cannot remember in scope {scope!r} for this session (user={user}, team={self.team}); "
                              "scope is 'agent', 'user' (with a user) or 'team' (with a team)")
-        record, created = await asyncio.to_thread(self.store.add, text, scope=scopes[scope], kind=kind)
+        if kind not in ("fact", "note"):
+            raise InputError(f"kind must be 'fact' or 'note', not {kind!r}")
+        record, created = await asyncio.to_thread(self.store.add, text, scope=scopes[scope],
+                                                  kind="fact" if kind == "fact" else "note")
         self._emit("memory_write", scope=scope, kind=kind, ids=[record.id], count=int(created), store=self.url)
         return str(record.id)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -25,8 +25,11 @@ class _LoopThread:
         self.thread = threading.Thread(target=self.loop.run_forever, name="massgen-session-loop", daemon=True)
         self.thread.start()
 
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+    def run(self, coroutine: Coroutine[Any, Any, T] | Awaitable[T]) -> T:
+        async def wrapped() -> T:
+            return await coroutine
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), self.loop).result()
 
     def stop(self) -> None:
         if self.loop.is_running():
