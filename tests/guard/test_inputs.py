@@ -78,3 +78,15 @@ async def test_the_emulator_rejects_broken_pairs_like_the_real_apis(emulator_env
                 "type": "function", "function": {"name": "read", "parameters": {"type": "object"}}}]), settings)
         assert getattr(caught.value, "status_code", getattr(caught.value, "code", None)) == 400, model
         assert wording in str(caught.value), (model, str(caught.value))
+
+
+async def test_after_a_reply_with_tool_calls_only_their_results_may_follow(emulator_env):
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    session = Session("openai/gpt-4o-mini", memory=False, run_log=False, tools=tools)
+    reply = await session.send('[[call get_weather {"city": "Paris"}]]')
+    calls = reply.message.tool_calls
+    assert calls, "the emulator answers [[call ...]] with a tool call"
+    with pytest.raises(InputError, match="have no result"):
+        await session.send("what now?")
+    answered = await session.send([{"role": "tool", "tool_call_id": c.id, "content": "sunny"} for c in calls])
+    assert answered.message.content and session.turn == 2

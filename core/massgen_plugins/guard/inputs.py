@@ -50,19 +50,21 @@ def as_messages(content: Any) -> list[Message]:
     raise InputError(f"send() takes a string, a Message or a list of messages, not {type(content).__name__}")
 
 
-def check_tool_pairing(messages: Sequence[Message], *, first_new: int = 0) -> None:
+def check_tool_pairing(messages: Sequence[Message], *, first_new: int = 0, start: int = 0) -> None:
     """Every tool call answered by one result right after its assistant message, and no result
     without its call -- the rule every provider enforces -- checked locally before a request.
 
     ``first_new`` is the index of the first message the caller just added (named in errors as
-    ``messages[i]`` relative to what was passed to ``send``).
+    ``messages[i]`` relative to what was passed to ``send``). ``start`` skips a prefix already
+    known to be valid (it must end where no tool call is pending).
     """
 
     def where(index: int) -> str:
         return f"messages[{index - first_new}]" if index >= first_new else f"the conversation's message {index}"
 
     pending: dict[str, int] = {}
-    for index, message in enumerate(messages):
+    for index in range(start, len(messages)):
+        message = messages[index]
         if message.role == "tool":
             call_id = message.tool_call_id
             if not call_id:

@@ -90,6 +90,7 @@ class Session:
         self._settings: dict[str, ProviderSettings] = {}
         self.limits = ModelLimits(self.config)
         self._memories_injected = False
+        self._checked: tuple[int, int] | None = None  # (id, length) of the history last acknowledged
         self._lock = asyncio.Lock()
         store, owned = open_store(memory)
         self.memory = SessionMemory(store, owned=owned, session_id=self.session_id, agent=agent, team=team,
@@ -237,7 +238,10 @@ class Session:
     # ------------------------------------------------------------------ the turn
     async def _turn(self, content: Any, max_tokens: int | None, sink: EventSink | None) -> CompletionResponse:
         added = as_messages(content)
-        check_tool_pairing([*self.messages, *added], first_new=len(self.messages))
+        history = self.messages
+        # the history this session acknowledged is valid: only its last reply and what is new are checked
+        start = max(0, len(history) - 1) if self._checked == (id(history), len(history)) else 0
+        check_tool_pairing([*history, *added], first_new=len(history), start=start)
         if self.turn == 0 and not self._memories_injected:
             await self._inject_memories(added)
         state = TurnState([*self.messages, *added])
@@ -265,6 +269,7 @@ class Session:
                   "model": response.model},
         )
         self.messages = [*state.messages, response.message]
+        self._checked = (id(self.messages), len(self.messages))
         self.turn += 1
         self._unpersisted = []
 
