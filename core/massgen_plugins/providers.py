@@ -68,8 +68,7 @@ def resolve_settings(
             f"(for example: export {info.api_key_env[0]}=...)"
         )
     url = base_url or (env.get(info.base_url_env) if info.base_url_env else None) or info.default_base_url
-    if api_key:
-        remember_secret(api_key)  # a key given in code is redacted like the environment's
+    remember_secret(key)  # a key given in code, or from any variable, is redacted like the standard ones
     settings = ProviderSettings(provider=provider, api_key=key, base_url=url or None)
     if timeout is not None:
         settings.timeout = timeout

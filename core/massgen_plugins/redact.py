@@ -40,9 +40,13 @@ _known: set[str] = set()
 _known_lock = threading.Lock()
 
 
+#: shorter values are not remembered: a placeholder key ("ollama", "none") is also an ordinary word
+MIN_REMEMBERED = 12
+
+
 def remember_secret(value: str | None) -> None:
     """Make :func:`redact` mask ``value`` (and truncated echoes of it) from now on."""
-    if value and len(value) >= 6:
+    if value and len(value) >= MIN_REMEMBERED:
         with _known_lock:
             _known.add(value)
 
@@ -57,7 +61,7 @@ def _secrets() -> list[str]:
 
 def _mask_prefixes(text: str, secret: str) -> str:
     """Mask any run of ``secret``'s first characters (``MIN_PREFIX`` or more) and its tail."""
-    if len(secret) < MIN_PREFIX + 4 or secret[:MIN_PREFIX] not in text:
+    if len(secret) < 2 * MIN_PREFIX or secret[:MIN_PREFIX] not in text:
         return text
     pattern = re.compile(re.escape(secret[:MIN_PREFIX]) + _ECHO_TAIL)
     out, last = [], 0
