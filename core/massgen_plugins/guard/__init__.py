@@ -1,4 +1,5 @@
-"""The guard: guarded sessions and teams (brief §4)."""
+"""The guard: guarded sessions and teams (overflow handling, compression, retries, fallbacks,
+memory and a run log around every provider call)."""
 
 from .config import AgentConfig, TeamConfig, load_config
 from .errors import AllModelsFailedError, ContextOverflowError, GuardError, StreamInterruptedError
