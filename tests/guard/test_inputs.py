@@ -78,6 +78,10 @@ async def test_the_emulator_rejects_broken_pairs_like_the_real_apis(emulator_env
                 "type": "function", "function": {"name": "read", "parameters": {"type": "object"}}}]), settings)
         assert getattr(caught.value, "status_code", getattr(caught.value, "code", None)) == 400, model
         assert wording in str(caught.value), (model, str(caught.value))
+    with pytest.raises(Exception, match="No tool output found for function call call_1") as caught:
+        await get_hooks().complete(CompletionRequest(model="openai/gpt-4o-mini", messages=broken,
+                                                     options={"api": "responses"}), resolve_settings("openai"))
+    assert caught.value.status_code == 400
 
 
 async def test_after_a_reply_with_tool_calls_only_their_results_may_follow(emulator_env):

@@ -6,6 +6,9 @@ own, as users have reported it:
 
 * OpenAI Chat Completions (400 ``invalid_request_error``, ``param`` ``messages.[i].role``) --
   both bodies quoted in https://github.com/sdcb/chats/pull/132;
+* OpenAI Responses (400 ``invalid_request_error``, ``param`` ``input``) --
+  https://github.com/massgen/MassGen/issues/590 (a call without its output) and
+  https://github.com/continuedev/continue/issues/10092 (an output without its call);
 * Anthropic Messages (400 ``invalid_request_error``) --
   https://github.com/anthropics/claude-code/issues/8210 (a call without its result) and
   https://github.com/browseros-ai/BrowserOS-agent/pull/106 (a result without its call);
@@ -40,6 +43,25 @@ def chat_pairing_error(messages: list[Any]) -> tuple[str, str] | None:
     if pending:
         return _unanswered(pending), f"messages.[{len(messages) - 1}].role"
     return None
+
+
+def responses_pairing_error(items: list[Any]) -> str | None:
+    """The message of the first pairing rule a Responses ``input`` list breaks: every
+    ``function_call`` has a ``function_call_output`` after it, every output a call before it."""
+    calls: list[str] = []
+    outputs: set[str] = set()
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "function_call":
+            calls.append(str(item.get("call_id")))
+        elif item.get("type") == "function_call_output":
+            call_id = str(item.get("call_id"))
+            if call_id not in calls:
+                return f"No tool call found for function call output with call_id {call_id}."
+            outputs.add(call_id)
+    missing = [c for c in calls if c not in outputs]
+    return f"No tool output found for function call {missing[0]}." if missing else None
 
 
 def _unanswered(ids: list[str]) -> str:
