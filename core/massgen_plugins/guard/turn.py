@@ -223,10 +223,6 @@ class TurnLoop:
         self.limits.learn_window(model, ov.limit)
         self.emit("overflow", mode="reactive", model=model, limit=ov.limit, requested=ov.requested,
                   counted=tokens, matched_by=ov.matched_by)
-        if state.compressions >= self.config.max_compressions_per_turn:
-            return ModelFailure(ErrorKind.OVERFLOW, Stop.TOO_LARGE,
-                                f"still too long after {state.compressions} compression(s)",
-                                ov.requested or tokens, ov.limit)
         windows = [w for w in (plan.window, ov.limit) if w]
         reserve = self.limits.reserve(model, max_tokens, min(windows) if windows else None)
         provider_input = self.limits.provider_input(tokens, ov.requested, plan.reserve,
@@ -234,6 +230,10 @@ class TurnLoop:
         target = self.limits.reactive_target(tokens, ov.limit, provider_input, reserve)
         if reserve < plan.reserve and target >= tokens:
             return None  # the smaller output reserve for the learned window alone makes room
+        if state.compressions >= self.config.max_compressions_per_turn:
+            return ModelFailure(ErrorKind.OVERFLOW, Stop.TOO_LARGE,
+                                f"still too long after {state.compressions} compression(s)",
+                                provider_input or tokens, ov.limit)
         before = state.messages
         # the provider rejected what we counted as fitting: aim below our own count whatever it stated
         await self.compressor.compress(model, state, min(target, int(tokens * 0.9)), window=min(windows) if windows else None)
