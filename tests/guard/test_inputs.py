@@ -21,6 +21,8 @@ def session(emulator_env):
     ({"model": "openai/gpt-4o-mini", "fallback": ["openai/gpt-4o"]}, "did you mean 'fallbacks'"),
     ({"model": "openai/gpt-4o-mini", "fallbacks": ["not a model"]}, "fallbacks"),
     ({"model": "openai/gpt-4o-mini", "retry": {"max_attempts": 0}}, "retry.max_attempts"),
+    ({"model": "openai/gpt-4o-mini", "api_keys": {"opnai": "k" * 20}}, "did you mean 'openai'"),
+    ({"model": "openai/gpt-4o-mini", "api_keys": {"openai": b"k" * 20}}, "api_keys['openai'] must be"),
 ])
 def test_bad_session_arguments_are_input_errors_naming_the_argument(emulator_env, kwargs, needle):
     with pytest.raises(InputError) as caught:

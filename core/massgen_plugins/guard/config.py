@@ -144,6 +144,27 @@ class TeamConfig(BaseModel):
         return config
 
 
+def check_api_keys(api_keys: Any, where: str) -> dict[str, str]:
+    """``{provider: key}`` checked (installed providers, non-empty strings) and remembered for
+    redaction; the error never shows a key."""
+    from ..providers import installed_providers
+    from ..redact import remember_secret
+
+    if api_keys is None:
+        return {}
+    if not isinstance(api_keys, dict):
+        raise InputError(f"{where}: api_keys must map provider names to keys, not {type(api_keys).__name__}")
+    installed = list(installed_providers())
+    for provider, key in api_keys.items():
+        if provider not in installed:
+            raise InputError(f"{where}: api_keys: unknown provider {provider!r}{did_you_mean(str(provider), installed)} "
+                             f"(installed: {', '.join(sorted(installed))})")
+        if not isinstance(key, str) or not key.strip():
+            raise InputError(f"{where}: api_keys[{provider!r}] must be a non-empty string")
+        remember_secret(key)
+    return dict(api_keys)
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

@@ -27,11 +27,10 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..redact import remember_secret
 from ..types import CompletionResponse, Message, StreamEvent
 from .calls import CallContext, EventSink
 from .compressor import Compressor
-from .config import AgentConfig
+from .config import AgentConfig, check_api_keys
 from .inputs import as_messages, check_tool_pairing
 from .limits import ModelLimits
 from .session_memory import SessionMemory, open_store
@@ -77,9 +76,7 @@ class Session:
         api_keys: dict[str, str] | None = None,
         **overrides: Any,
     ) -> None:
-        self._api_keys = dict(api_keys or {})
-        for key in self._api_keys.values():
-            remember_secret(key)
+        self._api_keys = check_api_keys(api_keys, "Session()")
         self.config = AgentConfig.from_arguments(config, model=model, **overrides)
         self.session_id = session_id or f"{agent}-{uuid.uuid4().hex[:12]}"
         self.agent = agent

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import AgentConfig, TeamConfig, load_config
+from .config import AgentConfig, TeamConfig, check_api_keys, load_config
 from .session import Session
 from .session_memory import open_store
 
@@ -39,11 +39,9 @@ class Team:
         run_dir: str | Path | None = None,
         api_keys: dict[str, str] | None = None,
     ) -> None:
-        from ..redact import remember_secret
         from ..runlog import RunLog
 
-        for key in (api_keys or {}).values():
-            remember_secret(key)
+        api_keys = check_api_keys(api_keys, "Team()")
         if isinstance(agents, TeamConfig):
             config = agents
         else:
