@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ..types import ArchivedMessage, CompletionResponse, CompressionRequest, CompressionResult, Message
+from ..types import ArchivedMessage, CompletionResponse, CompressionRequest, CompressionResult, ErrorInfo, Message
 from .context import StageContext
 from .conversation import message_id, render, tool_names
 
@@ -128,8 +128,10 @@ class Summarizer:
             self.calls += 1
             return await self.hooks.complete(request, self.settings)
 
-        response = await call_with_retries(once, policy=self.retry,
-                                           classify=lambda exc: self.hooks.classify_error(exc, self.provider).value)
+        async def classify(exc: BaseException) -> ErrorInfo | None:
+            return (await self.hooks.aclassify_error(exc, self.provider)).value
+
+        response = await call_with_retries(once, policy=self.retry, classify=classify)
         text = response.message.text().strip()
         if not text:
             raise RuntimeError(f"the summarizer {self.model} returned an empty summary")

@@ -1,5 +1,4 @@
-"""The guard: guarded sessions and teams (overflow handling, compression, retries, fallbacks,
-memory and a run log around every provider call)."""
+"""The guard: guarded sessions and teams."""
 
 from .config import AgentConfig, TeamConfig, load_config
 from .errors import AllModelsFailedError, ContextOverflowError, GuardError, StreamInterruptedError

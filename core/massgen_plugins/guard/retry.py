@@ -55,7 +55,7 @@ async def call_with_retries(
     call: Callable[[], Awaitable[T]],
     *,
     policy: RetryPolicy,
-    classify: Callable[[BaseException], ErrorInfo | None],
+    classify: Callable[[BaseException], Awaitable[ErrorInfo | None]],
     on_retry: Callable[[int, ErrorInfo, float], None] | None = None,
 ) -> T:
     """Await ``call()`` under ``policy``: a retryable failure (as ``classify`` sees it) waits
@@ -71,7 +71,7 @@ async def call_with_retries(
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except Exception as exc:
-            info = classify(exc)
+            info = await classify(exc)
             retry_number += 1
             if info is None or not info.retryable or retry_number >= policy.max_attempts:
                 raise

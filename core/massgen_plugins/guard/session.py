@@ -25,8 +25,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from ..hookreport import observe
+from ..memory.codec import sendable_messages
+from ..redact import redact
 from ..types import CompletionResponse, Message, StreamEvent
 from .calls import CallContext, EventSink
 from .compressor import Compressor
@@ -38,6 +41,7 @@ from .tools import MAX_BUILTIN_ROUNDS, BuiltinTool, answer_call, builtin_tools, 
 from .turn import TurnLoop, TurnState
 
 if TYPE_CHECKING:
+    from ..hookcall import Attempt
     from ..memory.store import MemoryStore
     from ..runlog import RunLog
     from ..types import ProviderSettings
@@ -157,7 +161,8 @@ class Session:
         :raises AllModelsFailedError: every model failed (the conversation is unchanged).
         """
         async with self._lock:
-            return await self._turn(content, max_tokens, sink=None)
+            with observe(self._plugin_skipped):
+                return await self._turn(content, max_tokens, sink=None)
 
     async def stream(self, content: str | Message | Sequence[Message | dict[str, Any]], *,
                      max_tokens: int | None = None) -> AsyncIterator[StreamEvent]:
@@ -175,7 +180,8 @@ class Session:
         async def run() -> None:
             try:
                 async with self._lock:
-                    response = await self._turn(content, max_tokens, sink=sink)
+                    with observe(self._plugin_skipped):
+                        response = await self._turn(content, max_tokens, sink=sink)
                 await queue.put(StreamEvent(type="done", response=response))
             except BaseException as exc:
                 await queue.put(exc)
@@ -201,7 +207,7 @@ class Session:
         agent's user, agent and team scopes. Returns ``[{source, text, score, ...}]``."""
         return await self.memory.recall(query, limit=limit)
 
-    async def remember(self, text: str, *, scope: str = "agent", kind: str = "fact") -> str:
+    async def remember(self, text: str, *, scope: str = "agent", kind: Literal["fact", "note"] = "fact") -> str:
         """Store a long-term memory in this session's ``user``/``agent``/``team`` scope."""
         return await self.memory.remember(text, scope=scope, kind=kind)
 
@@ -234,7 +240,7 @@ class Session:
 
     # ------------------------------------------------------------------ the turn
     async def _turn(self, content: Any, max_tokens: int | None, sink: EventSink | None) -> CompletionResponse:
-        added = as_messages(content)
+        added = sendable_messages(as_messages(content))  # no lone surrogate can break later calls
         history = self.messages
         # the history this session acknowledged is valid: only its last reply and what is new are checked
         start = max(0, len(history) - 1) if self._checked == (id(history), len(history)) else 0
@@ -300,6 +306,11 @@ class Session:
 
     def _call_context(self) -> CallContext:
         return CallContext(agent=self.agent, turn=self.turn + 1, log=self._log)
+
+    def _plugin_skipped(self, attempt: Attempt) -> None:
+        """A hook implementation was skipped during this turn: one ``plugin_skipped`` event."""
+        self._emit("plugin_skipped", hook=attempt.hook, plugin=attempt.plugin, status=attempt.status,
+                   reason=redact(attempt.error or ""), seconds=round(attempt.seconds, 3))
 
     def _emit(self, type_: str, **fields: Any) -> None:
         if self._log is not None:

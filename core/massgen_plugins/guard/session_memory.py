@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InputError
 from ..redact import redact
@@ -116,7 +116,7 @@ class SessionMemory:
         return "Relevant long-term memories:\n" + "\n".join(lines) if lines else None
 
     # ------------------------------------------------------------------ writing
-    async def remember(self, text: str, *, scope: str = "agent", kind: str = "fact") -> str:
+    async def remember(self, text: str, *, scope: str = "agent", kind: Literal["fact", "note"] = "fact") -> str:
         """Store a long-term memory in the session's ``user``/``agent``/``team`` scope."""
         from ..memory.records import Scope
 
@@ -129,8 +129,7 @@ class SessionMemory:
                              "scope is 'agent', 'user' (with a user) or 'team' (with a team)")
         if kind not in ("fact", "note"):
             raise InputError(f"kind must be 'fact' or 'note', not {kind!r}")
-        record, created = await asyncio.to_thread(self.store.add, text, scope=scopes[scope],
-                                                  kind="fact" if kind == "fact" else "note")
+        record, created = await asyncio.to_thread(self.store.add, text, scope=scopes[scope], kind=kind)
         self._emit("memory_write", scope=scope, kind=kind, ids=[record.id], count=int(created), store=self.url)
         return str(record.id)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -25,11 +25,8 @@ class _LoopThread:
         self.thread = threading.Thread(target=self.loop.run_forever, name="massgen-session-loop", daemon=True)
         self.thread.start()
 
-    def run(self, coroutine: Coroutine[Any, Any, T] | Awaitable[T]) -> T:
-        async def wrapped() -> T:
-            return await coroutine
-
-        return asyncio.run_coroutine_threadsafe(wrapped(), self.loop).result()
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def stop(self) -> None:
         if self.loop.is_running():
@@ -50,9 +47,13 @@ class SyncSession:
     def stream(self, content: Any, *, max_tokens: int | None = None) -> Iterator[StreamEvent]:
         """Yield stream events as they arrive (blocking iterator)."""
         agen = self.session.stream(content, max_tokens=max_tokens)
+
+        async def next_event() -> StreamEvent:
+            return await agen.__anext__()
+
         while True:
             try:
-                yield self._loop.run(agen.__anext__())
+                yield self._loop.run(next_event())
             except StopAsyncIteration:
                 return
 

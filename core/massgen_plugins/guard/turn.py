@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from ..memory.codec import sendable_messages
 from ..redact import redact
 from ..types import ArchivedMessage, CompletionRequest, ErrorKind, Message, StreamEvent
 from .calls import CallContext, CallOutcome, EventSink, call_model
@@ -113,7 +114,8 @@ class TurnLoop:
             failure = await self.try_model(model, state, max_tokens, sink)
             if failure is None:
                 assert state.response is not None
-                return state.response
+                # a reply is stored and sent again later: no lone surrogate may break either
+                return state.response.model_copy(update={"message": sendable_messages([state.response.message])[0]})
             failures.append(failure)
             following = self.next_model(model, candidates, tried, prefer_larger=failure.kind == ErrorKind.OVERFLOW)
             if following is not None:

@@ -196,15 +196,20 @@ def raise_body_error(message: Any, settings: ProviderSettings) -> None:
     if getattr(message, "type", None) != "error":
         return
     import anthropic
-    import httpx
+
+    try:  # the HTTP library this SDK version is built on (newer versions use the httpx2 fork)
+        import httpx2 as http
+    except ImportError:  # pragma: no cover - older SDKs
+        import httpx as http  # type: ignore[no-redef]
 
     extra = getattr(message, "model_extra", None) or {}
-    error = extra.get("error") if isinstance(extra.get("error"), dict) else {"type": "api_error"}
+    found = extra.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {"type": "api_error"}
     body = {"type": "error", "error": error}
     text = str(error.get("message") or "the Anthropic API returned an error in an HTTP 200 body")
-    request = httpx.Request("POST", _base_url(settings).rstrip("/") + "/v1/messages")
+    request = http.Request("POST", _base_url(settings).rstrip("/") + "/v1/messages")
     headers = {"request-id": str(extra["request_id"])} if extra.get("request_id") else {}
-    response = httpx.Response(200, json=body, headers=headers, request=request)
+    response = http.Response(200, json=body, headers=headers, request=request)
     raise anthropic.APIStatusError(text, response=response, body=body)
 
 
