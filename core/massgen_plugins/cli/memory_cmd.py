@@ -26,7 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _store_option(func: F) -> F:
     return click.option("--store", "store_url", metavar="URL", envvar="MASSGEN_PLUGINS_MEMORY_URL",
-                        help="Store URL (sqlite:///path, postgresql://...) or a SQLite file path. "
+                        help="Store URL (sqlite:////abs/path.db, postgresql://...) or a SQLite file path. "
                              "Default: $MASSGEN_PLUGINS_MEMORY_URL or <home>/memory/memory.db.")(func)
 
 
@@ -61,9 +61,12 @@ def _resolve(store: MemoryStore, identifier: str) -> str:
     listing them."""
     from ..errors import InputError
 
-    if store.get(identifier) is not None or store.find_sessions(identifier, limit=1) == [identifier]:
+    if store.get(identifier) is not None:
         return identifier
-    found = [*store.find_ids(identifier, limit=11), *store.find_sessions(identifier, limit=11)]
+    sessions = store.find_sessions(identifier, limit=11)
+    if identifier in sessions:
+        return identifier
+    found = [*store.find_ids(identifier, limit=11), *sessions]
     if len(found) == 1:
         return found[0]
     if not found:
