@@ -7,6 +7,8 @@ import random
 import pytest
 from massgen_plugins.guard import RetryPolicy
 
+pytestmark = pytest.mark.plugins("openai", "anthropic")  # drives provider plugins end to end
+
 
 def test_backoff_doubles_and_is_capped():
     policy = RetryPolicy(base_delay=0.5, max_delay=4.0, jitter=0.0)
