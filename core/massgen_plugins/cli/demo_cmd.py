@@ -4,6 +4,7 @@ survives faults, falls back, is killed and resumed, and analyses itself. Offline
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import click
@@ -18,6 +19,12 @@ import click
 def demo_command(run_dir: Path | None, live: bool, calls: bool, as_json: bool) -> None:
     """Run the offline demo: a guarded multi-agent team through every failure mode."""
     from rich.console import Console
+
+    from ..errors import InputError
+
+    if run_dir is not None and (run_dir / "events.jsonl").is_file() and (run_dir / "events.jsonl").stat().st_size:
+        raise InputError(f"{run_dir} already holds a run; pass a new --run-dir, or omit it for a fresh directory "
+                         f"(`massgen-plugins logs summary {shlex.quote(str(run_dir))}` shows the old one)")
 
     from ..demo import run_demo
     from ..demo.timeline import render
@@ -37,8 +44,12 @@ def demo_command(run_dir: Path | None, live: bool, calls: bool, as_json: bool) -
                                "report": str(result.report), "html": str(result.html)}, indent=2))
     else:
         render(read_run(result.run_dir).events, calls=calls)
-        console.print(f"\nreports: {result.report}  {result.html}")
-        console.print(f"analyse again: massgen-plugins logs analyze {result.run_dir}")
+        from .output import print_line
+
+        console.print()
+        print_line(f"report: {result.report}")
+        print_line(f"html report: {result.html}")
+        print_line(f"analyse again: massgen-plugins logs analyze {shlex.quote(str(result.run_dir))}")
         console.print("[bold green]all stages passed[/]" if result.ok else "[bold red]some stages failed[/]")
     if not result.ok:
         raise SystemExit(1)

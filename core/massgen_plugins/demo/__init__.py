@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..formatting import plural
 from .scenario import ANALYSIS_MODEL, DemoResult, StageResult, run_scenario
 
 __all__ = ["DemoResult", "run_demo"]
@@ -63,7 +64,7 @@ def _analyse(result: DemoResult, say: Any) -> StageResult:
     result.html.write_text(outcome.html(), encoding="utf-8")
     deterministic = outcome.deterministic
     ok = deterministic is not None and outcome.self_analysis is not None
-    detail = (f"{len(deterministic.findings)} finding(s); reports: {result.report.name}, {result.html.name}"
+    detail = (f"{plural(len(deterministic.findings), 'finding')}; reports: {result.report.name}, {result.html.name}"
               if ok and deterministic else f"analyzers failed: {outcome.errors}")
     say(f"{'✔' if ok else '✘'} self-analysis: {detail}")
     return StageResult("self-analysis", ok, detail)

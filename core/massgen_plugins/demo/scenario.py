@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..formatting import plural
 from ..guard import AgentConfig, Session, Team
 from ..types import Message
 
@@ -100,7 +101,7 @@ async def _fill_until_overflow(team: Team, agent: str, say: Say, limit: int = 12
     for index in range(limit):
         await _tool_turn(session, f"src/{agent}/module_{index}.py")
         compressions = _events(team, "compression", agent=agent)
-        say(f"{agent}: {index + 1} file(s) read, {session._count(session.config.model, session.messages):,} tokens "
+        say(f"{agent}: {plural(index + 1, 'file')} read, {session._count(session.config.model, session.messages):,} tokens "
             f"in context")
         if compressions:
             return compressions
