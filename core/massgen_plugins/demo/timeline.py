@@ -18,8 +18,14 @@ def describe(event: dict[str, Any]) -> str:
                 f"{event.get('latency_ms', 0):.0f} ms ({usage.get('input_tokens', 0):,} in / "
                 f"{usage.get('output_tokens', 0):,} out)")
     if kind == "overflow":
-        return (f"{event['mode']} overflow on {event['model']}: "
-                f"{event.get('requested') or event.get('counted') or '?'} tokens > {event.get('limit') or '?'}")
+        tokens = event.get("requested") or event.get("counted")
+        shown = f"{tokens:,}" if isinstance(tokens, int) else "?"
+        if event["mode"] == "proactive" and isinstance(event.get("budget"), int):
+            window = f" of the {event['limit']:,} window" if isinstance(event.get("limit"), int) else ""
+            return (f"proactive overflow on {event['model']}: {shown} tokens > the {event['budget']:,}-token "
+                    f"input budget{window}")
+        limit = f"{event['limit']:,}" if isinstance(event.get("limit"), int) else "?"
+        return f"{event['mode']} overflow on {event['model']}: {shown} tokens > {limit}"
     if kind == "compression":
         return (f"{event['stage']}: {event['tokens_before']:,} → {event['tokens_after']:,} tokens, "
                 f"{plural(len(event.get('archived_ids') or []), 'message')} archived")
