@@ -188,7 +188,8 @@ def _print_summary(summary: dict[str, Any], findings: list[dict[str, Any]]) -> N
     lat = summary["latency_ms"]["by_model"]
     if summary["calls"]["by_model"]:
         numbers = [Column(h, "num") for h in ("calls", "failed", "input", "output", "cost")]
-        print_table("per model", [Column("model", "id"), *numbers, Column("p50 ms", "num"), Column("p95 ms", "num")],
+        print_table("per model (latency in ms)",
+                    [Column("model", "id"), *numbers, Column("p50", "num"), Column("p95", "num")],
                     [(m, f"{b['calls']:,}", f"{b['failed']:,}", f"{b['input_tokens']:,}", f"{b['output_tokens']:,}",
                       money(b["cost_usd"]), f"{lat.get(m, {}).get('p50', 0):,.0f}",
                       f"{lat.get(m, {}).get('p95', 0):,.0f}") for m, b in summary["calls"]["by_model"].items()])

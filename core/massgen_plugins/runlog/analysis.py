@@ -279,7 +279,7 @@ def find_issues(summary: dict[str, Any], events: list[dict[str, Any]]) -> list[d
             advice = ": lower concurrency, raise the provider's rate limits, or add a fallback on another provider"
         elif retries["by_kind"].get("overloaded", 0) + retries["by_kind"].get("server_error", 0) >= 3:
             advice = ": the provider was unstable; a fallback model on another provider keeps the run going"
-        out.append(_finding(severity, f"{retries['total']} retries ({kinds}), {retries['total_delay_s']:g} s spent waiting",
+        out.append(_finding(severity, f"{plural(retries['total'], 'retry', 'retries')} ({kinds}), {retries['total_delay_s']:g} s spent waiting",
                             f"by model: {', '.join(f'{m} ×{n}' for m, n in retries['by_model'].items())}{advice}",
                             by_kind=retries["by_kind"]))
 
@@ -342,7 +342,7 @@ def _compression_findings(summary: dict[str, Any], events: list[dict[str, Any]])
             tail = f" (e.g. {suggestion[0]}, {suggestion[1]:,} tokens vs {window:,})" if suggestion and window else ""
             who = f"agent {agent}" if agent != "-" else "the run"
             out.append(_finding(
-                "warning", f"{who} compressed {n} times in {turns} turns: a larger-window model would avoid it{tail}",
+                "warning", f"{who} compressed {plural(n, 'time')} in {plural(turns, 'turn')}: a larger-window model would avoid it{tail}",
                 f"{model} keeps hitting its window; every compression costs time and loses detail",
                 agent=agent, compressions=n, turns=turns, model=model, window=window,
                 suggested_model=suggestion[0] if suggestion else None))
