@@ -60,6 +60,7 @@ def tokens_command(file: str, model: str, window: int | None, as_json: bool) -> 
             counter.margin
         counted_by = "local"
     with_margin = int(total * (1 + margin) + 0.999) if margin else total
+    win: int | None
     if window is not None:
         win, win_source = window, "--window"
     else:

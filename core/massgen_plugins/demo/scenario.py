@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from ..formatting import plural
-from ..guard import AgentConfig, Session, Team
+from ..guard import AgentConfig, RetryPolicy, Session, Team
 from ..types import Message
 
 READ_FILE = {"type": "function", "function": {
     "name": "read_file", "description": "Read a file of the repository.",
     "parameters": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}}}
 
-_RETRY = {"base_delay": 0.05, "max_delay": 0.5, "max_attempts": 3}
+_RETRY = RetryPolicy(base_delay=0.05, max_delay=0.5, max_attempts=3)
 
 #: Offline: the emulator's small-window models, so the provider itself rejects the overflowing call.
 AGENTS = {
