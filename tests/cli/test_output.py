@@ -93,3 +93,15 @@ def test_money_shows_real_digits_for_small_costs(value, shown):
 def test_plural():
     assert [plural(1, "message"), plural(2, "message"), plural(0, "entry", "entries"), plural(1200, "token")] == [
         "1 message", "2 messages", "0 entries", "1,200 tokens"]
+
+
+def test_optional_columns_give_way_before_the_table_does():
+    rows = [("run_20260110_150000_a1b2c3", "2026-01-10 15:00", "interrupted", "massgen", "1,234",
+             "researcher, critic, writer — Compare three vector databases for a 50M-document corpus")]
+    columns = [Column("run", "id"), Column("started (UTC)", "id"), Column("status", "id"), Column("source", "id"),
+               Column("events", "num"), Column("agents / title", optional=True)]
+    narrow = render(columns, rows)
+    assert narrow[0].split() == ["run", "started", "(UTC)", "status", "source", "events"]
+    assert "run_20260110_150000_a1b2c3" in narrow[2] and narrow[2].rstrip().endswith("1,234")
+    wide = render(columns, rows, width=200)
+    assert "agents / title" in wide[0] and "50M-document corpus" in "\n".join(wide)

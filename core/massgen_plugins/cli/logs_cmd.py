@@ -156,7 +156,8 @@ def list_command(dirs: tuple[Path, ...], limit: int, as_json: bool) -> None:
                      "ours" if r["source"] == "massgen-plugins" else r["source"],
                      "" if r.get("events") is None else f"{r['events']:,}", detail))
     print_table(None, [Column("run", "id"), Column("started (UTC)", "id"), Column("status", "id"),
-                       Column("source", "id"), Column("events", "num"), Column("agents / title")], rows)
+                       Column("source", "id"), Column("events", "num"),
+                       Column("agents / title", optional=True)], rows)
 
 
 # --------------------------------------------------------------------------- summary

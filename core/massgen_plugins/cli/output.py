@@ -9,7 +9,8 @@ Table rules (rich is imported only when a table is printed, so ``--json`` paths 
 * ``note`` columns (errors, details) keep short values in the cell; a long value is replaced by
   ``see N`` and printed in full below the table as a wrapped paragraph, so an error never
   spreads over forty narrow table rows;
-* columns with nothing in them are left out;
+* columns with nothing in them are left out, and so are ``optional`` ones when the table would
+  not fit otherwise (``--json`` has everything);
 * when even the narrowest layout is wider than the terminal, each row is printed as a block of
   ``header  value`` lines instead of a crushed table;
 * cell text is shown literally (``[Errno 2]`` is not rich markup).
@@ -44,6 +45,8 @@ class Column:
 
     header: str
     kind: Kind = "text"
+    #: left out of a table too wide for the terminal (still shown in the one-block-per-row layout)
+    optional: bool = False
 
 
 def emit_json(data: Any) -> None:
@@ -84,6 +87,11 @@ def print_table(title: str | None, columns: Sequence[str | Column], rows: Sequen
         cells = original
         notes = _move_notes(cols, cells, lambda value: True, refer=False)
         shown, shown_cells = _drop_empty(cols, cells)
+    narrow = [i for i, c in enumerate(shown) if not c.optional]
+    if not _fits(shown, shown_cells, out.width) and len(narrow) < len(shown):  # third try: the essentials only
+        essential = [shown[i] for i in narrow], [[row[i] for i in narrow] for row in shown_cells]
+        if _fits(*essential, out.width):
+            shown, shown_cells = essential
     if _fits(shown, shown_cells, out.width):
         widths = [_min_width(c, [row[i] for row in shown_cells]) for i, c in enumerate(shown)]
         out.print(_table(shown, shown_cells, widths))
