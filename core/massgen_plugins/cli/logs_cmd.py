@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from .output import Column, emit_json, money, print_table
+from .output import Column, emit_json, money, print_table, print_wrapped
 
 
 @click.group("logs")
@@ -185,12 +185,13 @@ def _print_summary(summary: dict[str, Any], findings: list[dict[str, Any]]) -> N
         f"[bold]fallbacks[/] {sum(f['count'] for f in summary['fallbacks'])}   [bold]errors[/] {summary['errors']['total']}",
     ]
     title = f"run {run.get('id')}" + (f" — {run['title']}" if run.get("title") else "")
-    console.print(Panel("\n".join(lines), title=title, expand=False))
+    print_wrapped(title, style="bold", out=console)  # a long title wraps between words, never cropped
+    console.print(Panel("\n".join(lines), expand=False))
     lat = summary["latency_ms"]["by_model"]
     if summary["calls"]["by_model"]:
         numbers = [Column(h, "num") for h in ("calls", "failed", "input", "output", "cost")]
-        print_table("per model (latency in ms)",
-                    [Column("model", "id"), *numbers, Column("p50", "num"), Column("p95", "num")],
+        latency = [Column("p50 ms", "num", optional=True), Column("p95 ms", "num", optional=True)]
+        print_table("per model", [Column("model", "id"), *numbers, *latency],
                     [(m, f"{b['calls']:,}", f"{b['failed']:,}", f"{b['input_tokens']:,}", f"{b['output_tokens']:,}",
                       money(b["cost_usd"]), f"{lat.get(m, {}).get('p50', 0):,.0f}",
                       f"{lat.get(m, {}).get('p95', 0):,.0f}") for m, b in summary["calls"]["by_model"].items()])
@@ -202,8 +203,8 @@ def _print_summary(summary: dict[str, Any], findings: list[dict[str, Any]]) -> N
         console.print("[bold]Findings[/]")
         for f in findings:
             detail = f" — {f['detail']}" if f.get("detail") else ""
-            console.print(f"  [{style.get(f['severity'], '')}]{f['severity']:>7}[/] {f['title']}{detail}", highlight=False,
-                          markup=True)
+            print_wrapped(f"{f['severity']:>9} {f['title']}{detail}", indent=10, out=console,
+                          style=style.get(f["severity"]))
 
 
 @logs_group.command("summary")

@@ -72,7 +72,8 @@ def _record_json(record: MemoryRecord) -> dict[str, Any]:
 
 
 def _records_table(records: list[MemoryRecord], title: str | None, scores: list[float] | None = None) -> None:
-    columns = [Column("id", "id"), Column("kind", "id"), Column("scope"), Column("text"), Column("updated", "id")]
+    columns = [Column("id", "id"), Column("kind", "id", optional=True), Column("scope"), Column("text"),
+               Column("updated", "id", optional=True)]
     rows: list[list[Any]] = []
     for i, r in enumerate(records):
         row = [r.id, r.kind, _scope_text(r.scope), _short(r.text), r.updated_at.strftime("%Y-%m-%d %H:%M")]
