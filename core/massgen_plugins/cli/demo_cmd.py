@@ -21,6 +21,7 @@ def demo_command(run_dir: Path | None, live: bool, calls: bool, as_json: bool) -
     from rich.console import Console
 
     from ..errors import InputError
+    from .output import print_line, print_wrapped
 
     if run_dir is not None and (run_dir / "events.jsonl").is_file() and (run_dir / "events.jsonl").stat().st_size:
         raise InputError(f"{run_dir} already holds a run; pass a new --run-dir, or omit it for a fresh directory "
@@ -35,7 +36,7 @@ def demo_command(run_dir: Path | None, live: bool, calls: bool, as_json: bool) -
         def say(message: str) -> None:
             status.update(message)
             if message[:1] in ("✔", "✘") or message.startswith(("run directory", "providers")):
-                console.print(message)
+                print_wrapped(message, indent=2, out=console)  # between words; paths stay whole
 
         result = run_demo(run_dir, live=live, say=say)
     stages = {s.name: {"ok": s.ok, "detail": s.detail} for s in result.stages}
@@ -44,8 +45,6 @@ def demo_command(run_dir: Path | None, live: bool, calls: bool, as_json: bool) -
                                "report": str(result.report), "html": str(result.html)}, indent=2))
     else:
         render(read_run(result.run_dir).events, calls=calls)
-        from .output import print_line
-
         console.print()
         print_line(f"report: {result.report}")
         print_line(f"html report: {result.html}")
