@@ -81,3 +81,15 @@ def test_live_demo_against_the_emulator_posing_as_real_providers(emulator, tmp_p
     for line in result.stdout.splitlines():
         assert cell_len(line) <= 80 or line.startswith(("analyse again:", "report:", "html report:")) \
             or " " not in line.strip(), f"wider than 80: {line!r}"
+
+
+async def test_a_model_that_skips_the_tool_still_gets_the_file(emulator_env, tmp_path):
+    """A real model may answer without calling read_file: the file then goes into the next turn."""
+    from massgen_plugins import Session
+    from massgen_plugins.demo.scenario import _tool_turn
+
+    session = Session("openai/gpt-4o-mini", memory=False, run_log=False)  # no tools offered: no call
+    await _tool_turn(session, "src/module_1.py")
+    assert session.turn == 2
+    last_user = [m for m in session.messages if m.role == "user"][-1]
+    assert str(last_user.content).startswith("Here is src/module_1.py") and "def handler_" in str(last_user.content)

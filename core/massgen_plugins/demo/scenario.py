@@ -118,12 +118,18 @@ def _file(path: str) -> str:
 
 
 async def _tool_turn(session: Session, path: str) -> None:
-    """One realistic tool round: ask, let the model call read_file, hand it the file."""
+    """One realistic tool round: ask, let the model call read_file, hand it the file.
+
+    The ``[[call ...]]`` marker makes the emulator call the tool; a real model decides by itself,
+    and when it answers without calling, the file is pasted into the next message instead, so
+    the conversation grows toward the window either way."""
     reply = await session.send(f"Read {path} and note anything risky. "
                                f'[[call read_file {json.dumps({"path": path})}]]')
     calls = reply.message.tool_calls or []
     if calls:
         await session.send([Message(role="tool", tool_call_id=c.id, content=_file(path)) for c in calls])
+    else:
+        await session.send(f"Here is {path}; note anything risky:\n{_file(path)}")
 
 
 def _events(team: Team, *types: str, agent: str | None = None) -> list[dict[str, Any]]:
