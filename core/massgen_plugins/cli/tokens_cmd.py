@@ -82,6 +82,9 @@ def tokens_command(file: str, model: str, window: int | None, as_json: bool) -> 
         "window_source": win_source,
         "window_used": round(with_margin / win, 4) if win else None,
         "per_message": per_message,
+        # count_tokens implementations that raised, returned the wrong type or missed their deadline
+        "skipped": [{"plugin": a.plugin, "hook": a.hook, "status": a.status, "reason": a.error}
+                    for a in chosen.skipped],
     }
     if as_json:
         emit_json(data)
