@@ -13,7 +13,9 @@ import click
 @click.command("demo")
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the run (default: a new directory under the data home).")
-@click.option("--live", is_flag=True, help="Use real providers with your API keys instead of the emulator.")
+@click.option("--live", is_flag=True,
+              help="Use real providers with your API keys (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY) "
+                   "on real models, windows capped at 8,192 tokens for the run.")
 @click.option("--calls", is_flag=True, help="Also show every model call in the timeline.")
 @click.option("--json", "as_json", is_flag=True, help="Print the stage results as JSON.")
 def demo_command(run_dir: Path | None, live: bool, calls: bool, as_json: bool) -> None:
