@@ -201,3 +201,18 @@ async def test_hook_analyze_logs(hooks):
     assert [e.plugin for e in without.errors] == ["bad"]
     with_model = await hooks.analyze_logs(AnalysisRequest(run_dir="/tmp/run", model="acme/m"))
     assert sorted(r.analyzer for r in with_model.values) == ["det", "llm"]
+
+
+def test_hook_register_commands(hooks):
+    import click
+
+    @click.command("hello")
+    def hello() -> None:
+        click.echo("hi")
+
+    register(hooks, "adds", register_commands=lambda cli: cli.add_command(hello))
+    register(hooks, "bad", register_commands=broken)
+    group = click.Group("root")
+    result = hooks.register_commands(group)
+    assert group.commands["hello"] is hello
+    assert {a.plugin: a.status for a in result.attempts}["bad"] == "error"

@@ -84,6 +84,7 @@ def test_missing_file_and_bad_model(tmp_path, conv_file):
     assert code == 2 and "unknown provider 'nosuch'" in out and "installed providers" in out
 
 
+@pytest.mark.plugins("anthropic")
 def test_compress_writes_output_and_archive_without_a_key(conv_file, tmp_path):
     path, conv = conv_file
     out_file, archive_file = tmp_path / "out.json", tmp_path / "archive.json"

@@ -34,13 +34,35 @@ COMMANDS: dict[str, str] = {
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on demand, with one error policy."""
 
+    _plugins_loaded = False
+
+    def _plugin_commands(self) -> None:
+        """Let plugins add their commands (``register_commands`` hook), once per process.
+
+        Only names that are not built in are looked up here, so built-in commands never load
+        plugins, and a plugin cannot replace a built-in command.
+        """
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from ..manager import get_hooks
+
+        result = get_hooks().register_commands(self)
+        for name in [n for n in self.commands if n in COMMANDS]:
+            del self.commands[name]
+        for attempt in result.attempts:
+            if attempt.status == "error":
+                click.echo(f"Warning: plugin {attempt.plugin} could not add its commands: {attempt.error}", err=True)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        self._plugin_commands()
+        return sorted(set(COMMANDS) | set(self.commands))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
         if target is None:
-            return None
+            self._plugin_commands()
+            return self.commands.get(cmd_name)
         module, attr = target.split(":")
         command: click.Command = getattr(import_module(module), attr)
         _accept_debug(command)

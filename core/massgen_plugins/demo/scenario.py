@@ -144,7 +144,7 @@ async def _fill_until_overflow(team: Team, agent: str, say: Say, limit: int = 12
     for index in range(limit):
         await _tool_turn(session, f"src/{agent}/module_{index}.py")
         compressions = _events(team, "compression", agent=agent)
-        say(f"{agent}: {plural(index + 1, 'file')} read, {session._count(session.config.model, session.messages):,} tokens "
+        say(f"{agent}: {plural(index + 1, 'file')} read, {session.count_tokens():,} tokens "
             f"in context")
         if compressions:
             return compressions

@@ -312,6 +312,8 @@ def _check_provider(provider: str) -> None:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # listen backlog: the default of 5 drops connections when hundreds of clients connect at once
+    request_queue_size = 1024
     emulator: Emulator
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

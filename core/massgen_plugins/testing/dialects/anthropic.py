@@ -14,6 +14,7 @@ from .. import replies
 from ..replies import Conversation, Generated, Turn
 from ..spec import EmulatedModel, Fault
 from .base import Dialect, HttpError, Reply, Request, Sizes, retry_headers, sse
+from .pairing import anthropic_pairing_error
 
 
 def block_text(content: Any) -> str:
@@ -171,6 +172,9 @@ class AnthropicDialect(Dialect):
         max_tokens = body.get("max_tokens")
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
             raise HttpError(self.error(400, "invalid_request_error", "max_tokens: Field required"))
+        pairing = anthropic_pairing_error(body.get("messages") or [])
+        if pairing is not None:
+            raise HttpError(self.error(400, "invalid_request_error", pairing))
         conv, texts, n = messages_conversation(body)
         sizes = Sizes(self.count(texts, n), max_tokens, max_tokens)
         stream = bool(body.get("stream"))

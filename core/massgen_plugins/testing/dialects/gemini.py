@@ -17,6 +17,7 @@ from .. import replies
 from ..replies import Conversation, Generated, Turn
 from ..spec import EmulatedModel, Fault
 from .base import Dialect, HttpError, Reply, Request, sse
+from .pairing import gemini_pairing_error
 
 _VERSIONS = ("/v1/", "/v1beta/")
 _METHODS = {
@@ -195,6 +196,9 @@ class GeminiDialect(Dialect):
         config = _get(body, "generationConfig", "generation_config") or {}
         requested = _get(config, "maxOutputTokens", "max_output_tokens") if isinstance(config, dict) else None
         requested = requested if isinstance(requested, int) and not isinstance(requested, bool) else None
+        pairing = gemini_pairing_error(body.get("contents") or [])
+        if pairing is not None:
+            raise HttpError(self.error(400, "INVALID_ARGUMENT", pairing))
         conv, texts, n = contents_conversation(body)
         prompt = self.count(texts, n)
         if self.forced_output_cap(fault) or (requested is not None and requested > m.max_output):

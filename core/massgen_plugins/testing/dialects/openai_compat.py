@@ -14,6 +14,7 @@ from .. import replies
 from ..replies import Conversation, Generated, Turn
 from ..spec import EmulatedModel, Fault
 from .base import Dialect, HttpError, Reply, Request, Sizes, retry_headers, sse
+from .pairing import chat_pairing_error
 
 
 def openai_error(message: str, type_: str | None, param: str | None = None, code: Any = None) -> dict[str, Any]:
@@ -137,6 +138,9 @@ class OpenAICompatDialect(Dialect):
     def chat(self, req: Request, fault: Fault | None) -> Reply:
         body = req.json
         m = self.resolve_chat_model(req)
+        pairing = chat_pairing_error(body.get("messages") or [])
+        if pairing is not None:
+            raise HttpError(self.error_reply(400, openai_error(pairing[0], "invalid_request_error", pairing[1])))
         conv, texts, n = chat_conversation(body)
         param, requested = self.output_param(body)
         sizes = Sizes(self.count(texts, n), requested, self.default_output)
