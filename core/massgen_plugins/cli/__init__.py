@@ -62,7 +62,10 @@ class LazyGroup(click.Group):
         target = COMMANDS.get(cmd_name)
         if target is None:
             self._plugin_commands()
-            return self.commands.get(cmd_name)
+            found = self.commands.get(cmd_name)
+            if found is not None:
+                _accept_debug(found)
+            return found
         module, attr = target.split(":")
         command: click.Command = getattr(import_module(module), attr)
         _accept_debug(command)
