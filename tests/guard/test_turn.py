@@ -15,6 +15,8 @@ from massgen_plugins.types import ErrorKind
 
 from .test_session import FAST_RETRY, tool_history
 
+pytestmark = pytest.mark.plugins("openai")  # drives provider plugins end to end
+
 
 def events(session: Session, type_: str) -> list[dict]:
     return [e for e in read_run(session._log.path).events if e["type"] == type_]
