@@ -83,6 +83,7 @@ def test_python_config_validates_model_strings():
 # --- bad configuration fails at construction, naming the file and the field ------------------
 
 
+@pytest.mark.plugins("openai")
 @pytest.mark.parametrize(("kwargs", "needle"), [
     ({"strategy": "fast"}, "unknown strategy 'fast'"),
     ({"strategy": "balancd"}, "did you mean 'balanced'"),
@@ -115,7 +116,7 @@ def test_team_files_with_bad_settings_fail_at_load_naming_file_and_field(tmp_pat
     assert str(path) in str(caught.value) and needle in str(caught.value)
 
 
-@pytest.mark.plugins("anthropic", "groq", "openai")
+@pytest.mark.plugins("openai")
 async def test_session_and_team_close_the_stores_they_opened(emulator_env, tmp_path):
     from massgen_plugins.guard import Session, Team
     from massgen_plugins.memory import open_store

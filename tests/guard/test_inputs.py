@@ -8,6 +8,8 @@ from massgen_plugins.errors import InputError
 from massgen_plugins.guard import Session
 from pydantic import ValidationError
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini")  # drives provider plugins end to end
+
 CALL = {"id": "call_1", "type": "function", "function": {"name": "read", "arguments": "{}"}}
 
 
