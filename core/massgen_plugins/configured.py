@@ -93,13 +93,28 @@ def load(path: Path | None = None) -> dict[str, ConfiguredProvider]:
     return providers
 
 
-def problem() -> InputError | None:
-    """The configuration error, if the config file has one (else ``None``)."""
+def problem(name: str | None = None) -> InputError | None:
+    """The configuration error, if the config file has one (else ``None``); with ``name``, only
+    when the file declares ``[providers.NAME]`` or cannot be read at all."""
     try:
         load()
     except InputError as exc:
-        return exc
+        return exc if name is None or _mentions(name) else None
     return None
+
+
+def _mentions(name: str) -> bool:
+    from .runlog.modelchoice import _read_config
+
+    path = config_file()
+    if path is None:
+        return False
+    try:
+        data = _read_config(path)
+    except InputError:
+        return True
+    section = data.get("providers")
+    return isinstance(section, dict) and name in section
 
 
 def _parse(section: Any, source: str) -> dict[str, ConfiguredProvider]:

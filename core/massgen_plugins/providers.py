@@ -44,7 +44,7 @@ def unknown_provider_error(name: str, table: Mapping[str, ProviderInfo]) -> Exce
     is installed but disabled or failed to load, else "unknown" with the install command."""
     from . import configured
 
-    problem = configured.problem()
+    problem = configured.problem(name)
     if problem is not None:
         return problem
     endpoint = configured.get(name)
