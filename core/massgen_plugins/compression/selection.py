@@ -1,0 +1,193 @@
+"""Choosing the lines an offline extract keeps: segment-aware, query-aware, information-dense.
+
+The condensed range is cut into **segments** (turn units: a user message and everything the
+agent did in reply -- one task, in a session of many). Every line of it is a candidate: each
+sentence of a user or assistant text, each line of a tool result (of a masked one, its kept
+lines), and one line per tool call (``name(arg=value, ...)``). A candidate is worth
+
+* the **information** of its terms (:mod:`.relevance`: BM25 idf over this session, query terms
+  boosted) that no line chosen before already carries -- a greedy *coverage*, so a second line
+  saying the same identifiers adds little;
+* plus a **role/outcome** bonus: the segment's task statement (its first lines), its outcome
+  (the last assistant conclusion, the last tool call -- a submission, a final command --, the
+  last tool result's lines), and any assistant sentence (short conclusions are cheap and almost
+  always worth keeping);
+
+and it costs its tokens. Lines are taken by value per token (lazy greedy on a heap, linear up to
+a log factor) until the room is used, then printed in their original order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..types import Message
+from .conversation import Unit, message_text, tool_names
+from .mask import MASK_PREFIX
+from .relevance import SessionStats, scan, terms, word_terms
+from .salience import SPLIT
+
+TASK_BONUS = 6.0  # first lines of a segment's task statement
+CONCLUSION_BONUS = 6.0  # the last assistant text of a segment
+CALL_BONUS = 8.0  # the last tool call of a segment (a submission, the final command), and the one before
+RESULT_BONUS = 1.0  # lines of the last tool result of a segment
+ASSISTANT_BONUS = 1.5  # any assistant sentence
+USER_BONUS = 0.5  # any user sentence (instructions, constraints)
+MAX_LINE_CHARS = 400
+MAX_ARG_CHARS = 160
+PIECE = 0.5  # a piece of a compound word (``app`` of ``todo-app/app.js``) counts half
+COVERED = 0.15  # what a term already carried by a chosen line still counts for
+
+
+@dataclass
+class Line:
+    order: int
+    segment: int
+    text: str
+    terms: frozenset[str]
+    bonus: float
+    group: int = 0
+    cost: int = 0
+    pieces: frozenset[str] = frozenset()
+
+
+def make_line(order: int, segment: int, text: str, body: str, bonus: float, group: int) -> Line:
+    words, pieces = word_terms(body)
+    return Line(order, segment, text, frozenset(words), bonus, group, 0, frozenset(pieces))
+
+
+@dataclass
+class Segment:
+    unit: Unit
+    lines: list[Line] = field(default_factory=list)
+
+
+def call_line(name: str, arguments: str) -> str:
+    """A tool call as one readable line: ``name(key=value, ...)`` with long values cut."""
+    try:
+        args = json.loads(arguments) if arguments else {}
+    except ValueError:
+        args = arguments
+    if isinstance(args, dict):
+        parts = []
+        for key, value in args.items():
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            text = " ".join(text.split())
+            parts.append(f"{key}={text if len(text) <= MAX_ARG_CHARS else text[:MAX_ARG_CHARS - 3] + '...'}")
+        shown = ", ".join(parts)
+    else:
+        shown = " ".join(str(args).split())
+    line = f"called {name}({shown})"
+    return line if len(line) <= MAX_LINE_CHARS else line[: MAX_LINE_CHARS - 4] + "...)"
+
+
+def _sentences(text: str) -> list[str]:
+    out = []
+    for raw in SPLIT.split(scan(text)):
+        s = raw.strip()
+        if len(s) >= 4:
+            out.append(s if len(s) <= MAX_LINE_CHARS else s[: MAX_LINE_CHARS - 3] + "...")
+    return out
+
+
+def segment_lines(messages: Sequence[Message], units: Sequence[Unit], stats: SessionStats) -> list[Segment]:
+    """Every candidate line of ``units``, labelled and with its role/outcome bonus (costs unset)."""
+    names = tool_names([messages[i] for u in units for i in range(u.start, u.end)])
+    segments: list[Segment] = []
+    order = 0
+    seen: set[str] = set()
+    for k, unit in enumerate(units):
+        seg = Segment(unit)
+        last_text = max((i for i in range(unit.start, unit.end)
+                         if messages[i].role == "assistant" and message_text(messages[i]).strip()), default=-1)
+        calls = [(i, j) for i in range(unit.start, unit.end) for j in range(len(messages[i].tool_calls or ()))]
+        final_calls = {c: CALL_BONUS for c in calls[-2:]}
+        results = [i for i in range(unit.start, unit.end) if messages[i].role == "tool"]
+        last_results = set(results[-2:])
+        for i in range(unit.start, unit.end):
+            m = messages[i]
+            group = stats.group(i)
+            if m.tool_calls:
+                for j, call in enumerate(m.tool_calls):
+                    fn = call.function or {}
+                    line = call_line(str(fn.get("name", "")), str(fn.get("arguments", "")))
+                    bonus = final_calls.get((i, j), 0.0)
+                    seg.lines.append(make_line(order, k, f"assistant {line}", line, bonus, group))
+                    order += 1
+            text = message_text(m)
+            if not text:
+                continue
+            if m.role == "tool":
+                label = f"tool {names.get(m.tool_call_id or '', ('tool', ''))[0]}"
+                if text.startswith(MASK_PREFIX):
+                    stub, _, kept = text.partition("\nkey lines: ")
+                    began = stub.partition("; began: ")[2].rstrip("]").removesuffix("...")
+                    text = "\n".join([began, *kept.split(" | ")]) if kept else began
+            else:
+                label = m.role
+            sentences = _sentences(text)
+            task = set()
+            if m.role == "user" and i == unit.start:  # the task statement: its two most telling lines
+                ranked = sorted(range(len(sentences)), key=lambda n: -stats.line_weight(terms(sentences[n]), group))
+                task = set(ranked[:2])
+            for n, sentence in enumerate(sentences):
+                key = f"{m.role}:{sentence.lower()}"
+                if key in seen:
+                    continue
+                seen.add(key)
+                bonus = 0.0
+                if m.role == "user":
+                    bonus = TASK_BONUS if n in task else USER_BONUS
+                elif m.role == "assistant":
+                    bonus = CONCLUSION_BONUS if i == last_text and n >= len(sentences) - 2 else ASSISTANT_BONUS
+                elif i in last_results:
+                    bonus = RESULT_BONUS
+                seg.lines.append(make_line(order, k, f"{label}: {sentence}", sentence, bonus, group))
+                order += 1
+        segments.append(seg)
+    return segments
+
+
+def choose(segments: Sequence[Segment], stats: SessionStats, room: int,
+           count: Callable[[str], int]) -> list[Line]:
+    """The lines worth keeping in ``room`` tokens (lazy greedy by value per token, coverage-aware),
+    in their original order."""
+    lines = [line for seg in segments for line in seg.lines]
+    weight, query = stats.weight, stats.query_weight
+    covered: set[tuple[int, str]] = set()
+
+    def value(line: Line) -> float:
+        info = 0.0
+        for t in line.terms:
+            w = weight(t, line.group) + query(t)
+            info += w * COVERED if (line.segment, t) in covered else w
+        for t in line.pieces:
+            w = PIECE * weight(t, line.group) + query(t)
+            info += w * COVERED if (line.segment, t) in covered else w
+        return info + line.bonus
+
+    heap: list[tuple[float, int, int]] = []
+    for idx, line in enumerate(lines):
+        line.cost = count(line.text) + 2
+        v = value(line)
+        if v > 0:
+            heap.append((-v / line.cost, line.order, idx))
+    heapq.heapify(heap)
+    chosen: list[Line] = []
+    used = 0
+    while heap and room - used >= 6:
+        neg, order, idx = heapq.heappop(heap)
+        line = lines[idx]
+        if used + line.cost > room:
+            continue
+        fresh = -value(line) / line.cost
+        if heap and fresh > heap[0][0] + 1e-9:  # worth less now that others were chosen: re-queue
+            heapq.heappush(heap, (fresh, order, idx))
+            continue
+        chosen.append(line)
+        used += line.cost
+        covered.update((line.segment, t) for t in line.terms | line.pieces)
+    return sorted(chosen, key=lambda ln: ln.order)
