@@ -174,7 +174,7 @@ class _Builder:
         return self.messages
 
 
-def _swe_agent(source: Source, data: dict[str, Any]) -> Run:
+def _swe_agent(source: Source, data: dict[str, Any], text_actions: bool = False) -> Run:
     history = [m for m in data.get("history", []) if not m.get("is_demo")]
     system = next((str(m["content"]) for m in history if m["role"] == "system"), "")
     b = _Builder(_slug(source.name))
@@ -182,6 +182,12 @@ def _swe_agent(source: Source, data: dict[str, Any]) -> Run:
     for m in history:
         role, content = m["role"], str(m.get("content") or "")
         if role == "system":
+            continue
+        if text_actions:  # as the agent saw it: actions in the assistant's text, outputs as user turns
+            if role == "assistant":
+                b.assistant(content or str(m.get("action") or ""))
+            else:
+                b.user(content or "(no output)")
             continue
         if role == "assistant":
             thought = str(m.get("thought") or content).strip()
@@ -246,7 +252,7 @@ def _openhands(source: Source, data: list[dict[str, Any]]) -> Run:
 _BASH_BLOCK = re.compile(r"```(?:mswea_bash_command|bash)\n(.*?)```", re.S)
 
 
-def _mini_swe(source: Source, data: list[dict[str, Any]]) -> Run:
+def _mini_swe(source: Source, data: list[dict[str, Any]], text_actions: bool = False) -> Run:
     b = _Builder(_slug(source.name))
     system = ""
     first_user = True
@@ -255,6 +261,9 @@ def _mini_swe(source: Source, data: list[dict[str, Any]]) -> Run:
         role, content = m["role"], str(m.get("content") or "")
         if role == "system":
             system = content
+        elif text_actions:
+            (b.assistant if role == "assistant" else b.user)(content or "(no output)")
+            last_obs = content if role == "user" else last_obs
         elif role == "assistant":
             blocks = _BASH_BLOCK.findall(content)
             thought = _BASH_BLOCK.sub("", content).strip()
@@ -292,20 +301,23 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", name.lower())[:12]
 
 
-def load_run(root: str, source: Source) -> Run:
+def load_run(root: str, source: Source, *, text_actions: bool = False) -> Run:
+    """One run converted to Chat Completions messages: tool calls and tool results (default), or
+    with ``text_actions`` as the SWE-agent and mini-swe-agent models saw them -- the command in
+    the assistant's text, its output as the next user turn."""
     data = json.loads(read_source(root, source))
     if source.kind == "swe-agent":
-        return _swe_agent(source, data)
+        return _swe_agent(source, data, text_actions)
     if source.kind == "openhands":
         return _openhands(source, data)
     if source.kind == "mini-swe-agent":
-        return _mini_swe(source, data)
+        return _mini_swe(source, data, text_actions)
     raise ValueError(f"unknown source kind {source.kind!r}")
 
 
-def load_runs(root: str, names: tuple[str, ...] | None = None) -> list[Run]:
+def load_runs(root: str, names: tuple[str, ...] | None = None, *, text_actions: bool = False) -> list[Run]:
     by_name = {s.name: s for s in SOURCES}
-    return [load_run(root, by_name[n]) for n in (names or tuple(by_name))]
+    return [load_run(root, by_name[n], text_actions=text_actions) for n in (names or tuple(by_name))]
 
 
 # -- sessions ------------------------------------------------------------------------------------

@@ -20,12 +20,12 @@ from collections.abc import Callable
 
 from ..types import ArchivedMessage, CompressionRequest, CompressionResult, Message
 from .context import StageContext
-from .conversation import Unit, message_id, message_text, tool_names
+from .conversation import message_id, message_text, tool_names
 from .gists import HEADER, gist_id
 from .mask import MASK_PREFIX
 from .relevance import QUERY_BOOST, SYSTEM_BOOST, SessionStats
 from .salience import SPLIT, identifiers, score
-from .selection import Line, choose, segment_lines
+from .selection import Line, Segment, choose, segment_lines
 
 STAGE = "extract"
 MIN_GISTS_TOKENS = 1_500  # a gist covers at least this many original tokens (or a 16th of the range)
@@ -89,12 +89,12 @@ def select(found: list[tuple[int, int, str]], room: int, count: Callable[[str], 
     return sorted(chosen)
 
 
-def gist_ranges(units: list[Unit], tokens: list[int], total: int) -> list[list[Unit]]:
-    """Consecutive units grouped into gists of at least ``max(MIN_GISTS_TOKENS, total / 16)``
+def gist_ranges(units: list[Segment], tokens: list[int], total: int) -> list[list[Segment]]:
+    """Consecutive tasks grouped into gists of at least ``max(MIN_GISTS_TOKENS, total / 16)``
     original tokens (the last group takes what is left)."""
     least = max(MIN_GISTS_TOKENS, total // 16)
-    groups: list[list[Unit]] = []
-    current: list[Unit] = []
+    groups: list[list[Segment]] = []
+    current: list[Segment] = []
     size = 0
     for unit in units:
         current.append(unit)
@@ -120,16 +120,16 @@ def run(request: CompressionRequest) -> CompressionResult | None:
     if not units:
         return None
     old = range(units[0].start, units[-1].end)
-    groups = gist_ranges(units, ctx.tokens, sum(ctx.tokens[old.start:old.stop]))
+    query = {i: SYSTEM_BOOST for i in range(ctx.head)}
+    if ctx.latest_user is not None:
+        query[ctx.latest_user] = QUERY_BOOST
+    stats = SessionStats.of(ctx.messages, ctx.tokens, query=query)
+    segments = segment_lines(ctx.messages, units, stats)
+    groups = gist_ranges(segments, ctx.tokens, sum(ctx.tokens[old.start:old.stop]))
     room = (ctx.allowance() - sum(ctx.tokens[: ctx.head]) - sum(ctx.tokens[recent:]) - header_reserve
             - 24 * len(groups))
     if room <= 16:
         return None
-    query = {i: SYSTEM_BOOST for i in range(ctx.head)}
-    if ctx.latest_user is not None:
-        query[ctx.latest_user] = QUERY_BOOST
-    stats = SessionStats.of(ctx.messages, ctx.units, query=query)
-    segments = segment_lines(ctx.messages, units, stats)
     chosen = choose(segments, stats, room, ctx.counter.text)
     by_segment: dict[int, list[Line]] = {}
     for line in chosen:

@@ -34,7 +34,8 @@ _WORD = re.compile(r"[\w{}/.\-@:+=~]+")
 _PIECE = re.compile(r"[^\W_]{3,}|\d+")
 _STRIP = ".-:/=+~@"
 SCAN_CHARS = 16_384
-MIN_SEGMENTS = 6  # below this many turn units, messages are the documents
+WINDOWS = 48  # a session is cut into about this many passages (the documents) ...
+WINDOW_MIN = 1_024  # ... of at least this many tokens
 K1 = 4.0  # term-frequency saturation (BM25 k1; high: what a task keeps returning to counts)
 QUERY_BOOST = 1.5  # a term of the latest user message weighs (1 + QUERY_BOOST) times as much
 SYSTEM_BOOST = 0.5  # a term of the system prompt, (1 + SYSTEM_BOOST) times
@@ -92,14 +93,30 @@ def message_terms(message: Message) -> set[str]:
     return found
 
 
+def windows(sizes: Sequence[int]) -> list[int]:
+    """The passage each message belongs to: consecutive messages grouped into passages of about
+    ``max(WINDOW_MIN, total / WINDOWS)`` tokens (a message is never split; a huge one is a
+    passage of its own). Equal-sized passages make term frequencies comparable whatever the
+    format -- one message per step or one per task."""
+    total = sum(sizes)
+    size = max(WINDOW_MIN, total // WINDOWS)
+    out: list[int] = []
+    group, used = 0, 0
+    for n in sizes:
+        if used and used + n > size:
+            group, used = group + 1, 0
+        out.append(group)
+        used += n
+    return out
+
+
 class SessionStats:
     """Term statistics of a conversation.
 
-    Documents are the conversation's **segments** (turn units: a task and the work on it) when
-    it has at least :data:`MIN_SEGMENTS` of them, else its messages. A term's weight in a
-    segment is BM25's: its idf over the documents times a saturating function of how many of
-    the segment's messages use it -- high for what one task keeps coming back to (the file it
-    opened, edited and diffed; the flag it found and submitted) and nowhere else.
+    Documents are **passages** of consecutive messages of about equal size (:func:`windows`). A
+    term's weight in a passage is BM25's: its idf over the passages times a saturating function
+    of how many of the passage's messages use it -- high for what one task keeps coming back to
+    (the file it opened, edited and diffed; the flag it found and submitted) and nowhere else.
 
     The query (latest user message, system prompt) adds, to each line that uses one of its
     terms, the term's idf over messages times the query's boost (an everyday word of the
@@ -109,6 +126,7 @@ class SessionStats:
     def __init__(self, docs: Sequence[set[str]], groups: Sequence[int] | None = None,
                  query: dict[int, float] | None = None) -> None:
         groups = list(groups) if groups is not None else list(range(len(docs)))
+        self.docs = docs
         self.groups = groups
         self.n_messages = len(docs)
         self.message_df: Counter[str] = Counter()
@@ -127,17 +145,15 @@ class SessionStats:
         self._cache: dict[tuple[int, str], float] = {}
 
     @classmethod
-    def of(cls, messages: Sequence[Message], units: Sequence[Any] = (), *,
+    def of(cls, messages: Sequence[Message], sizes: Sequence[int] | None = None, *,
            query: dict[int, float] | None = None) -> SessionStats:
-        """Statistics of ``messages`` (with their turn ``units``); ``query`` maps message indices
-        (the latest user message, the system prompt) to the boost their terms get."""
+        """Statistics of ``messages`` (``sizes``: their token counts, else characters / 4);
+        ``query`` maps message indices (the latest user message, the system prompt) to the boost
+        their terms get."""
         docs = [message_terms(m) for m in messages]
-        groups = list(range(len(messages)))
-        if len(units) >= MIN_SEGMENTS:
-            for k, unit in enumerate(units):
-                for i in range(unit.start, unit.end):
-                    groups[i] = -1 - k  # message indices stay >= 0: no clash
-        return cls(docs, groups, query)
+        if sizes is None:
+            sizes = [len(message_text(m)) // 4 + 4 for m in messages]
+        return cls(docs, windows(sizes), query)
 
     def group(self, index: int) -> int:
         """The document message ``index`` belongs to."""
@@ -146,6 +162,10 @@ class SessionStats:
     @staticmethod
     def _idf(df: int, n: int) -> float:
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+
+    def message_idf(self, term: str) -> float:
+        """Inverse document frequency of ``term`` over the messages."""
+        return self._idf(self.message_df.get(term, 0), self.n_messages)
 
     def idf(self, term: str) -> float:
         """BM25 inverse document frequency of ``term`` over the documents (0 when unseen)."""

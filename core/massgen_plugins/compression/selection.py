@@ -34,11 +34,15 @@ TASK_BONUS = 6.0  # first lines of a segment's task statement
 CONCLUSION_BONUS = 6.0  # the last assistant text of a segment
 CALL_BONUS = 8.0  # the last tool call of a segment (a submission, the final command), and the one before
 RESULT_BONUS = 1.0  # lines of the last tool result of a segment
-ASSISTANT_BONUS = 1.5  # any assistant sentence
+ASSISTANT_BONUS = 1.0  # any assistant sentence
+ACTION_BONUS = 1.5  # any tool call (what the agent did: the files it edited, the commands it ran)
+OUTCOME_SHARE = 0.5  # outcome lines are chosen first, in at most this share of the room
 USER_BONUS = 0.5  # any user sentence (instructions, constraints)
 MAX_LINE_CHARS = 400
 MAX_ARG_CHARS = 160
+SAME_TASK = 0.06
 PIECE = 0.5  # a piece of a compound word (``app`` of ``todo-app/app.js``) counts half
+PRICE_EXPONENT = 1.0
 COVERED = 0.15  # what a term already carried by a chosen line still counts for
 
 
@@ -53,6 +57,12 @@ class Line:
     cost: int = 0
     pieces: frozenset[str] = frozenset()
 
+    @property
+    def price(self) -> float:
+        """What a line's value is divided by: its tokens, sub-linearly (a long line that carries
+        a long identifier is not penalised in full for its length)."""
+        return float(self.cost) ** PRICE_EXPONENT
+
 
 def make_line(order: int, segment: int, text: str, body: str, bonus: float, group: int) -> Line:
     words, pieces = word_terms(body)
@@ -61,8 +71,36 @@ def make_line(order: int, segment: int, text: str, body: str, bonus: float, grou
 
 @dataclass
 class Segment:
-    unit: Unit
+    """Messages ``[start, end)``: one task and the work on it (one or more turn units)."""
+
+    start: int
+    end: int
     lines: list[Line] = field(default_factory=list)
+
+
+def segments_of(messages: Sequence[Message], units: Sequence[Unit], stats: SessionStats) -> list[Segment]:
+    """Turn units grouped into tasks. A unit continues the previous task when the previous unit
+    acted in text (no tool calls: an agent whose commands are in its replies and whose command
+    outputs come back as user turns) and its user message is an output of the same environment:
+    at least :data:`SAME_TASK` of its idf weight is in terms of the previous user message. A
+    unit after tool calls, or with a user message unlike the last one, starts a new task."""
+    out: list[Segment] = []
+    previous_user: set[str] | None = None
+    acted_in_text = False
+    for unit in units:
+        user = stats.docs[unit.start] if messages[unit.start].role == "user" else set()
+        same = False
+        if out and previous_user is not None and acted_in_text:
+            total = sum(stats.message_idf(t) for t in user)
+            shared = sum(stats.message_idf(t) for t in user & previous_user)
+            same = total == 0 or shared / total >= SAME_TASK
+        if same:
+            out[-1].end = unit.end
+        else:
+            out.append(Segment(unit.start, unit.end))
+        previous_user = user
+        acted_in_text = not any(messages[i].tool_calls for i in range(unit.start, unit.end))
+    return out
 
 
 def call_line(name: str, arguments: str) -> str:
@@ -94,18 +132,20 @@ def _sentences(text: str) -> list[str]:
 
 
 def segment_lines(messages: Sequence[Message], units: Sequence[Unit], stats: SessionStats) -> list[Segment]:
-    """Every candidate line of ``units``, labelled and with its role/outcome bonus (costs unset)."""
+    """The tasks of ``units`` (:func:`segments_of`) with every candidate line, labelled and with
+    its role/outcome bonus (costs unset)."""
     names = tool_names([messages[i] for u in units for i in range(u.start, u.end)])
-    segments: list[Segment] = []
+    segments = segments_of(messages, units, stats)
     order = 0
     seen: set[str] = set()
-    for k, unit in enumerate(units):
-        seg = Segment(unit)
+    for k, seg in enumerate(segments):
+        unit = seg  # the task's messages [start, end)
         last_text = max((i for i in range(unit.start, unit.end)
                          if messages[i].role == "assistant" and message_text(messages[i]).strip()), default=-1)
         calls = [(i, j) for i in range(unit.start, unit.end) for j in range(len(messages[i].tool_calls or ()))]
         final_calls = {c: CALL_BONUS for c in calls[-2:]}
-        results = [i for i in range(unit.start, unit.end) if messages[i].role == "tool"]
+        results = [i for i in range(unit.start, unit.end)
+                   if messages[i].role == "tool" or (messages[i].role == "user" and i > unit.start)]
         last_results = set(results[-2:])
         for i in range(unit.start, unit.end):
             m = messages[i]
@@ -114,7 +154,7 @@ def segment_lines(messages: Sequence[Message], units: Sequence[Unit], stats: Ses
                 for j, call in enumerate(m.tool_calls):
                     fn = call.function or {}
                     line = call_line(str(fn.get("name", "")), str(fn.get("arguments", "")))
-                    bonus = final_calls.get((i, j), 0.0)
+                    bonus = final_calls.get((i, j), ACTION_BONUS)
                     seg.lines.append(make_line(order, k, f"assistant {line}", line, bonus, group))
                     order += 1
             text = message_text(m)
@@ -139,15 +179,16 @@ def segment_lines(messages: Sequence[Message], units: Sequence[Unit], stats: Ses
                     continue
                 seen.add(key)
                 bonus = 0.0
-                if m.role == "user":
+                if m.role == "user" and i == unit.start:
                     bonus = TASK_BONUS if n in task else USER_BONUS
+                elif m.role == "user":  # an output that came back as a user turn
+                    bonus = RESULT_BONUS if i in last_results else 0.0
                 elif m.role == "assistant":
                     bonus = CONCLUSION_BONUS if i == last_text and n >= len(sentences) - 2 else ASSISTANT_BONUS
                 elif i in last_results:
                     bonus = RESULT_BONUS
                 seg.lines.append(make_line(order, k, f"{label}: {sentence}", sentence, bonus, group))
                 order += 1
-        segments.append(seg)
     return segments
 
 
@@ -169,21 +210,34 @@ def choose(segments: Sequence[Segment], stats: SessionStats, room: int,
             info += w * COVERED if (line.segment, t) in covered else w
         return info + line.bonus
 
-    heap: list[tuple[float, int, int]] = []
-    for idx, line in enumerate(lines):
-        line.cost = count(line.text) + 2
-        v = value(line)
-        if v > 0:
-            heap.append((-v / line.cost, line.order, idx))
-    heapq.heapify(heap)
     chosen: list[Line] = []
     used = 0
+    taken: set[int] = set()
+    for line in lines:
+        line.cost = count(line.text) + 2
+    # 1. each segment's outcome (its final calls, its last conclusion, its task), best first
+    outcome = sorted((idx for idx, line in enumerate(lines) if line.bonus >= CONCLUSION_BONUS),
+                     key=lambda idx: (-value(lines[idx]) / lines[idx].price, lines[idx].order))
+    for idx in outcome:
+        line = lines[idx]
+        if used + line.cost <= room * OUTCOME_SHARE:
+            chosen.append(line)
+            taken.add(idx)
+            used += line.cost
+            covered.update((line.segment, t) for t in line.terms | line.pieces)
+    # 2. the rest by value per token, lazily re-valued as coverage grows
+    heap: list[tuple[float, int, int]] = []
+    for idx, line in enumerate(lines):
+        v = value(line)
+        if v > 0 and idx not in taken:
+            heap.append((-v / line.price, line.order, idx))
+    heapq.heapify(heap)
     while heap and room - used >= 6:
         neg, order, idx = heapq.heappop(heap)
         line = lines[idx]
         if used + line.cost > room:
             continue
-        fresh = -value(line) / line.cost
+        fresh = -value(line) / line.price
         if heap and fresh > heap[0][0] + 1e-9:  # worth less now that others were chosen: re-queue
             heapq.heappush(heap, (fresh, order, idx))
             continue
