@@ -190,6 +190,7 @@ async def compress_conversation(
     options: dict[str, Any] | None = None,
     agent_strategy: str | Strategy | dict[str, Any] | None = None,
     hooks: Any = None,
+    archive: Sequence[ArchivedMessage] | None = None,
 ) -> CompressionReport:
     """Compress ``messages`` for ``model`` until they fit ``budget`` tokens.
 
@@ -209,6 +210,10 @@ async def compress_conversation(
         the stages in ``CompressionRequest.options`` (for third-party stages).
     :param tools: the tool schemas sent with the call (counted, passed to stages).
     :param hooks: a :class:`~massgen_plugins.manager.Hooks` (default: the process host's).
+    :param archive: what earlier compressions of this conversation archived (a session's
+        archive). Stages receive it, with what this run archives so far, as
+        ``request.options["archived"]``: the summarizer reads an OpenAI compaction item's
+        originals there instead of an opaque placeholder.
     :returns: a :class:`CompressionReport`: ``messages`` (the result), ``archive`` (every message
         removed or replaced, with ``replaced_by`` provenance), ``stages`` (per stage: status
         ``applied``/``no-change``/``skipped``/``rejected``/``not-allowed``, tokens before/after,
@@ -271,7 +276,8 @@ async def compress_conversation(
             needed=floor, budget=limit, report=report)
 
     stages = ordered_stages(hooks)
-    archive: list[ArchivedMessage] = []
+    prior = list(archive or [])
+    archive = []
     tokens_now = before
     token = _ACTIVE.set(True)
     try:
@@ -288,7 +294,8 @@ async def compress_conversation(
                                                       reason=f"not allowed by strategy {strat.name!r}"))
                     continue
                 run, result = await _run_stage(name, impl, model, current, tool_list, attempt_target, limit,
-                                               strat, extra, tokens_now, original, provider, counter)
+                                               strat, {**extra, "archived": [*prior, *archive]}, tokens_now,
+                                               original, provider, counter)
                 if result is not None:
                     archived, added = _complete_archive(name, current, result.messages, list(result.archived))
                     if added:

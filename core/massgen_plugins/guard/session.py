@@ -419,7 +419,7 @@ class Session:
             overrides["stages"] = [s for s in allowed if s not in exclude]
         try:
             report = await compress_conversation(state.messages, model=model, budget=budget, strategy=strategy,
-                                                 tools=self._tools(), options=overrides)
+                                                 tools=self._tools(), options=overrides, archive=self._archive)
         except CannotFitError as exc:
             report = exc.report
             if report is None:
