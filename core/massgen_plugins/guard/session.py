@@ -356,7 +356,8 @@ class Session:
                                                         f"{tokens} tokens > budget {budget}"))
                     return "overflow", f"{tokens} tokens do not fit {model}", (tokens, window)
             request = CompletionRequest(model=model, messages=state.messages, tools=self._tools(),
-                                        max_tokens=reserve, timeout=self.config.retry.timeout)
+                                        max_tokens=reserve, timeout=self.config.retry.timeout,
+                                        options=dict(self.config.provider_options))
             ctx = CallContext(agent=self.agent, turn=self.turn + 1, log=self._log)
             outcome = await call_model(request, settings, ctx, attempt=attempt, input_tokens=tokens, sink=sink)
             if outcome.ok:
@@ -364,8 +365,9 @@ class Session:
                 state.response = outcome.response
                 return None
             self._keep_partial(model, outcome, state)
-            if sink is not None and (outcome.partial or outcome.partial_tool_calls):
-                await sink(StreamEvent(type="error", error=outcome.error, partial=outcome.partial))
+            if sink is not None and (outcome.partial or outcome.partial_tool_calls or outcome.partial_reasoning):
+                await sink(StreamEvent(type="error", error=outcome.error, partial=outcome.partial,
+                                       reasoning=outcome.partial_reasoning))
             info = outcome.info
             message = redact(info.message if info else str(outcome.error))[:300]
             state.attempts.append(AttemptRecord(model, attempt, info.kind.value if info else "unknown", message))
@@ -487,12 +489,17 @@ class Session:
         return [*self.config.tools, RECALL_TOOL] if self.config.recall_tool else list(self.config.tools)
 
     def _keep_partial(self, model: str, outcome: CallOutcome, state: _TurnState) -> None:
-        if not outcome.partial and not outcome.partial_tool_calls:
+        if not outcome.partial and not outcome.partial_tool_calls and not outcome.partial_reasoning:
             return
-        partial = PartialOutput(model=model, text=outcome.partial, tool_calls=outcome.partial_tool_calls)
+        partial = PartialOutput(model=model, text=outcome.partial, tool_calls=outcome.partial_tool_calls,
+                                reasoning=outcome.partial_reasoning)
         state.partials.append(partial)
+        content: Any = outcome.partial or None
+        if outcome.partial_reasoning:  # the thinking is kept too, ahead of the text it led to
+            content = [{"type": "text", "text": f"[reasoning]\n{outcome.partial_reasoning}"},
+                       *([{"type": "text", "text": outcome.partial}] if outcome.partial else [])]
         entry = ArchivedMessage(id=f"partial-{uuid.uuid4().hex[:10]}", stage="partial-output",
-                                message=Message(role="assistant", content=outcome.partial or None))
+                                message=Message(role="assistant", content=content))
         state.archived.append(entry)
         self._archive.append(entry)
 
