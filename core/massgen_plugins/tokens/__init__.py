@@ -1,5 +1,5 @@
 """Fast local token counting (brief §4 "proactive"): exact tiktoken counts for OpenAI models,
-a proxy or calibrated estimate with a stated margin elsewhere, cached per message.
+a proxy or an estimate that never under-counts, with a stated margin, elsewhere, cached per message.
 
 .. code-block:: python
 
