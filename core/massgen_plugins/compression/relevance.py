@@ -35,7 +35,8 @@ _PIECE = re.compile(r"[^\W_]{3,}|\d+")
 _STRIP = ".-:/=+~@"
 SCAN_CHARS = 16_384
 WINDOWS = 48  # a session is cut into about this many passages (the documents) ...
-WINDOW_MIN = 1_024  # ... of at least this many tokens
+WINDOW_MIN = 1_024  # ... of at least this many tokens ...
+MIN_WINDOWS = 12  # ... unless the session is too short for a dozen of those
 K1 = 4.0  # term-frequency saturation (BM25 k1; high: what a task keeps returning to counts)
 QUERY_BOOST = 1.5  # a term of the latest user message weighs (1 + QUERY_BOOST) times as much
 SYSTEM_BOOST = 0.5  # a term of the system prompt, (1 + SYSTEM_BOOST) times
@@ -46,11 +47,12 @@ _SUFFIX = re.compile(r"(?:ing|ed|es|s|e)$")
 
 def stem(word: str) -> str:
     """A crude, consistent stem of a plain word (``changed``, ``changes``, ``change`` ->
-    ``chang``; ``files`` -> ``fil``), so a question's words meet the session's; identifiers
+    ``chang``; ``files``, ``file`` -> ``fil``), so a question's words meet the session's; identifiers
     are left alone."""
     if len(word) < 4 or not word.isalpha():
         return word
-    return _SUFFIX.sub("", word, count=1) if len(word) > 4 else word.rstrip("s") or word
+    out = _SUFFIX.sub("", word, count=1)
+    return out if len(out) >= 3 else word
 
 
 def word_terms(text: str) -> tuple[set[str], set[str]]:
@@ -95,11 +97,11 @@ def message_terms(message: Message) -> set[str]:
 
 def windows(sizes: Sequence[int]) -> list[int]:
     """The passage each message belongs to: consecutive messages grouped into passages of about
-    ``max(WINDOW_MIN, total / WINDOWS)`` tokens (a message is never split; a huge one is a
-    passage of its own). Equal-sized passages make term frequencies comparable whatever the
+    ``max(total / WINDOWS, min(WINDOW_MIN, total / MIN_WINDOWS))`` tokens (a message is never
+    split; a huge one is a passage of its own), so even a short session has a dozen passages. Equal-sized passages make term frequencies comparable whatever the
     format -- one message per step or one per task."""
     total = sum(sizes)
-    size = max(WINDOW_MIN, total // WINDOWS)
+    size = max(1, total // WINDOWS, min(WINDOW_MIN, total // MIN_WINDOWS))
     out: list[int] = []
     group, used = 0, 0
     for n in sizes:

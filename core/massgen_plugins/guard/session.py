@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..redact import redact
 from ..types import ArchivedMessage, CompletionRequest, CompletionResponse, Message, StreamEvent
+from .archive_tools import EXPAND_TOOL, only_archive_calls
+from .archive_tools import answer as archive_answer
 from .calls import CallContext, CallOutcome, call_model
 from .config import AgentConfig
 from .errors import AllModelsFailedError, AttemptRecord, ContextOverflowError, PartialOutput
@@ -281,12 +283,12 @@ class Session:
         state = _TurnState([*self.messages, *added])
         response = await self._run(state, max_tokens, sink)
         rounds = 0
-        while self.config.recall_tool and rounds < MAX_RECALL_ROUNDS and _only_recall_calls(response):
+        while self.config.recall_tool and rounds < MAX_RECALL_ROUNDS and only_archive_calls(response):
             rounds += 1
             state.messages.append(response.message)
             added.append(response.message)
             for call in response.message.tool_calls or []:
-                result = await self._recall_tool_result(call.function.get("arguments") or "{}")
+                result = await archive_answer(self, call, response.model or self.config.model, state.messages)
                 tool_message = Message(role="tool", tool_call_id=call.id, content=result)
                 state.messages.append(tool_message)
                 added.append(tool_message)
@@ -486,7 +488,7 @@ class Session:
         return self._settings[provider]
 
     def _tools(self) -> list[dict[str, Any]]:
-        return [*self.config.tools, RECALL_TOOL] if self.config.recall_tool else list(self.config.tools)
+        return [*self.config.tools, RECALL_TOOL, EXPAND_TOOL] if self.config.recall_tool else list(self.config.tools)
 
     def _keep_partial(self, model: str, outcome: CallOutcome, state: _TurnState) -> None:
         if not outcome.partial and not outcome.partial_tool_calls and not outcome.partial_reasoning:
@@ -580,11 +582,6 @@ def _as_messages(content: Any) -> list[Message]:
     if isinstance(content, Sequence):
         return [m if isinstance(m, Message) else Message.model_validate(m) for m in content]
     raise InputError(f"send() takes a string, a Message or a list of messages, not {type(content).__name__}")
-
-
-def _only_recall_calls(response: CompletionResponse) -> bool:
-    calls = response.message.tool_calls or []
-    return bool(calls) and all(c.function.get("name") == "recall" for c in calls)
 
 
 def _strategy(value: str | dict[str, Any]) -> tuple[str, dict[str, Any]]:
