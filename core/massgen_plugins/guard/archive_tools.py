@@ -5,7 +5,7 @@ key lines) and archives the originals. With ``recall_tool=True`` the model gets 
 
 * ``recall(query)`` -- full-text search over what was archived and over long-term memory;
 * ``expand(gist_id)`` -- the archived originals of one gist, in order (a gist of gists shows the
-  older gists' headers, which can be expanded in turn).
+  older gists' headers, which can be expanded in turn); offered once a gist exists.
 
 The guard answers these calls itself (they never reach the provider) and re-calls the model.
 **It budgets for what it brings back**: an answer is cut to a share of the room left in the
@@ -17,9 +17,10 @@ an expansion can never push the next call over the window; what is cut says so, 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..types import CompletionResponse, ToolCall
+from ..types import ArchivedMessage, CompletionResponse, ToolCall
 
 if TYPE_CHECKING:
     from .session import Session
@@ -28,18 +29,18 @@ EXPAND_TOOL = {
     "type": "function",
     "function": {
         "name": "expand",
-        "description": "Bring back the original messages of a gist of the earlier conversation (the "
-        "'[gist g-...]' headers in a compressed context). Use it when a gist's key lines are not enough.",
-        "parameters": {
-            "type": "object",
-            "properties": {"gist_id": {"type": "string", "description": "The gist's id, e.g. g-1a2b3c4d5e6f."}},
-            "required": ["gist_id"],
-        },
+        "description": "Bring back the original messages behind a [gist g-...] of the earlier conversation.",
+        "parameters": {"type": "object", "properties": {"gist_id": {"type": "string"}}, "required": ["gist_id"]},
     },
 }
 ARCHIVE_TOOLS = frozenset({"recall", "expand"})
 ANSWER_SHARE = 0.5  # an answer may use at most this share of the room left in the input budget
 MIN_ANSWER_TOKENS = 256
+
+
+def has_gists(archive: Sequence[ArchivedMessage]) -> bool:
+    """Whether compression has made any gist yet (``expand`` is offered only then)."""
+    return any((record.model_extra or {}).get("gist") for record in archive)
 
 
 def only_archive_calls(response: CompletionResponse) -> bool:

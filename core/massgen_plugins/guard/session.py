@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..redact import redact
 from ..types import ArchivedMessage, CompletionRequest, CompletionResponse, Message, StreamEvent
-from .archive_tools import EXPAND_TOOL, only_archive_calls
+from .archive_tools import EXPAND_TOOL, has_gists, only_archive_calls
 from .archive_tools import answer as archive_answer
 from .calls import CallContext, CallOutcome, call_model
 from .config import AgentConfig
@@ -488,7 +488,9 @@ class Session:
         return self._settings[provider]
 
     def _tools(self) -> list[dict[str, Any]]:
-        return [*self.config.tools, RECALL_TOOL, EXPAND_TOOL] if self.config.recall_tool else list(self.config.tools)
+        if not self.config.recall_tool:
+            return list(self.config.tools)
+        return [*self.config.tools, RECALL_TOOL, *([EXPAND_TOOL] if has_gists(self._archive) else [])]
 
     def _keep_partial(self, model: str, outcome: CallOutcome, state: _TurnState) -> None:
         if not outcome.partial and not outcome.partial_tool_calls and not outcome.partial_reasoning:
