@@ -331,11 +331,12 @@ class RealSession:
 
 
 def single_session(run: Run) -> RealSession:
-    """One run as a session: its own system prompt, the run, then the user asking for its outcome."""
-    head = [{"role": "system", "content": run.system}] if run.system else []
+    """One run as a session, then the user asking for its outcome. The run's system prompt is left
+    out: SWE-agent's (~1,400 tokens of command documentation) alone exceeds the 8x budget of most
+    single runs, which would measure the prompt, not the compression."""
     ask = "What was the flag you captured?" if any(f.kind == "answer" for f in run.facts) else \
         "Which files did you change?"
-    return RealSession(run.source.name, [*head, *run.messages, {"role": "user", "content": ask}],
+    return RealSession(run.source.name, [*run.messages, {"role": "user", "content": ask}],
                        list(run.facts), [run.source])
 
 

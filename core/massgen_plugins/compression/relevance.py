@@ -8,6 +8,10 @@ weighs a term by its BM25 inverse document frequency: a word every message uses 
 nothing, an identifier that only a few messages mention weighs most. No fixed list of word
 classes is involved; what is rare is rare *in this conversation*.
 
+A term that is not a plain word (a path, an id, a flag) keeps an idf of at least
+:data:`IDENTIFIER_IDF` even when every passage uses it: in a session about one task, the file it
+edits is everywhere, and it is the task's subject, not filler.
+
 A term seen in a single message weighs half: a value that recurs (the flag found in an output
 and then submitted, the file opened, edited and diffed) is what a task turns on, a one-off token
 of a hex dump is not.
@@ -37,6 +41,7 @@ SCAN_CHARS = 16_384
 WINDOWS = 48  # a session is cut into about this many passages (the documents) ...
 WINDOW_MIN = 1_024  # ... of at least this many tokens ...
 MIN_WINDOWS = 12  # ... unless the session is too short for a dozen of those
+IDENTIFIER_IDF = 1.0  # least idf of a term that is not a plain word (a path, an id, a flag)
 K1 = 4.0  # term-frequency saturation (BM25 k1; high: what a task keeps returning to counts)
 QUERY_BOOST = 1.5  # a term of the latest user message weighs (1 + QUERY_BOOST) times as much
 SYSTEM_BOOST = 0.5  # a term of the system prompt, (1 + SYSTEM_BOOST) times
@@ -179,7 +184,10 @@ class SessionStats:
         w = self._cache.get(key)
         if w is None:
             tf = self.tf.get(group, Counter()).get(term, 0) or 1
-            w = self.idf(term) * (tf * (K1 + 1.0)) / (tf + K1)
+            idf = self.idf(term)
+            if not term.isalpha():  # an identifier everywhere in a session is its subject, not filler
+                idf = max(idf, IDENTIFIER_IDF)
+            w = idf * (tf * (K1 + 1.0)) / (tf + K1)
             if self.message_df.get(term, 0) <= 1:
                 w *= 0.5
             self._cache[key] = w

@@ -10,7 +10,7 @@ lines), and one line per tool call (``name(arg=value, ...)``). A candidate is wo
   saying the same identifiers adds little;
 * plus a **role/outcome** bonus: the segment's task statement (its first lines), its outcome
   (the last assistant conclusion, the last tool call -- a submission, a final command --, the
-  last tool result's lines), and any assistant sentence (short conclusions are cheap and almost
+  most telling line of each of its last two outputs), and any assistant sentence (short conclusions are cheap and almost
   always worth keeping);
 
 and it costs its tokens. Lines are taken by value per token (lazy greedy on a heap, linear up to
@@ -33,11 +33,11 @@ from .salience import SPLIT
 TASK_BONUS = 6.0  # first lines of a segment's task statement
 CONCLUSION_BONUS = 6.0  # the last assistant text of a segment
 CALL_BONUS = 8.0  # the last tool call of a segment (a submission, the final command), and the one before
-RESULT_BONUS = 1.0  # lines of the last tool result of a segment
+RESULT_BONUS = 6.0  # the most telling line of each of the last two outputs of a segment
 ASSISTANT_BONUS = 1.0  # any assistant sentence
 ACTION_BONUS = 1.5  # any tool call (what the agent did: the files it edited, the commands it ran)
 OUTCOME_SHARE = 0.5  # outcome lines are chosen first, in at most this share of the room
-USER_BONUS = 0.5  # any user sentence (instructions, constraints)
+USER_BONUS = 0.5  # a user's own instruction within a task (not an output that came back as a user turn)
 MAX_LINE_CHARS = 400
 MAX_ARG_CHARS = 160
 SAME_TASK = 0.06
@@ -169,24 +169,26 @@ def segment_lines(messages: Sequence[Message], units: Sequence[Unit], stats: Ses
             else:
                 label = m.role
             sentences = _sentences(text)
-            task = set()
-            if m.role == "user" and i == unit.start:  # the task statement: its two most telling lines
+            top: set[int] = set()
+            is_task = m.role == "user" and i == unit.start
+            is_result = (m.role == "tool" or (m.role == "user" and not is_task)) and i in last_results
+            if is_task or is_result:  # a task statement's two most telling lines; a final output's one
                 ranked = sorted(range(len(sentences)), key=lambda n: -stats.line_weight(terms(sentences[n]), group))
-                task = set(ranked[:2])
+                top = set(ranked[: 2 if is_task else 1])
             for n, sentence in enumerate(sentences):
                 key = f"{m.role}:{sentence.lower()}"
                 if key in seen:
                     continue
                 seen.add(key)
                 bonus = 0.0
-                if m.role == "user" and i == unit.start:
-                    bonus = TASK_BONUS if n in task else USER_BONUS
-                elif m.role == "user":  # an output that came back as a user turn
-                    bonus = RESULT_BONUS if i in last_results else 0.0
+                if is_task:
+                    bonus = TASK_BONUS if n in top else 0.0
+                elif is_result:
+                    bonus = RESULT_BONUS if n in top else 0.0
+                elif m.role == "user" and messages[i - 1].role != "assistant":
+                    bonus = USER_BONUS  # a user's own instruction in the middle of a task
                 elif m.role == "assistant":
                     bonus = CONCLUSION_BONUS if i == last_text and n >= len(sentences) - 2 else ASSISTANT_BONUS
-                elif i in last_results:
-                    bonus = RESULT_BONUS
                 seg.lines.append(make_line(order, k, f"{label}: {sentence}", sentence, bonus, group))
                 order += 1
     return segments
