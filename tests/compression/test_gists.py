@@ -51,3 +51,17 @@ def test_gists_of_gists_form_a_hierarchy(no_keys):
     assert structure[parent]["children"] and all(c in structure for c in structure[parent]["children"])
     # one level down at a time: the parent's expansion shows the older gists' headers
     assert any(c in render_expansion(archive, parent) for c in older)
+
+
+def test_expanding_gives_masked_tool_results_back_whole(no_keys):
+    conv = generate_conversation(13, turns=30, tool_tokens=(600, 1_500), facts=0)
+    report = compress_conversation_sync(conv.messages, model=MODEL, ratio=6, tools=conv.tools, options=LOCAL)
+    assert "mask" in report.ran and "extract" in report.ran
+    masked = {r.replaced_by: r.message for r in report.archive if r.stage == "mask"}
+    gid = _gists_in(report.messages)[0]
+    expanded = expand(report.archive, gid)
+    stubs_in_gist = [r for r in report.archive if gist_of(r) == gid and r.id in masked]
+    assert stubs_in_gist, "the gist condensed masked tool results"
+    texts = [m.text() for m in expanded]
+    for record in stubs_in_gist:
+        assert masked[record.id].text() in texts  # the full output, not the stub

@@ -57,9 +57,36 @@ def children(archive: Sequence[ArchivedMessage], gid: str) -> list[str]:
     return out
 
 
+def original(archive: Sequence[ArchivedMessage], message: Message, *, replaced: dict[str, list[ArchivedMessage]]
+             | None = None) -> Message:
+    """``message`` as it was before one-for-one replacements (a masked tool result's stub, a
+    message cut in the middle): followed back through the archive. A message that replaced many
+    (an extract or a summary: a gist of gists) is left as it is."""
+    from .conversation import message_id
+
+    if replaced is None:
+        replaced = {}
+        for record in archive:
+            if record.replaced_by:
+                replaced.setdefault(record.replaced_by, []).append(record)
+    seen: set[str] = set()
+    while True:
+        mid = message_id(message)
+        earlier = replaced.get(mid, [])
+        if len(earlier) != 1 or mid in seen:
+            return message
+        seen.add(mid)
+        message = earlier[0].message
+
+
 def expand(archive: Sequence[ArchivedMessage], gid: str) -> list[Message]:
-    """The original messages gist ``gid`` stands for (empty when the archive has no such gist)."""
-    return [r.message for r in members(archive, gid)]
+    """The original messages gist ``gid`` stands for (empty when the archive has no such gist):
+    masked or cut messages as they were before, older extracts as their gist headers."""
+    replaced: dict[str, list[ArchivedMessage]] = {}
+    for record in archive:
+        if record.replaced_by:
+            replaced.setdefault(record.replaced_by, []).append(record)
+    return [original(archive, r.message, replaced=replaced) for r in members(archive, gid)]
 
 
 def render_expansion(archive: Sequence[ArchivedMessage], gid: str, *, max_chars: int | None = None) -> str:
