@@ -111,8 +111,9 @@ def stats_command(store_url: str | None, user: str | None, agent: str | None, se
 @_store_option
 @_scope_options
 @click.option("--kind", type=click.Choice(["fact", "note"]), help="Only facts or only notes.")
-@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True,
+              help="At most this many memories, most recently updated first.")
+@click.option("--offset", type=click.IntRange(0), default=0, help="Skip this many first (paging).")
 @click.option("--expired", is_flag=True, help="Include expired memories not yet collected.")
 @click.option("--sessions", is_flag=True, help="List short-term sessions instead of memories.")
 @_json_option
@@ -144,8 +145,9 @@ def list_command(store_url: str | None, user: str | None, agent: str | None, ses
 @click.argument("query")
 @_store_option
 @_scope_options
-@click.option("--kind", type=click.Choice(["fact", "note"]))
-@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--kind", type=click.Choice(["fact", "note"]), help="Only facts or only notes.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="At most this many results, best first.")
 @_json_option
 def search_command(query: str, store_url: str | None, user: str | None, agent: str | None,
                    session: str | None, team: str | None, kind: str | None, limit: int, as_json: bool) -> None:
@@ -211,7 +213,8 @@ def show_command(identifier: str, store_url: str | None, turns: int, as_json: bo
 @click.argument("text")
 @_store_option
 @_scope_options
-@click.option("--kind", type=click.Choice(["fact", "note"]), default="fact", show_default=True)
+@click.option("--kind", type=click.Choice(["fact", "note"]), default="fact", show_default=True,
+              help="A fact (what is true) or a note (what happened).")
 @click.option("--ttl", metavar="DURATION", help="Expire after this long (3600, 45m, 12h, 7d).")
 @_json_option
 def add_command(text: str, store_url: str | None, user: str | None, agent: str | None, session: str | None,

@@ -44,10 +44,8 @@ def open_store(url: str | None = None) -> MemoryStore:
     it; if it fails with a massgen error (bad URL, damaged store, schema too new) that error is
     raised as is, so the user sees what is wrong with *their* store rather than "no plugin".
     """
-    from ..chain import implementations, strict_mode
-    from ..errors import InputError, MassgenError, NoImplementationError
-    from ..manager import get_host
-    from ..redact import redact
+    from ..errors import InputError
+    from ..manager import get_hooks
 
     url = (url or default_url()).strip()
     if "://" not in url:
@@ -56,36 +54,19 @@ def open_store(url: str | None = None) -> MemoryStore:
         from .sqlite import sqlite_url
 
         url = sqlite_url(url)
-    skipped: list[str] = []
-    for impl in implementations(get_host().pm, "memory_store"):
-        try:
-            store = impl(url=url)
-        except MassgenError:
-            raise
-        except Exception as exc:
-            if strict_mode():
-                raise
-            skipped.append(f"{impl.plugin_name}: {type(exc).__name__}: {redact(str(exc))}")
-            continue
-        if store is not None:
-            _wire_embeddings(store)
-            return store  # type: ignore[no-any-return]
-    scheme = url.split(":", 1)[0]
-    note = f" (failed: {'; '.join(skipped)})" if skipped else ""
-    raise NoImplementationError(
-        f"no installed plugin opens memory stores of scheme {scheme!r}; built in: sqlite:///PATH; "
-        f"for postgresql://... run: pip install massgen-plugins-postgres{note}"
-    )
+    store = get_hooks().memory_store(url)
+    _wire_embeddings(store)
+    return store
 
 
 def _wire_embeddings(store: Any) -> None:
     """Give the store the ``embed`` hook as its embedder when some plugin implements it."""
-    from ..chain import implementations
-    from ..manager import get_hooks, get_host
+    from ..manager import get_hooks
 
-    if store.embedder is None and implementations(get_host().pm, "embed"):
+    hooks = get_hooks()
+    if store.embedder is None and hooks.has_implementations("embed"):
         model = os.environ.get("MASSGEN_PLUGINS_EMBED_MODEL") or None
-        store.embedder = lambda texts: get_hooks().embed(texts, model)
+        store.embedder = lambda texts: hooks.embed(texts, model)
 
 
 def __getattr__(name: str) -> Any:

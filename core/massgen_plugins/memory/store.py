@@ -35,6 +35,8 @@ mere warning.
 
 from __future__ import annotations
 
+import builtins
+
 import abc
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -175,12 +177,12 @@ class MemoryStore(abc.ABC):
 
     @abc.abstractmethod
     def list(self, scope: Scope | None = None, *, kind: Kind | None = None, limit: int = 50,
-             offset: int = 0, include_expired: bool = False) -> list[MemoryRecord]:
+             offset: int = 0, include_expired: bool = False) -> builtins.list[MemoryRecord]:
         """Memories in ``scope`` (a filter: set ids must match), most recently updated first."""
 
     #: optional ``texts -> vectors`` function (``open_store`` wires it to the ``embed`` hook when a
     #: plugin implements it); ``None`` = full-text and recency only
-    embedder: Callable[[list[str]], list[list[float]] | None] | None = None
+    embedder: Callable[[builtins.list[str]], builtins.list[builtins.list[float]] | None] | None = None
 
     def search(self, query: str, *, scope: Scope | None = None, limit: int = 10,
                kind: Kind | None = None) -> SearchResults:
@@ -232,11 +234,11 @@ class MemoryStore(abc.ABC):
         Every turn read is checksum-verified."""
 
     @abc.abstractmethod
-    def list_turns(self, session_id: str, *, start: int = 1, end: int | None = None) -> list[TurnRecord]:
+    def list_turns(self, session_id: str, *, start: int = 1, end: int | None = None) -> builtins.list[TurnRecord]:
         """The stored turns ``start..end`` (inclusive) of a session -- its full transcript."""
 
     @abc.abstractmethod
-    def list_sessions(self, scope: Scope | None = None, *, limit: int = 50) -> list[SessionSummary]:
+    def list_sessions(self, scope: Scope | None = None, *, limit: int = 50) -> builtins.list[SessionSummary]:
         """Sessions whose user/agent/team match ``scope``, most recently written first."""
 
     @abc.abstractmethod
@@ -244,11 +246,11 @@ class MemoryStore(abc.ABC):
         """Delete a session's turns and archive."""
 
     @abc.abstractmethod
-    def recall(self, session_id: str, query: str, *, limit: int = 5) -> list[ArchiveHit]:
+    def recall(self, session_id: str, query: str, *, limit: int = 5) -> builtins.list[ArchiveHit]:
         """Full-text search of the messages compression archived for ``session_id``."""
 
     @abc.abstractmethod
-    def list_archive(self, session_id: str) -> list[ArchiveHit]:
+    def list_archive(self, session_id: str) -> builtins.list[ArchiveHit]:
         """Every archived message of a session, in archive order (score 0)."""
 
     # ----------------------------------------------------------------- hygiene
@@ -304,7 +306,7 @@ class MemoryStore(abc.ABC):
         :class:`InputError` with ``strict=True`` before anything is written for that batch.
         """
         report = ImportReport()
-        pending: list[MemoryInput] = []
+        pending: builtins.list[MemoryInput] = []
 
         def flush() -> None:
             added, dups = self.add_many(pending)
