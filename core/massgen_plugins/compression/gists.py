@@ -57,18 +57,23 @@ def children(archive: Sequence[ArchivedMessage], gid: str) -> list[str]:
     return out
 
 
-def original(archive: Sequence[ArchivedMessage], message: Message, *, replaced: dict[str, list[ArchivedMessage]]
-             | None = None) -> Message:
+def replacements(archive: Sequence[ArchivedMessage]) -> dict[str, list[ArchivedMessage]]:
+    """``replaced_by id -> the records it replaced``."""
+    out: dict[str, list[ArchivedMessage]] = {}
+    for record in archive:
+        if record.replaced_by:
+            out.setdefault(record.replaced_by, []).append(record)
+    return out
+
+
+def original(archive: Sequence[ArchivedMessage], message: Message, *,
+             replaced: dict[str, list[ArchivedMessage]] | None = None) -> Message:
     """``message`` as it was before one-for-one replacements (a masked tool result's stub, a
     message cut in the middle): followed back through the archive. A message that replaced many
     (an extract or a summary: a gist of gists) is left as it is."""
     from .conversation import message_id
 
-    if replaced is None:
-        replaced = {}
-        for record in archive:
-            if record.replaced_by:
-                replaced.setdefault(record.replaced_by, []).append(record)
+    replaced = replacements(archive) if replaced is None else replaced
     seen: set[str] = set()
     while True:
         mid = message_id(message)
@@ -82,10 +87,7 @@ def original(archive: Sequence[ArchivedMessage], message: Message, *, replaced: 
 def expand(archive: Sequence[ArchivedMessage], gid: str) -> list[Message]:
     """The original messages gist ``gid`` stands for (empty when the archive has no such gist):
     masked or cut messages as they were before, older extracts as their gist headers."""
-    replaced: dict[str, list[ArchivedMessage]] = {}
-    for record in archive:
-        if record.replaced_by:
-            replaced.setdefault(record.replaced_by, []).append(record)
+    replaced = replacements(archive)
     return [original(archive, r.message, replaced=replaced) for r in members(archive, gid)]
 
 

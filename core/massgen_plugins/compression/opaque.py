@@ -28,10 +28,9 @@ def readable(messages: Sequence[Message], archive: Sequence[ArchivedMessage] | N
     their original order; and how many items were opened."""
     if not archive or not any(compaction_ids(m) for m in messages):
         return list(messages), 0
-    ranges: dict[str, list[ArchivedMessage]] = {}
-    for record in archive:
-        if record.replaced_by:
-            ranges.setdefault(record.replaced_by, []).append(record)
+    from .gists import replacements
+
+    ranges = replacements(archive)
     out: list[Message] = []
     opened = 0
     for message in messages:
