@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..hookreport import observe
+from ..memory.codec import sendable_messages
 from ..redact import redact
 from ..types import ArchivedMessage, CompletionRequest, CompletionResponse, Message, StreamEvent
 from .archive_tools import EXPAND_TOOL, has_gists, only_archive_calls
@@ -281,7 +282,7 @@ class Session:
 
     # ------------------------------------------------------------------ the turn
     async def _turn(self, content: Any, max_tokens: int | None, sink: Any) -> CompletionResponse:
-        added = _as_messages(content)
+        added = sendable_messages(_as_messages(content))  # no lone surrogate can break later calls
         if self.turn == 0 and not self._memories_injected:
             await self._inject_memories(added)
         state = _TurnState([*self.messages, *added])
@@ -312,7 +313,7 @@ class Session:
             failure = await self._run_model(model, state, max_tokens, sink)
             if failure is None:
                 assert state.response is not None
-                return state.response
+                return state.response.model_copy(update={"message": sendable_messages([state.response.message])[0]})
             why, detail, numbers = failure
             last_why = why
             if why == "overflow":

@@ -25,7 +25,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .records import SearchHit, SearchResults, fold_words
+from .codec import fold_words
+from .records import SearchHit, SearchResults
 
 DEFAULT_BUDGET = 1000
 RECENCY_WEIGHT = 0.2

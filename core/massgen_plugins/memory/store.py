@@ -38,12 +38,14 @@ from __future__ import annotations
 import builtins
 
 import abc
+import builtins
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from ..errors import InputError
 from ..types import ArchivedMessage, Message
+from .codec import parse_time
 from .ranking import rerank
 from .records import (
     ArchiveHit,
@@ -66,7 +68,6 @@ from .records import (
     StoreStats,
     TurnReceipt,
     TurnRecord,
-    parse_time,
 )
 
 __all__ = [
@@ -269,14 +270,31 @@ class MemoryStore(abc.ABC):
         every record's checksum. Never modifies anything."""
 
     @abc.abstractmethod
+    def repair_index(self) -> None:
+        """Rebuild the full-text indexes from the stored rows; nothing else changes. (For the
+        damage :meth:`check` reports as "full-text index".)"""
+
+    def find_ids(self, prefix: str, *, limit: int = 10) -> builtins.list[str]:
+        """Memory ids that start with ``prefix``, at most ``limit`` (empty if the backend cannot
+        look ids up by prefix; exact ids always work with :meth:`get`)."""
+        return []
+
+    def find_sessions(self, prefix: str, *, limit: int = 10) -> builtins.list[str]:
+        """Ids of written sessions that start with ``prefix``, at most ``limit``."""
+        return []
+
+    @abc.abstractmethod
     def backup(self, destination: str) -> str:
-        """Write a consistent copy of the store to ``destination`` while it stays in use;
-        return where it was written."""
+        """Write a consistent copy of the store to ``destination`` (a new private file, ``0600``)
+        while it stays in use; return where it was written. An unwritable destination is an
+        :class:`InputError` naming it."""
 
     @abc.abstractmethod
     def restore(self, source: str) -> str | None:
         """Replace the store's content with the backup at ``source`` (verified first). Whatever
-        the store held before is kept aside (returned: where), never deleted."""
+        the store held before is kept aside (returned: where), never deleted. A store too damaged
+        to open is restored through :attr:`CorruptionError.restore` instead
+        (:func:`massgen_plugins.memory.restore_store` does both)."""
 
     @abc.abstractmethod
     def iter_records(self, scope: Scope | None = None, *, include_expired: bool = False) -> Iterator[MemoryRecord]:
