@@ -32,12 +32,11 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import real_sessions as rs  # noqa: E402
-
-from massgen_plugins.compression import CannotFitError, compress_conversation_sync  # noqa: E402
-from massgen_plugins.compression.gists import GIST_RE, expand  # noqa: E402
-from massgen_plugins.compression.invariants import validate_conversation  # noqa: E402
-from massgen_plugins.tokens import counter_for  # noqa: E402
+import real_sessions as rs
+from massgen_plugins.compression import CannotFitError, compress_conversation_sync
+from massgen_plugins.compression.gists import GIST_RE, expand
+from massgen_plugins.compression.invariants import validate_conversation
+from massgen_plugins.tokens import counter_for
 
 MODEL = "openai/gpt-4o"
 RATIOS = (2, 4, 8)

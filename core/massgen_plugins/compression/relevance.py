@@ -29,7 +29,6 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 from ..types import Message
 from .conversation import message_text

@@ -138,7 +138,7 @@ def _letters(piece: str) -> int:
 
 def _whitespace(piece: str) -> int:
     """Tokens of a whitespace run: one per run of the same character, plus one per 12 characters."""
-    changes = 1 + sum(1 for a, b in zip(piece, piece[1:]) if a != b) if len(piece) > 1 else 1
+    changes = 1 + sum(1 for a, b in zip(piece, piece[1:], strict=False) if a != b) if len(piece) > 1 else 1
     return changes + len(piece) // 12
 
 
