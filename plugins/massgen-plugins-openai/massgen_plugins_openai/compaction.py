@@ -63,31 +63,31 @@ def plan(messages: list[Message]) -> tuple[int, int] | None:
 
 
 def bounded(request: CompressionRequest, start: int, cut: int) -> int:
-    """Where to stop compacting: the first turn boundary (or, inside a tool loop that follows the
-    latest user message, assistant-step boundary) after ``start`` such that compacting up to it
-    frees enough to reach the request's target -- never into the strategy's recent region when
-    older turns exist, and never past ``cut``."""
+    """Where to stop compacting: the first turn boundary after ``start`` (inside a tool loop that
+    follows the latest user message, an assistant-step boundary) such that compacting up to it
+    frees enough to reach the request's target -- counting only what is not a user message, as
+    those come back verbatim. Turns of the strategy's recent region are compacted only when the
+    older ones cannot free enough; never past ``cut``."""
     from massgen_plugins.compression.context import StageContext
 
     ctx = StageContext(request)
     tokens = ctx.tokens
     need = (sum(tokens) - ctx.allowance() + ITEM_TOKENS) * 1.25
     recent = ctx.recent_start(reserve=ITEM_TOKENS)
-    turns = [u.start for u in ctx.units if start < u.start <= min(recent, cut)]
-    turns = [b for b in turns if any(m.role != "user" for m in request.messages[start:b])]
-    if turns:
-        boundaries = [*turns, min(recent, cut)] if min(recent, cut) not in turns else turns
-    else:  # only the latest turn's tool loop can be compacted: cut between its assistant steps
-        boundaries = [i for i in range(start + 1, cut + 1)
-                      if i == cut or (request.messages[i].role == "assistant" and i > ctx.latest_unit_start)]
-    acc = 0
+    older = sorted({u.start for u in ctx.units if start < u.start <= min(recent, cut)} | {min(recent, cut)})
+    newer = sorted({u.start for u in ctx.units if recent < u.start <= cut} | {cut})
+    steps = [i for i in range(max(start, ctx.latest_unit_start) + 1, cut)
+             if request.messages[i].role == "assistant"]  # inside the latest turn's tool loop
+    acc = 0  # what compacting frees
     previous = start
-    for boundary in boundaries:
-        acc += sum(tokens[previous:boundary])
+    for boundary in sorted(set(older) | set(newer) | set(steps)):
+        if boundary <= start:
+            continue
+        acc += sum(tokens[i] for i in range(previous, boundary) if request.messages[i].role != "user")
         previous = boundary
         if acc >= need and any(m.role != "user" for m in request.messages[start:boundary]):
             return boundary
-    return boundaries[-1] if boundaries else cut
+    return cut
 
 
 def _text_of(item: dict[str, Any]) -> str:

@@ -188,8 +188,9 @@ async def test_keeps_the_recent_region_and_compacts_only_what_the_target_needs(e
                                  options={"strategy": {"keep_recent_tokens": 2_000, "keep_recent_share": 0.5}})
     result = await plugin.compress(request)
     compacted = [a for a in result.archived if not a.kept]
-    # 20 % over: a few of the oldest turns go, not 30 of them
-    assert 0 < len(compacted) <= 10
+    # 20 % over: the oldest turns' replies go (the endpoint keeps user messages, so about half of
+    # the turns must go to free enough), not all 30 of them
+    assert 0 < len(compacted) <= 15
     assert result.tokens_after <= request.budget
     # the recent region (>= 2,000 tokens of the newest turns) is verbatim, in order
     tail = count_conversation("openai/gpt-4o", result.messages[-12:]).tokens
@@ -197,8 +198,9 @@ async def test_keeps_the_recent_region_and_compacts_only_what_the_target_needs(e
     [holder] = _compaction_messages(result.messages)
     assert result.messages.index(holder) < len(result.messages) - 12
 
-    # a tighter budget compacts more; the recent region is still kept
+    # a tighter budget compacts more -- into the recent region when the older turns cannot free
+    # enough (the target wins); the latest user message stays last
     tight = await plugin.compress(CompressionRequest(model="openai/gpt-4o", messages=history, budget=int(total * 0.4),
                                                      options={"strategy": {"keep_recent_tokens": 2_000}}))
     assert len([a for a in tight.archived if not a.kept]) > len(compacted)
-    assert tight.messages[-4:] == history[-4:]
+    assert tight.messages[-1] == history[-1]
