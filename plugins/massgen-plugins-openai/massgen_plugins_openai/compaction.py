@@ -7,9 +7,9 @@ What is sent, and what is kept verbatim (the compression invariants):
   message goes into the compaction input too (the endpoint hands user messages back verbatim)
   and the last assistant step (the last assistant message with its tool results) is kept, so the
   model still sees its newest results;
-* the strategy's recent region stays verbatim, and only the oldest whole turns needed to reach
-  the target are compacted (:func:`bounded`): a conversation a little over its budget loses a
-  little, not everything;
+* only the oldest whole turns needed to reach the target are compacted, the strategy's recent
+  region only when the older turns cannot free enough (:func:`bounded`): a conversation a
+  little over its budget loses a little, not everything;
 * what is compacted -- earlier turns, tool calls with their results (cut only at a turn or
   assistant-message boundary, so a call never loses its result), earlier compaction items --
   is converted to Responses input items.
