@@ -1,20 +1,21 @@
 """Choosing the lines an offline extract keeps: segment-aware, query-aware, information-dense.
 
-The condensed range is cut into **segments** (turn units: a user message and everything the
-agent did in reply -- one task, in a session of many). Every line of it is a candidate: each
-sentence of a user or assistant text, each line of a tool result (of a masked one, its kept
-lines), and one line per tool call (``name(arg=value, ...)``). A candidate is worth
+The condensed range is cut into **tasks** (:func:`segments_of`: turn units, joined when an agent
+acting in text gets its command outputs back as user turns). Every line of it is a candidate:
+each sentence of a user or assistant text, each line of a tool result (of a masked one, its
+kept lines), and one line per tool call (``name(arg=value, ...)``). A candidate is worth
 
-* the **information** of its terms (:mod:`.relevance`: BM25 idf over this session, query terms
-  boosted) that no line chosen before already carries -- a greedy *coverage*, so a second line
-  saying the same identifiers adds little;
-* plus a **role/outcome** bonus: the segment's task statement (its first lines), its outcome
-  (the last assistant conclusion, the last tool call -- a submission, a final command --, the
-  most telling line of each of its last two outputs), and any assistant sentence (short conclusions are cheap and almost
-  always worth keeping);
+* the **information** of its terms (:mod:`.relevance`: BM25 over passages of this session, query
+  terms boosted) that no line chosen before already carries -- a greedy *coverage*, so a second
+  line saying the same identifiers adds little;
+* plus a **role/outcome** bonus: the two most telling lines of the task statement, the task's
+  outcome (its last assistant conclusion, its last two tool calls -- a submission, a final
+  command --, the most telling line of each of its last two outputs), any tool call, and any
+  assistant sentence (short conclusions are cheap and almost always worth keeping);
 
-and it costs its tokens. Lines are taken by value per token (lazy greedy on a heap, linear up to
-a log factor) until the room is used, then printed in their original order.
+and it costs its tokens. Outcome lines are chosen first (in at most half the room), then the
+rest by value per token (lazy greedy on a heap, linear up to a log factor) until the room is
+used; the lines are printed in their original order.
 """
 
 from __future__ import annotations
