@@ -31,6 +31,7 @@ from ..hookreport import observe
 from ..memory.codec import sendable_messages
 from ..redact import redact
 from ..types import CompletionResponse, Message, StreamEvent
+from .archive_tools import expand_tool, has_gists
 from .calls import CallContext, EventSink
 from .compressor import Compressor
 from .config import AgentConfig, check_api_keys
@@ -99,6 +100,8 @@ class Session:
         self._owns_log = run_log is None or isinstance(run_log, str)
         self._log = _open_log(run_log, self)
         self._builtin: dict[str, BuiltinTool] = builtin_tools(self.config, recall=self.recall)
+        if self.config.recall_tool:
+            self._builtin["expand"] = expand_tool(self)
         self._compressor = Compressor(self.config, self.limits, self.memory, tools=self._tools,
                                       settings=self._settings_for, emit=self._emit)
         self._loop = TurnLoop(config=self.config, limits=self.limits, compressor=self._compressor, memory=self.memory,
@@ -302,7 +305,8 @@ class Session:
         return self._settings[provider]
 
     def _tools(self) -> list[dict[str, Any]]:
-        return [*self.config.tools, *(tool.schema for tool in self._builtin.values())]
+        return [*self.config.tools, *(tool.schema for name, tool in self._builtin.items()
+                                      if name != "expand" or has_gists(self._archive))]
 
     def _call_context(self) -> CallContext:
         return CallContext(agent=self.agent, turn=self.turn + 1, log=self._log)
