@@ -281,12 +281,12 @@ def analyze_command(run_dir: str, model: str | None, no_model: bool, as_json: bo
     run, results, failures = outcome.run, outcome.results, outcome.errors
     deterministic, self_report = outcome.deterministic, outcome.self_analysis
 
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(outcome.markdown(), encoding="utf-8")
+    from ..runlog.writer import write_private_text
+
+    if output is not None:  # reports quote the transcript: owner-only files
+        write_private_text(output, outcome.markdown())
     if html_path is not None:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(outcome.html(), encoding="utf-8")
+        write_private_text(html_path, outcome.html())
 
     if as_json:
         emit_json({

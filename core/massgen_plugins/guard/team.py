@@ -83,11 +83,15 @@ class Team:
         first = next(iter(self.sessions.values()))
         return await first.remember(text, scope="team", kind=kind)
 
-    def close(self, status: str = "ok") -> None:
-        self.log.close(status)
+    def close(self, status: str = "ok", *, error: BaseException | str | None = None) -> None:
+        """Close the team's run log: ``ok``, ``failed`` or ``interrupted``."""
+        self.log.close(status, error=error)
 
     async def __aenter__(self) -> Team:
         return self
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        self.close("failed" if exc is not None else "ok")
+        from ..runlog.lifecycle import exit_status
+
+        status = exit_status(exc)
+        self.close(status, error=exc if status != "ok" else None)
