@@ -30,9 +30,11 @@ def chromium_path() -> str:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
-    """A Playwright ``Browser`` on the system Chromium, shared by the session's tests."""
+    """A Playwright ``Browser`` on the system Chromium. Per test: Playwright's sync API keeps an
+    event loop running in this thread while it is open, which ``asyncio.run`` in later tests
+    would trip over."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
