@@ -45,18 +45,9 @@ def _resolve_run_dir(value: str) -> Path:
 
 
 def _massgen_bases() -> list[Path]:
-    bases = []
-    env = os.environ.get("MASSGEN_LOG_BASE_DIR", "").strip()
-    if env:
-        bases.append(Path(env).expanduser())
-    bases += [Path.cwd() / ".massgen" / "massgen_logs", Path.home() / ".massgen" / "massgen_logs"]
-    seen, out = set(), []
-    for b in bases:
-        key = str(b.resolve()) if b.exists() else str(b)
-        if key not in seen:
-            seen.add(key)
-            out.append(b)
-    return out
+    from ..runlog.massgen_format import massgen_log_bases
+
+    return massgen_log_bases()
 
 
 def _pid_alive(pid: Any) -> bool:
@@ -109,7 +100,7 @@ def _count_lines(path: Path) -> int | None:
 
 
 def _massgen_runs(base: Path) -> list[dict[str, Any]]:
-    from ..runlog.massgen_format import find_massgen_log_dirs
+    from ..runlog.massgen_format import find_massgen_log_dirs, read_massgen_run
 
     out = []
     for log_dir in find_massgen_log_dirs(base):
@@ -118,8 +109,15 @@ def _massgen_runs(base: Path) -> list[dict[str, Any]]:
         started = (f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
                    if len(stamp) == 15 else None)
         analyzed = any(log_dir.glob("turn_*/ANALYSIS_REPORT.md"))
+        try:  # the honest status: errors and restarts make a 'completed' MassGen run 'recovered'
+            run = read_massgen_run(log_dir)
+            status, detail, agents, events = run.status, run.meta.get("status_detail"), \
+                [a.get("id") for a in run.meta.get("agents") or []], len(run.events)
+        except OSError as exc:
+            status, detail, agents, events = "unreadable", str(exc), [], None
         out.append({"run_id": name, "source": "massgen", "path": str(log_dir), "started_at": started,
-                    "status": "analyzed" if analyzed else "-", "title": None, "agents": [], "events": None})
+                    "status": status, "status_detail": detail, "analyzed": analyzed, "title": None,
+                    "agents": agents, "events": events})
     return out
 
 

@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from typing import Any
 
-__all__ = ["markdown_to_html", "render_html"]
+__all__ = ["describe_event", "markdown_to_html", "render_html"]
 
 PALETTE = ("#2563eb", "#059669", "#0891b2", "#db2777", "#65a30d", "#475569", "#a16207", "#4f46e5")
 MARK = {"overflow": "#ea580c", "compression": "#7c3aed", "retry": "#d97706", "fallback": "#0284c7",
@@ -290,6 +290,11 @@ def _retry_chart(summary: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def describe_event(e: dict[str, Any]) -> str:
+    """One line saying what an event was (tooltips, the explorer, `logs tail`)."""
+    return _tooltip(e)
+
+
 def _tooltip(e: dict[str, Any]) -> str:
     t = float(e.get("elapsed_ms") or 0) / 1000
     kind = e.get("type")
@@ -309,6 +314,23 @@ def _tooltip(e: dict[str, Any]) -> str:
         return f"#{e.get('seq')} {who}fallback {e.get('from_model')} → {e.get('to_model')} ({e.get('why')})"
     if kind == "error":
         return f"#{e.get('seq')} {who}error {e.get('kind')}: {str(e.get('message'))[:200]}"
+    if kind == "call_start":
+        size = f" · {e.get('input_tokens')} tokens in" if e.get("input_tokens") is not None else ""
+        return f"#{e.get('seq')} {who}call {e.get('model')} attempt {e.get('attempt', 1)}{size}"
+    if kind == "note":
+        return f"#{e.get('seq')} {who}{str(e.get('message'))[:200]}"
+    if kind == "tool_call":
+        took = f" in {float(e['duration_ms']):.0f} ms" if isinstance(e.get("duration_ms"), (int, float)) else ""
+        return f"#{e.get('seq')} {who}tool {e.get('tool')} {e.get('outcome', 'ok')}{took}"
+    if kind in ("memory_read", "memory_write"):
+        what = (f"read {e.get('hits', 0)} hit(s)" + (f" for {e.get('query')!r}" if e.get("query") else "")
+                if kind == "memory_read" else f"wrote {e.get('count', 1)} {e.get('kind', 'message')}")
+        return f"#{e.get('seq')} {who}memory {e.get('scope', 'session')}: {what}"
+    if kind == "run_start":
+        return f"#{e.get('seq')} run {'resumed' if e.get('resumed') else 'started'}" + (
+            f": {e.get('title')}" if e.get("title") else "")
+    if kind == "run_end":
+        return f"#{e.get('seq')} run ended {e.get('status', 'ok')}" + (f": {str(e.get('error'))[:200]}" if e.get("error") else "")
     return f"#{e.get('seq')} {who}{kind} t={t:.1f}s"
 
 

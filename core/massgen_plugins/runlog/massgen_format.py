@@ -31,7 +31,7 @@ from typing import Any
 from .reader import RunData, SkippedLine, read_jsonl
 from .redaction import redact_data
 
-__all__ = ["find_massgen_log_dirs", "honest_status", "is_massgen_dir", "read_massgen_run"]
+__all__ = ["find_massgen_log_dirs", "honest_status", "is_massgen_dir", "massgen_log_bases", "read_massgen_run"]
 
 _TURN = re.compile(r"^turn_(\d+)$")
 _ATTEMPT = re.compile(r"^attempt_(\d+)$")
@@ -72,6 +72,25 @@ def is_massgen_dir(path: Path) -> bool:
     return any(any((d / f).exists() for f in _ATTEMPT_FILES) for _, _, d in dirs) and not (
         path / "meta.json"
     ).exists()
+
+
+def massgen_log_bases() -> list[Path]:
+    """Where MassGen writes its logs: ``$MASSGEN_LOG_BASE_DIR``, ``./.massgen/massgen_logs`` and
+    ``~/.massgen/massgen_logs`` (each once)."""
+    import os
+
+    bases = []
+    env = os.environ.get("MASSGEN_LOG_BASE_DIR", "").strip()
+    if env:
+        bases.append(Path(env).expanduser())
+    bases += [Path.cwd() / ".massgen" / "massgen_logs", Path.home() / ".massgen" / "massgen_logs"]
+    seen, out = set(), []
+    for b in bases:
+        key = str(b.resolve()) if b.exists() else str(b)
+        if key not in seen:
+            seen.add(key)
+            out.append(b)
+    return out
 
 
 def find_massgen_log_dirs(base: Path) -> list[Path]:

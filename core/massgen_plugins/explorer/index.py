@@ -1,0 +1,258 @@
+"""The run index: every run under the explorer's directories, summarised once per change.
+
+A run's summary is recomputed only when its files change: each run is keyed by a *fingerprint*
+(size and modification time of ``meta.json`` and ``events.jsonl``, or of every file a MassGen
+attempt directory holds), so answering ``/api/runs`` costs a directory listing and a few
+``stat`` calls per run, never a re-read. Summaries are also kept in a cache file (owner-only)
+under ``<MASSGEN_PLUGINS_HOME>/cache/explorer/``, so a restarted explorer starts warm.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .models import RunSummary
+
+__all__ = ["RunIndex", "default_run_dirs", "summarize_path"]
+
+_CACHE_VERSION = 1
+Fingerprint = tuple[Any, ...]
+
+
+def default_run_dirs() -> list[Path]:
+    """``<home>/runs`` and the MassGen log bases (``$MASSGEN_LOG_BASE_DIR``, ``./.massgen/massgen_logs``,
+    ``~/.massgen/massgen_logs``), as ``logs list`` uses them."""
+    from ..runlog.massgen_format import massgen_log_bases
+    from ..runlog.writer import runs_root
+
+    return [runs_root(), *massgen_log_bases()]
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _massgen_fingerprint(log_dir: Path) -> Fingerprint:
+    parts: list[Any] = []
+    stack = [log_dir]
+    depth = {log_dir: 0}
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if depth[folder] < 3 and (entry.name.startswith(("turn_", "attempt_")) or entry.name == "compression_debug"):
+                    depth[Path(entry.path)] = depth[folder] + 1
+                    stack.append(Path(entry.path))
+            elif entry.name.endswith((".json", ".jsonl")):
+                st = entry.stat()
+                parts.append((entry.path, st.st_size, st.st_mtime_ns))
+    return tuple(parts)
+
+
+def _fingerprint(path: Path, source: str) -> Fingerprint:
+    if source == "massgen":
+        return _massgen_fingerprint(path)
+    return (_stat(path / "meta.json"), _stat(path / "events.jsonl"))
+
+
+def _pid_alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def summarize_path(path: Path) -> RunSummary:
+    """Read one run directory (ours or MassGen's) and summarise it."""
+    from ..runlog.analysis import summarize_run
+    from ..runlog.reader import read_run
+
+    run = read_run(path)
+    s = summarize_run(run.events, run.meta, source=run.source, skipped_lines=len(run.skipped), status=run.status)
+    status = run.status
+    live = False
+    if status == "incomplete" and run.source == "massgen-plugins" and run.meta.get("status") == "running":
+        live = _pid_alive(run.meta.get("pid"))
+        status = "running" if live else "incomplete"
+    r = s["run"]
+    return RunSummary(
+        id=run.run_id, source=run.source, path=str(path), status=status,
+        status_detail=run.meta.get("status_detail") or (str(run.meta["error"])[:300] if run.meta.get("error") else None),
+        title=r.get("title"), agents=list(r.get("agents") or []), models=sorted(s["calls"]["by_model"]),
+        started_at=r.get("started_at") or (run.events[0].get("ts") if run.events else None),
+        duration_ms=r.get("duration_ms"), events=len(run.events), calls=s["calls"]["total"],
+        failed_calls=s["calls"]["failed"], overflows=s["overflows"]["total"],
+        compressions=s["compressions"]["total"], tokens_saved=s["compressions"]["tokens_saved"],
+        retries=s["retries"]["total"], fallbacks=sum(f["count"] for f in s["fallbacks"]),
+        errors=s["errors"]["total"], cost_usd=s["cost"]["usd"], cost_complete=bool(s["cost"]["complete"]),
+        live=live,
+    )
+
+
+class RunIndex:
+    """Runs found under ``dirs`` (each a runs directory, a MassGen log base, or one run)."""
+
+    def __init__(self, dirs: Iterable[str | os.PathLike[str]], *, cache_file: Path | None | bool = None) -> None:
+        self.dirs = [Path(d).expanduser() for d in dirs]
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[Fingerprint, RunSummary]] = {}
+        self._by_id: dict[str, Path] = {}
+        if cache_file is None:
+            from ..paths import home
+
+            cache_file = home() / "cache" / "explorer" / "runs-index.json"
+        self.cache_file: Path | None = cache_file if isinstance(cache_file, Path) else None
+        self._dirty = False
+        self._load_cache()
+
+    # ------------------------------------------------------------------ discovery
+    def discover(self) -> list[tuple[Path, str]]:
+        """``(run directory, source)`` for every run under the directories."""
+        found: dict[str, tuple[Path, str]] = {}
+        for base in self.dirs:
+            for path, source in self._runs_in(base):
+                found.setdefault(str(path), (path, source))
+        return list(found.values())
+
+    @staticmethod
+    def _runs_in(base: Path) -> list[tuple[Path, str]]:
+        if (base / "meta.json").is_file():
+            return [(base, "massgen-plugins")]
+        if base.name.startswith("log_") and base.is_dir():
+            return [(base, "massgen")]
+        out: list[tuple[Path, str]] = []
+        try:
+            entries = list(os.scandir(base))
+        except OSError:
+            return out
+        for entry in entries:
+            if not entry.is_dir():
+                continue
+            child = Path(entry.path)
+            if entry.name.startswith("log_"):
+                out.append((child, "massgen"))
+            elif os.path.isfile(os.path.join(entry.path, "meta.json")):
+                out.append((child, "massgen-plugins"))
+        return out
+
+    # ------------------------------------------------------------------ summaries
+    def runs(self) -> list[RunSummary]:
+        """Every run, newest first; only changed runs are re-read."""
+        with self._lock:
+            seen: set[str] = set()
+            for path, source in self.discover():
+                key = str(path)
+                seen.add(key)
+                fingerprint = _fingerprint(path, source)
+                cached = self._entries.get(key)
+                if cached is not None and cached[0] == fingerprint and (not cached[1].live or _pid_alive_of(path)):
+                    continue  # unchanged (a live run whose writer died is re-read: it is incomplete now)
+                try:
+                    summary = summarize_path(path)
+                except Exception as exc:  # an unreadable run is listed, not fatal
+                    from ..redact import redact
+
+                    summary = RunSummary(id=path.name, source=source, path=key, status="unreadable",
+                                         status_detail=redact(f"{type(exc).__name__}: {exc}")[:300])
+                self._entries[key] = (fingerprint, summary)
+                self._dirty = True
+            for gone in set(self._entries) - seen:
+                del self._entries[gone]
+                self._dirty = True
+            ordered = sorted((s for _, s in self._entries.values()),
+                             key=lambda s: (s.started_at or "", s.id), reverse=True)
+            self._by_id = {}
+            unique: list[RunSummary] = []
+            for summary in ordered:
+                rid = summary.id
+                n = 2
+                while rid in self._by_id:  # the same id in two directories: the older gets a suffix
+                    rid = f"{summary.id}~{n}"
+                    n += 1
+                if rid != summary.id:
+                    summary = summary.model_copy(update={"id": rid})
+                self._by_id[rid] = Path(summary.path)
+                unique.append(summary)
+            if self._dirty:
+                self._save_cache()
+            return unique
+
+    def path_of(self, run_id: str) -> Path | None:
+        """The directory of the run listed as ``run_id`` (``None`` if unknown)."""
+        with self._lock:
+            known = self._by_id.get(run_id)
+        if known is None:
+            self.runs()
+            with self._lock:
+                known = self._by_id.get(run_id)
+        return known
+
+    def summary_of(self, run_id: str) -> RunSummary | None:
+        path = self.path_of(run_id)
+        if path is None:
+            return None
+        with self._lock:
+            entry = self._entries.get(str(path))
+        return entry[1].model_copy(update={"id": run_id}) if entry else None
+
+    # ------------------------------------------------------------------ cache file
+    def _load_cache(self) -> None:
+        if self.cache_file is None or not self.cache_file.is_file():
+            return
+        try:
+            data = json.loads(self.cache_file.read_text(encoding="utf-8"))
+            if data.get("version") != _CACHE_VERSION:
+                return
+            for key, item in data.get("runs", {}).items():
+                fingerprint = _from_json(item["fingerprint"])
+                self._entries[key] = (fingerprint, RunSummary.model_validate(item["summary"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            self._entries = {}  # a damaged cache is rebuilt, never trusted
+
+    def _save_cache(self) -> None:
+        self._dirty = False
+        if self.cache_file is None:
+            return
+        from ..runlog.writer import write_private_text
+
+        payload = {"version": _CACHE_VERSION, "runs": {
+            key: {"fingerprint": fingerprint, "summary": summary.model_dump(mode="json")}
+            for key, (fingerprint, summary) in self._entries.items() if not summary.live}}
+        try:
+            self.cache_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_private_text(self.cache_file, json.dumps(payload, separators=(",", ":")))
+        except OSError:
+            pass  # a read-only home: the in-memory index still works
+
+
+def _from_json(value: Any) -> Any:
+    """JSON turned tuples into lists: turn them back so fingerprints compare equal."""
+    if isinstance(value, list):
+        return tuple(_from_json(v) for v in value)
+    return value
+
+
+def _pid_alive_of(path: Path) -> bool:
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return meta.get("status") == "running" and _pid_alive(meta.get("pid"))
