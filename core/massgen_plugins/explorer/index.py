@@ -206,12 +206,23 @@ class RunIndex:
         return known
 
     def summary_of(self, run_id: str) -> RunSummary | None:
+        """The run's current summary (re-read if its files changed since the last look)."""
         path = self.path_of(run_id)
         if path is None:
             return None
         with self._lock:
             entry = self._entries.get(str(path))
-        return entry[1].model_copy(update={"id": run_id}) if entry else None
+            if entry is None:
+                return None
+            source = entry[1].source
+        fingerprint = _fingerprint(path, source)
+        if fingerprint != entry[0] or (entry[1].live and not _pid_alive_of(path)):
+            summary = summarize_path(path)
+            with self._lock:
+                self._entries[str(path)] = (fingerprint, summary)
+                self._dirty = True
+            entry = (fingerprint, summary)
+        return entry[1].model_copy(update={"id": run_id})
 
     # ------------------------------------------------------------------ cache file
     def _load_cache(self) -> None:
