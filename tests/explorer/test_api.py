@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from massgen_plugins.explorer.models import CompressionDiff, RunDetail, RunList, SessionView
 from massgen_plugins.memory import open_store
 from massgen_plugins.memory.records import Scope

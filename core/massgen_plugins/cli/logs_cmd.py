@@ -3,6 +3,7 @@
 * ``logs list`` -- runs under ``<MASSGEN_PLUGINS_HOME>/runs`` and MassGen log directories
   (``$MASSGEN_LOG_BASE_DIR``, ``./.massgen/massgen_logs``, ``~/.massgen/massgen_logs``);
 * ``logs summary RUN`` -- the deterministic summary and findings;
+* ``logs tail RUN`` -- follow a run as it is written (:mod:`.logs_tail`);
 * ``logs analyze RUN [--model provider/model] [--json] [--output FILE] [--html FILE]`` -- every
   ``analyze_logs`` implementation (the deterministic one, the LLM self-analysis when a model is
   chosen, third-party analyzers), as a terminal report, JSON, Markdown and/or an HTML page.
@@ -12,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,15 +51,9 @@ def _massgen_bases() -> list[Path]:
 
 
 def _pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    from ..runlog.lifecycle import pid_alive
+
+    return pid_alive(pid)
 
 
 def _our_runs(root: Path) -> list[dict[str, Any]]:
@@ -316,3 +310,12 @@ def analyze_command(run_dir: str, model: str | None, no_model: bool, as_json: bo
     if chosen is not None and self_report is None:
         reason = next((f["error"] for f in failures if "selfanalysis" in f["plugin"]), "no analyzer answered")
         raise MassgenError(f"the self-analysis with {chosen} did not produce a report: {reason}")
+
+
+def _register_tail() -> None:
+    from .logs_tail import tail_command
+
+    logs_group.add_command(tail_command)
+
+
+_register_tail()

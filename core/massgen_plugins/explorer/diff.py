@@ -67,7 +67,7 @@ def find_session(store: MemoryStore, agent: str | None, archived_ids: set[str]) 
         if not summary.archived:
             continue
         archive = store.list_archive(summary.session_id)
-        found = sum(1 for hit in archive if hit.entry.id in archived_ids)
+        found = sum(hit.entry.id in archived_ids for hit in archive)
         if found > best[0]:
             best = (found, summary.session_id, archive)
             if found == len(archived_ids):
@@ -85,7 +85,7 @@ def compression_diff(run_id: str, events: list[dict[str, Any]], seq: int, store:
     if event is None:
         raise InputError(f"run {run_id} has no compression event #{seq}")
     archived_ids = [str(i) for i in event.get("archived_ids") or []]
-    base = {"run": run_id, "seq": seq, "stage": str(event.get("stage") or "?"), "store": store_key,
+    base: dict[str, Any] = {"run": run_id, "seq": seq, "stage": str(event.get("stage") or "?"), "store": store_key,
             "tokens_before": int(event.get("tokens_before") or 0), "tokens_after": int(event.get("tokens_after") or 0)}
     if store is None:
         return CompressionDiff(**base, session_id=None, counts={}, rows=[],

@@ -68,18 +68,6 @@ def _fingerprint(path: Path, source: str) -> Fingerprint:
     return (_stat(path / "meta.json"), _stat(path / "events.jsonl"))
 
 
-def _pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def summarize_path(path: Path) -> RunSummary:
     """Read one run directory (ours or MassGen's) and summarise it."""
     from ..runlog.analysis import summarize_run
@@ -88,10 +76,7 @@ def summarize_path(path: Path) -> RunSummary:
     run = read_run(path)
     s = summarize_run(run.events, run.meta, source=run.source, skipped_lines=len(run.skipped), status=run.status)
     status = run.status
-    live = False
-    if status == "incomplete" and run.source == "massgen-plugins" and run.meta.get("status") == "running":
-        live = _pid_alive(run.meta.get("pid"))
-        status = "running" if live else "incomplete"
+    live = status == "running"
     r = s["run"]
     return RunSummary(
         id=run.run_id, source=run.source, path=str(path), status=status,
@@ -266,4 +251,6 @@ def _pid_alive_of(path: Path) -> bool:
         meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return meta.get("status") == "running" and _pid_alive(meta.get("pid"))
+    from ..runlog.lifecycle import pid_alive
+
+    return meta.get("status") == "running" and pid_alive(meta.get("pid"))

@@ -52,7 +52,7 @@ def search_memory(store: MemoryStore, store_key: str, query: str, *, user: str |
         sessions = [session] if session else [
             s.session_id for s in store.list_sessions(_scope(user, agent, None, team), limit=MAX_ARCHIVE_SESSIONS)
             if s.archived]
-        found_archive = []
+        found_archive: list[Any] = []
         for sid in sessions:
             searched += 1
             found_archive += store.recall(sid, query, limit=limit)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .writer import RunLog
 
-__all__ = ["exit_status", "track", "untrack"]
+__all__ = ["exit_status", "pid_alive", "track", "untrack"]
 
 _open: weakref.WeakSet[RunLog] = weakref.WeakSet()
 _lock = threading.Lock()
@@ -47,6 +47,21 @@ def exit_status(exc: BaseException | None) -> str:
             return "interrupted"
         return "failed"
     return "failed"
+
+
+def pid_alive(pid: Any) -> bool:
+    """True when a process with this id exists (the writer of a run still ``running``)."""
+    import os
+
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
 
 
 def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
