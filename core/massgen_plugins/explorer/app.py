@@ -87,34 +87,37 @@ class Explorer:
         return JSONResponse({"status": "ok"})
 
     # ------------------------------------------------------------------ runs
-    def _filtered(self, request: Request) -> dict[str, Any]:
-        runs = self.index.runs()
+    def _filtered(self, request: Request) -> bytes:
+        """The ``/api/runs`` body. Each run's JSON was encoded when it last changed; a request
+        only filters and joins them."""
+        listing = self.index.listing()
         q = request.query_params.get("q", "").strip().lower()
         status = request.query_params.get("status", "").strip()
         source = request.query_params.get("source", "").strip()
-        limit = _int(request, "limit", 1000, 1, 100_000)
+        limit = _int(request, "limit", 100_000, 1, 100_000)
         offset = _int(request, "offset", 0, 0, 10_000_000)
-        chosen = [r for r in runs
-                  if (not status or r.status == status) and (not source or r.source == source)
-                  and (not q or q in " ".join([r.id, r.title or "", r.status, r.source, *r.agents, *r.models]).lower())]
-        return {"runs": [r.model_dump(mode="json") for r in chosen[offset:offset + limit]], "total": len(runs),
-                "matched": len(chosen), "dirs": [str(d) for d in self.index.dirs]}
+        chosen = listing if not (q or status or source) else [
+            (r, raw) for r, raw in listing
+            if (not status or r.status == status) and (not source or r.source == source)
+            and (not q or q in " ".join([r.id, r.title or "", r.status, r.source, *r.agents, *r.models]).lower())]
+        tail = json.dumps({"total": len(listing), "matched": len(chosen), "dirs": [str(d) for d in self.index.dirs]})
+        return b'{"runs":[' + b",".join(raw for _, raw in chosen[offset:offset + limit]) + b"]," + tail[1:].encode()
 
     async def runs(self, request: Request) -> Response:
         if request.query_params.get("follow") == "1":
             return sse_response(self._runs_stream(request), ping_seconds=15)
         from starlette.concurrency import run_in_threadpool
 
-        return JSONResponse(await run_in_threadpool(self._filtered, request))
+        return Response(await run_in_threadpool(self._filtered, request), media_type="application/json")
 
     async def _runs_stream(self, request: Request) -> AsyncIterator[ServerSentEvent]:
         last = None
         while not await request.is_disconnected():
             payload = await asyncio.to_thread(self._filtered, request)
-            digest = hashlib.blake2b(json.dumps(payload, sort_keys=True).encode(), digest_size=12).hexdigest()
+            digest = hashlib.blake2b(payload, digest_size=12).hexdigest()
             if digest != last:
                 last = digest
-                yield ServerSentEvent(payload, event="runs")
+                yield ServerSentEvent(payload.decode(), event="runs")
             await asyncio.sleep(POLL_SECONDS * 2)
 
     def _summary(self, run_id: str) -> Any:
@@ -236,6 +239,10 @@ def create_app(run_dirs: Iterable[str | Path], stores: Iterable[str] = (), *, ho
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        import threading
+
+        # build the index while the browser opens, so the first page does not wait for it all
+        threading.Thread(target=explorer.index.listing, name="explorer-index-warmup", daemon=True).start()
         yield
         explorer.stores.close()
 

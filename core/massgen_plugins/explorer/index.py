@@ -33,39 +33,43 @@ def default_run_dirs() -> list[Path]:
     return [runs_root(), *massgen_log_bases()]
 
 
-def _stat(path: Path) -> tuple[int, int] | None:
+def _stat(path: str) -> tuple[int, int] | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return st.st_size, st.st_mtime_ns
 
 
-def _massgen_fingerprint(log_dir: Path) -> Fingerprint:
+def _massgen_fingerprint(log_dir: str) -> Fingerprint:
     parts: list[Any] = []
-    stack = [log_dir]
-    depth = {log_dir: 0}
+    stack = [(log_dir, 0)]
     while stack:
-        folder = stack.pop()
+        folder, depth = stack.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             continue
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                if depth[folder] < 3 and (entry.name.startswith(("turn_", "attempt_")) or entry.name == "compression_debug"):
-                    depth[Path(entry.path)] = depth[folder] + 1
-                    stack.append(Path(entry.path))
+                if depth < 3 and (entry.name.startswith(("turn_", "attempt_")) or entry.name == "compression_debug"):
+                    stack.append((entry.path, depth + 1))
             elif entry.name.endswith((".json", ".jsonl")):
                 st = entry.stat()
                 parts.append((entry.path, st.st_size, st.st_mtime_ns))
     return tuple(parts)
 
 
+def _ours_fingerprint(run_dir: str) -> Fingerprint | None:
+    """``None`` when ``run_dir`` has no ``meta.json`` (not one of our runs)."""
+    meta = _stat(os.path.join(run_dir, "meta.json"))
+    return None if meta is None else (meta, _stat(os.path.join(run_dir, "events.jsonl")))
+
+
 def _fingerprint(path: Path, source: str) -> Fingerprint:
     if source == "massgen":
-        return _massgen_fingerprint(path)
-    return (_stat(path / "meta.json"), _stat(path / "events.jsonl"))
+        return _massgen_fingerprint(str(path))
+    return _ours_fingerprint(str(path))
 
 
 def summarize_path(path: Path) -> RunSummary:
@@ -98,87 +102,88 @@ class RunIndex:
     def __init__(self, dirs: Iterable[str | os.PathLike[str]], *, cache_file: Path | None | bool = None) -> None:
         self.dirs = [Path(d).expanduser() for d in dirs]
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[Fingerprint, RunSummary]] = {}
-        self._by_id: dict[str, Path] = {}
+        # directory -> (fingerprint, summary, summary JSON, fingerprint JSON): encoded once per change
+        self._entries: dict[str, tuple[Fingerprint, RunSummary, bytes, bytes]] = {}
+        self._ordered: list[tuple[RunSummary, bytes]] | None = None
+        self._by_id: dict[str, str] = {}
         if cache_file is None:
             from ..paths import home
 
             cache_file = home() / "cache" / "explorer" / "runs-index.json"
         self.cache_file: Path | None = cache_file if isinstance(cache_file, Path) else None
-        self._dirty = False
         self._load_cache()
 
     # ------------------------------------------------------------------ discovery
-    def discover(self) -> list[tuple[Path, str]]:
-        """``(run directory, source)`` for every run under the directories."""
-        found: dict[str, tuple[Path, str]] = {}
-        for base in self.dirs:
-            for path, source in self._runs_in(base):
-                found.setdefault(str(path), (path, source))
-        return list(found.values())
+    def scan(self) -> dict[str, tuple[str, Fingerprint]]:
+        """``{run directory: (source, fingerprint)}`` for every run under the directories.
 
-    @staticmethod
-    def _runs_in(base: Path) -> list[tuple[Path, str]]:
-        if (base / "meta.json").is_file():
-            return [(base, "massgen-plugins")]
-        if base.name.startswith("log_") and base.is_dir():
-            return [(base, "massgen")]
-        out: list[tuple[Path, str]] = []
-        try:
-            entries = list(os.scandir(base))
-        except OSError:
-            return out
-        for entry in entries:
-            if not entry.is_dir():
+        This is all a warm request pays: a listing per directory and two ``stat`` calls per run
+        (``os.scandir`` knows which entries are directories without a ``stat``)."""
+        found: dict[str, tuple[str, Fingerprint]] = {}
+        for base in map(str, self.dirs):
+            own = _ours_fingerprint(base)
+            if own is not None:
+                found.setdefault(base, ("massgen-plugins", own))
                 continue
-            child = Path(entry.path)
-            if entry.name.startswith("log_"):
-                out.append((child, "massgen"))
-            elif os.path.isfile(os.path.join(entry.path, "meta.json")):
-                out.append((child, "massgen-plugins"))
-        return out
+            if os.path.basename(base).startswith("log_") and os.path.isdir(base):
+                found.setdefault(base, ("massgen", _massgen_fingerprint(base)))
+                continue
+            try:
+                entries = list(os.scandir(base))
+            except OSError:
+                continue
+            for entry in entries:
+                if not entry.is_dir():
+                    continue
+                if entry.name.startswith("log_"):
+                    found.setdefault(entry.path, ("massgen", _massgen_fingerprint(entry.path)))
+                else:
+                    fingerprint = _ours_fingerprint(entry.path)
+                    if fingerprint is not None:
+                        found.setdefault(entry.path, ("massgen-plugins", fingerprint))
+        return found
 
     # ------------------------------------------------------------------ summaries
     def runs(self) -> list[RunSummary]:
         """Every run, newest first; only changed runs are re-read."""
-        with self._lock:
-            seen: set[str] = set()
-            for path, source in self.discover():
-                key = str(path)
-                seen.add(key)
-                fingerprint = _fingerprint(path, source)
-                cached = self._entries.get(key)
-                if cached is not None and cached[0] == fingerprint and (not cached[1].live or _pid_alive_of(path)):
-                    continue  # unchanged (a live run whose writer died is re-read: it is incomplete now)
-                try:
-                    summary = summarize_path(path)
-                except Exception as exc:  # an unreadable run is listed, not fatal
-                    from ..redact import redact
+        return [summary for summary, _ in self.listing()]
 
-                    summary = RunSummary(id=path.name, source=source, path=key, status="unreadable",
-                                         status_detail=redact(f"{type(exc).__name__}: {exc}")[:300])
-                self._entries[key] = (fingerprint, summary)
-                self._dirty = True
-            for gone in set(self._entries) - seen:
+    def listing(self) -> list[tuple[RunSummary, bytes]]:
+        """``(summary, its JSON)`` for every run, newest first (the JSON is encoded once per change)."""
+        with self._lock:
+            found = self.scan()
+            changed = False
+            for key, (source, fingerprint) in found.items():
+                cached = self._entries.get(key)
+                if cached is not None and cached[0] == fingerprint and (not cached[1].live or _pid_alive_of(key)):
+                    continue  # unchanged (a live run whose writer died is re-read: it is incomplete now)
+                self._entries[key] = _entry(fingerprint, _summarize_safely(Path(key), source))
+                changed = True
+            for gone in set(self._entries) - set(found):
                 del self._entries[gone]
-                self._dirty = True
-            ordered = sorted((s for _, s in self._entries.values()),
-                             key=lambda s: (s.started_at or "", s.id), reverse=True)
-            self._by_id = {}
-            unique: list[RunSummary] = []
-            for summary in ordered:
-                rid = summary.id
-                n = 2
-                while rid in self._by_id:  # the same id in two directories: the older gets a suffix
-                    rid = f"{summary.id}~{n}"
-                    n += 1
-                if rid != summary.id:
-                    summary = summary.model_copy(update={"id": rid})
-                self._by_id[rid] = Path(summary.path)
-                unique.append(summary)
-            if self._dirty:
+                changed = True
+            if changed or self._ordered is None:
+                self._order()
                 self._save_cache()
-            return unique
+            assert self._ordered is not None
+            return self._ordered
+
+    def _order(self) -> None:
+        ordered = sorted(((s, raw) for _, s, raw, _ in self._entries.values()),
+                         key=lambda item: (item[0].started_at or "", item[0].id), reverse=True)
+        self._by_id = {}
+        out: list[tuple[RunSummary, bytes]] = []
+        for summary, raw in ordered:
+            rid, n = summary.id, 2
+            while rid in self._by_id:  # the same id in two directories: the older gets a suffix
+                rid = f"{summary.id}~{n}"
+                n += 1
+            if rid != summary.id:
+                summary = summary.model_copy(update={"id": rid})
+                raw = summary.model_dump_json().encode()
+            self._by_id[rid] = summary.path
+            out.append((summary, raw))
+        self._ordered = out
 
     def path_of(self, run_id: str) -> Path | None:
         """The directory of the run listed as ``run_id`` (``None`` if unknown)."""
@@ -188,7 +193,7 @@ class RunIndex:
             self.runs()
             with self._lock:
                 known = self._by_id.get(run_id)
-        return known
+        return Path(known) if known is not None else None
 
     def summary_of(self, run_id: str) -> RunSummary | None:
         """The run's current summary (re-read if its files changed since the last look)."""
@@ -204,9 +209,9 @@ class RunIndex:
         if fingerprint != entry[0] or (entry[1].live and not _pid_alive_of(path)):
             summary = summarize_path(path)
             with self._lock:
-                self._entries[str(path)] = (fingerprint, summary)
-                self._dirty = True
-            entry = (fingerprint, summary)
+                self._entries[str(path)] = _entry(fingerprint, summary)
+                self._ordered = None  # the next listing re-sorts and saves
+            return summary.model_copy(update={"id": run_id})
         return entry[1].model_copy(update={"id": run_id})
 
     # ------------------------------------------------------------------ cache file
@@ -219,22 +224,22 @@ class RunIndex:
                 return
             for key, item in data.get("runs", {}).items():
                 fingerprint = _from_json(item["fingerprint"])
-                self._entries[key] = (fingerprint, RunSummary.model_validate(item["summary"]))
+                self._entries[key] = _entry(fingerprint, RunSummary.model_validate(item["summary"]))
         except (OSError, ValueError, KeyError, TypeError):
             self._entries = {}  # a damaged cache is rebuilt, never trusted
 
     def _save_cache(self) -> None:
-        self._dirty = False
         if self.cache_file is None:
             return
         from ..runlog.writer import write_private_text
 
-        payload = {"version": _CACHE_VERSION, "runs": {
-            key: {"fingerprint": fingerprint, "summary": summary.model_dump(mode="json")}
-            for key, (fingerprint, summary) in self._entries.items() if not summary.live}}
+        # composed from each run's JSON, encoded once: saving costs a join, not 1,000 dumps
+        items = b",".join(json.dumps(key).encode() + b':{"fingerprint":' + fp_json + b',"summary":' + raw + b"}"
+                          for key, (_, summary, raw, fp_json) in self._entries.items() if not summary.live)
+        payload = b'{"version":' + str(_CACHE_VERSION).encode() + b',"runs":{' + items + b"}}"
         try:
             self.cache_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_private_text(self.cache_file, json.dumps(payload, separators=(",", ":")))
+            write_private_text(self.cache_file, payload.decode(), fsync=False)  # a cache: rebuilt if lost
         except OSError:
             pass  # a read-only home: the in-memory index still works
 
@@ -246,9 +251,23 @@ def _from_json(value: Any) -> Any:
     return value
 
 
-def _pid_alive_of(path: Path) -> bool:
+def _entry(fingerprint: Fingerprint, summary: RunSummary) -> tuple[Fingerprint, RunSummary, bytes, bytes]:
+    return fingerprint, summary, summary.model_dump_json().encode(), json.dumps(fingerprint).encode()
+
+
+def _summarize_safely(path: Path, source: str) -> RunSummary:
     try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        return summarize_path(path)
+    except Exception as exc:  # an unreadable run is listed, not fatal
+        from ..redact import redact
+
+        return RunSummary(id=path.name, source=source, path=str(path), status="unreadable",
+                          status_detail=redact(f"{type(exc).__name__}: {exc}")[:300])
+
+
+def _pid_alive_of(path: str | Path) -> bool:
+    try:
+        meta = json.loads(Path(path, "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     from ..runlog.lifecycle import pid_alive

@@ -90,16 +90,18 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def write_private_text(path: str | os.PathLike[str], text: str) -> Path:
+def write_private_text(path: str | os.PathLike[str], text: str, *, fsync: bool = True) -> Path:
     """Write a report (it quotes the run's transcript) readable by its owner only (0600),
-    atomically: a unique temporary file in the same directory, then ``os.replace``."""
+    atomically: a unique temporary file in the same directory, then ``os.replace``.
+    ``fsync=False`` for files that are rebuilt when lost (caches)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{_secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, text.encode("utf-8"))
-        os.fsync(fd)
+        if fsync:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         tmp.unlink(missing_ok=True)
