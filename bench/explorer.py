@@ -145,7 +145,7 @@ def main(runs: int, events: int, directory: Path | None, repeat: int) -> None:
                 for k in range(10):
                     sent = [0.0]
 
-                    def write(k: int = k) -> None:
+                    def write(k: int = k, sent: list[float] = sent) -> None:
                         time.sleep(0.05)
                         sent[0] = time.perf_counter()
                         live_log.event("note", message=f"live {k}")
