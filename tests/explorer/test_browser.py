@@ -17,7 +17,7 @@ def _shot(page, name: str) -> None:
     folder = os.environ.get("EXPLORER_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"explorer-{name}.png"), full_page=name != "run")
+        page.screenshot(path=str(Path(folder) / f"explorer-{name}.png"), full_page=name in ("runs", "memory"))  # others: the viewport
 
 
 def _errors(page) -> list[str]:
@@ -50,6 +50,7 @@ def test_a_compressions_diff_shows_the_archived_message(page, runs_dir, serve_ex
     errors = _errors(page)
     page.goto(serve_explorer([runs_dir]) + "/runs/demo-run")
     page.wait_for_selector("#timeline-svg")
+    _shot(page, "run")
     # the charts: overflowing calls drawn above their window line; the timeline zooms
     overflow = page.locator("svg.tokens-chart rect.tok-failed.overflow").first.bounding_box()
     chart = page.locator("svg.tokens-chart", has=page.locator("rect.tok-failed.overflow")).first
@@ -76,12 +77,13 @@ def test_a_compressions_diff_shows_the_archived_message(page, runs_dir, serve_ex
     assert expected in originals.first.inner_text()
     gist = page.locator(f"#compression-{seq} .diff-row.summarized .after .msg .mid").first.inner_text()
     assert archive[first_id].replaced_by == gist
-    page.locator(f"#compression-{seq}").scroll_into_view_if_needed()
-    _shot(page, "run")
+    page.evaluate(f"document.getElementById('compression-{seq}').scrollIntoView()")
+    _shot(page, "diff")
     # the link goes to the archived original in the session's view on the Memory page
     originals.first.locator("a").click()
     page.wait_for_selector(".msg.highlight")
     assert page.locator(".msg.highlight .mid").inner_text() == first_id
+    _shot(page, "session")
     assert not errors, errors
 
 
