@@ -18,7 +18,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
                  "--no-first-run", "--disable-quic", "--disable-component-update", "--disable-sync"]
 
 
-def chromium_path() -> str:
+def _find_chromium() -> str:
     """The system Chromium, or skip (fail in CI)."""
     for name in (os.environ.get("CHROMIUM", ""), "chromium", "chromium-browser", "google-chrome"):
         found = shutil.which(name) if name else None
@@ -28,6 +28,12 @@ def chromium_path() -> str:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    """The system Chromium's executable (the test skips without one, and fails in CI)."""
+    return _find_chromium()
 
 
 @pytest.fixture
@@ -41,7 +47,7 @@ def chromium() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail("playwright is not installed: pip install -e .[test]")
         pytest.skip("playwright is not installed: pip install -e .[test]")
-    executable = chromium_path()
+    executable = _find_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser

@@ -7,8 +7,6 @@ Outside CI the test skips when chromium is missing (install it with
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -23,20 +21,9 @@ Image = pytest.importorskip("PIL.Image", reason="Pillow decodes the screenshot: 
 WIDTH, HEIGHT = 1200, 1600
 
 
-def _browser() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    message = "no chromium in PATH: install Debian's browser with `apt-get install -y chromium`"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _screenshot(html: Path, png: Path, tmp_path: Path) -> None:
+def _screenshot(browser: str, html: Path, png: Path, tmp_path: Path) -> None:
     command = [
-        _browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--hide-scrollbars", f"--user-data-dir={tmp_path / 'chromium-profile'}", f"--screenshot={png}",
         f"--window-size={WIDTH},{HEIGHT}", html.resolve().as_uri(),
@@ -60,10 +47,10 @@ def _render(run_dir: Path, html: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_report_renders_with_timeline_and_charts(tmp_path, home):
+def test_report_renders_with_timeline_and_charts(chromium_path, tmp_path, home):
     html, png = tmp_path / "report.html", tmp_path / "report.png"
     _render(OUR_SAMPLE, html)
-    _screenshot(html, png, tmp_path)
+    _screenshot(chromium_path, html, png, tmp_path)
     assert png.stat().st_size > 30_000  # a blank page compresses to a few kB
 
     image = Image.open(png).convert("RGB")
@@ -85,10 +72,10 @@ def test_report_renders_with_timeline_and_charts(tmp_path, home):
     assert sum(n for n, p in top if min(p) < 200) > 1_000
 
 
-def test_massgen_log_report_renders(tmp_path, home):
+def test_massgen_log_report_renders(chromium_path, tmp_path, home):
     html, png = tmp_path / "massgen.html", tmp_path / "massgen.png"
     _render(MASSGEN_SAMPLE, html)
-    _screenshot(html, png, tmp_path)
+    _screenshot(chromium_path, html, png, tmp_path)
     colours = _colours(Image.open(png).convert("RGB"))
     assert sum(n for n, p in colours if min(p) < 235) / (WIDTH * HEIGHT) > 0.05
     assert len(colours) > 100
