@@ -166,3 +166,34 @@ def test_a_damaged_cache_file_is_rebuilt(tmp_path, broken):
     cache.write_text(broken)
     assert [r.id for r in RunIndex([tmp_path / "runs"], cache_file=cache).runs()] == ["a"]
     assert json.loads(Path(cache).read_text())["runs"]
+
+
+@pytest.mark.postgres
+def test_memory_search_on_a_postgresql_store(runs_dir, serve_explorer):
+    """The same page over the PostgreSQL backend (several hosts sharing one store)."""
+    import os
+    import uuid
+    from urllib.parse import urlencode
+
+    server = os.environ.get("MASSGEN_TEST_POSTGRES_URL", "").strip()
+    if not server:
+        if os.environ.get("CI"):
+            pytest.fail("MASSGEN_TEST_POSTGRES_URL is required in CI (.ci/postgres.sh start)")
+        pytest.skip("no PostgreSQL server: set MASSGEN_TEST_POSTGRES_URL")
+    pytest.importorskip("massgen_plugins_postgres")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    url = f"{server}{'&' if '?' in server else '?'}{urlencode({'schema': schema})}"
+    try:
+        store = open_store(url)
+        store.add("Deploys need two approvals after 18:00", scope=Scope(team="ops"))
+        store.close()
+        base = serve_explorer([runs_dir], [url])
+        key = next(s["key"] for s in get(base + "/api/memory/stores").json() if s["label"] == "--store")
+        hits = get(base + "/api/memory/search", params={"q": "approvals", "store": key, "team": "ops"}).json()["hits"]
+        assert [h["text"] for h in hits] == ["Deploys need two approvals after 18:00"]
+        assert hits[0]["scope"]["team"] == "ops"
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
