@@ -33,12 +33,18 @@ def explore_command(runs_dirs: tuple[Path, ...], stores: tuple[str, ...], host: 
         raise InputError(f"--runs-dir {', '.join(missing)} does not exist")
     dirs = list(runs_dirs) or default_run_dirs()
     loopback = host in ("127.0.0.1", "localhost", "::1")
+    if port == 0:  # pick the free port now, so the URL printed is the one served
+        import socket
+
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
     app = create_app(dirs, stores, hosts=() if loopback else ["*"])
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
     click.echo(f"explorer: {url}  (runs: {', '.join(str(d) for d in dirs)}; Ctrl-C to stop)")
     if not loopback:
         click.echo(f"Warning: listening on {host}: anyone who can reach it can read your runs and memory.", err=True)
-    if not no_browser and port:
+    if not no_browser:
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
     serve(app, host=host, port=port)
