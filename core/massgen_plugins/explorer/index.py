@@ -66,7 +66,7 @@ def _ours_fingerprint(run_dir: str) -> Fingerprint | None:
     return None if meta is None else (meta, _stat(os.path.join(run_dir, "events.jsonl")))
 
 
-def _fingerprint(path: Path, source: str) -> Fingerprint:
+def _fingerprint(path: Path, source: str) -> Fingerprint | None:
     if source == "massgen":
         return _massgen_fingerprint(str(path))
     return _ours_fingerprint(str(path))
@@ -206,6 +206,8 @@ class RunIndex:
                 return None
             source = entry[1].source
         fingerprint = _fingerprint(path, source)
+        if fingerprint is None:  # the run directory went away
+            return None
         if fingerprint != entry[0] or (entry[1].live and not _pid_alive_of(path)):
             summary = summarize_path(path)
             with self._lock:
