@@ -197,3 +197,14 @@ def test_memory_search_on_a_postgresql_store(runs_dir, serve_explorer):
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_massgen_compression_diff_comes_from_its_debug_files(runs_dir, serve_explorer):
+    base = serve_explorer([runs_dir])
+    detail = get(base + "/api/runs/log_20260110_143052_123456").json()
+    assert detail["run"]["status"] == "recovered"
+    seq = detail["compressions"][0]["seq"]
+    diff = CompressionDiff.model_validate(get(base + f"/api/runs/log_20260110_143052_123456/compressions/{seq}").json())
+    assert diff.counts == {"summarized": 6}  # six messages in compression_..._input.json, one summary in _result
+    row = diff.rows[0]
+    assert row.kind == "summarized" and len(row.before) == 6 and row.after.text.startswith("summary summary")

@@ -169,6 +169,10 @@ class Explorer:
         run_id = request.path_params["run_id"]
         summary = self._summary(run_id)
         events = read_run(summary.path).events
+        if summary.source == "massgen":
+            from .diff import massgen_compression_diff
+
+            return _json(massgen_compression_diff(run_id, Path(summary.path), events, request.path_params["seq"]))
         key = request.query_params.get("store") or None
         url = run_store_url(events, Path(summary.path))
         if key is None and url:

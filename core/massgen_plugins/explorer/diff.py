@@ -14,11 +14,17 @@ the diff is one of:
 
 Message ids are content hashes (:func:`~massgen_plugins.compression.conversation.message_id`),
 so a replacement found in the snapshot is matched to its originals exactly.
+
+A MassGen log keeps each compression's conversation before and after it in
+``compression_debug/compression_<ms>_{input,result}.json``: :func:`massgen_compression_diff`
+lines those up the same way (messages present on both sides are kept; the rest were replaced by
+the result's new messages, or dropped when there are none).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
@@ -28,7 +34,7 @@ if TYPE_CHECKING:
     from ..memory.store import MemoryStore
     from ..types import ArchivedMessage, Message
 
-__all__ = ["compression_diff", "find_session", "message_view"]
+__all__ = ["compression_diff", "find_session", "massgen_compression_diff", "message_view"]
 
 _SUMMARY_STAGES = {"summarize", "extract", "native", "compact", "gist"}
 _MAX_SESSIONS = 500
@@ -151,3 +157,72 @@ def _snapshot(store: MemoryStore, session_id: str, turn: Any) -> tuple[list[Mess
     if records[0].snapshot is None:
         return list(records[0].messages), f"turn {turn} has no snapshot: the right side shows the turn's new messages"
     return list(records[0].snapshot), None
+
+
+def _loose_messages(path: Path) -> list[Message]:
+    """The messages of a MassGen debug file (``{"messages": [...]}`` or a list); entries that are
+    not chat messages are shown as their JSON."""
+    import json
+
+    from ..types import Message
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    items = data.get("messages") if isinstance(data, dict) else data
+    out: list[Message] = []
+    for item in items if isinstance(items, list) else []:
+        try:
+            out.append(Message.model_validate(item))
+        except ValueError:
+            out.append(Message(role="user", content=json.dumps(item, ensure_ascii=False)[:20_000]))
+    return out
+
+
+def massgen_compression_diff(run_id: str, run_dir: Path, events: list[dict[str, Any]], seq: int) -> CompressionDiff:
+    """The diff of a MassGen compression, from its ``input`` and ``result`` debug files."""
+    from ..compression.conversation import message_id
+    from ..redact import redact
+
+    event = next((e for e in events if e.get("seq") == seq and e.get("type") == "compression"), None)
+    if event is None:
+        raise InputError(f"run {run_id} has no compression event #{seq}")
+    data = event.get("data") or {}
+    base: dict[str, Any] = {"run": run_id, "seq": seq, "stage": str(event.get("stage") or "?"), "store": None,
+                            "session_id": None, "tokens_before": int(event.get("tokens_before") or 0),
+                            "tokens_after": int(event.get("tokens_after") or 0)}
+    from ..runlog.massgen_format import _COMPRESSION
+
+    files = {m.group(2): m.group(0) for name in data.get("files") or []
+             if isinstance(name, str) and (m := _COMPRESSION.match(name))}  # plain names only: no path parts
+    attempt = f"attempt_{data.get('attempt')}"
+    folders = sorted((p for p in run_dir.glob("**/compression_debug") if p.is_dir()),
+                     key=lambda p: p.parent.name != attempt)  # the event's own attempt first
+    found = {kind: next((f / name for f in folders if (f / name).is_file()), None) for kind, name in files.items()}
+    if not found.get("input") or not found.get("result"):
+        return CompressionDiff(**base, counts={}, rows=[], note="the compression's input/result debug files are missing")
+    before, after = _loose_messages(found["input"]), _loose_messages(found["result"])
+    after_ids = {message_id(m) for m in after}
+    before_ids = {message_id(m) for m in before}
+    gone = [m for m in before if message_id(m) not in after_ids]
+    new = [m for m in after if message_id(m) not in before_ids]
+    rows: list[DiffRow] = []
+    placed = False
+    for m in after:
+        mid = message_id(m)
+        if mid in before_ids:
+            view = message_view(m, mid=mid)
+            rows.append(DiffRow(kind="kept", before=[view], after=view))
+        else:  # the first new message stands for everything that went; later ones stand alone
+            rows.append(DiffRow(kind=_kind(base["stage"], len(gone)) if gone else "summarized",
+                                before=[message_view(g) for g in gone] if not placed else [],
+                                after=message_view(m, mid=mid)))
+            placed = True
+    if gone and not new:
+        rows.insert(0, DiffRow(kind="dropped", before=[message_view(g) for g in gone]))
+    for row in rows:  # MassGen's files were never redacted: redact what is shown
+        for view in [*row.before, *([row.after] if row.after else [])]:
+            view.text = redact(view.text)
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        counts[row.kind] += len(row.before) if row.kind != "kept" else 1
+    return CompressionDiff(**base, counts=dict(counts), rows=rows,
+                           note="from MassGen's compression_debug files (no archive ids: matched by content)")
