@@ -80,14 +80,17 @@ function drawTokens(el, run, view, colours) {
   const [t0, t1] = view, H = 150, top = 18, span = WIDTH - LEFT - 16;
   const x = (ms) => LEFT + span * (ms - t0) / Math.max(1e-6, t1 - t0);
   el.innerHTML = models.map((model, mi) => {
-    const calls = run.calls.filter((c) => c.model === model), window = run.windows[model];
-    const peak = Math.max(1, ...calls.map((c) => c.size), window || 0) * 1.1;
+    const calls = run.calls.filter((c) => c.model === model), largest = Math.max(1, ...calls.map((c) => c.size));
+    // a window far above every call would flatten the bars: named instead of drawn
+    const offScale = run.windows[model] > 4 * largest, window = offScale ? null : run.windows[model];
+    const peak = Math.max(largest, window || 0) * 1.1;
     const y = (v) => top + H - H * v / peak;
     const out = [`<svg class="tokens-chart" data-model="${MG.esc(model)}" viewBox="0 0 ${WIDTH} ${top + H + 24}" width="100%" role="img" aria-label="tokens for ${MG.esc(model)}">`,
       `<defs><pattern id="hatch${mi}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fecaca"/><line x1="0" y1="0" x2="0" y2="6" stroke="#dc2626" stroke-width="2"/></pattern>` +
       `<clipPath id="tplot${mi}"><rect x="${LEFT}" y="0" width="${span}" height="${top + H + 2}"/></clipPath></defs>`,
       `<text x="${LEFT - 8}" y="12" text-anchor="end" class="lbl">${MG.esc(model.split("/").slice(1).join("/").slice(0, 18))}</text>`];
     for (const t of MG.ticks(peak, 4)) out.push(`<line x1="${LEFT}" y1="${y(t)}" x2="${WIDTH - 16}" y2="${y(t)}" class="grid"/><text x="${LEFT - 6}" y="${y(t) + 4}" text-anchor="end" class="tick">${MG.short(t)}</text>`);
+    if (offScale) out.push(`<text x="${WIDTH - 20}" y="12" text-anchor="end" class="tick" fill="#dc2626">window ${MG.num(run.windows[model])} (off scale)</text>`);
     if (window) out.push(`<line class="window" x1="${LEFT}" y1="${y(window)}" x2="${WIDTH - 16}" y2="${y(window)}" stroke="#dc2626" stroke-dasharray="6 4"/>` +
       `<text x="${WIDTH - 20}" y="${y(window) - 4}" text-anchor="end" class="tick" fill="#dc2626">window ${MG.num(window)}</text>`);
     const visible = calls.filter((c) => c.t_ms >= t0 && c.t_ms <= t1);
