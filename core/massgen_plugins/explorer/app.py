@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -111,14 +110,21 @@ class Explorer:
         return Response(await run_in_threadpool(self._filtered, request), media_type="application/json")
 
     async def _runs_stream(self, request: Request) -> AsyncIterator[ServerSentEvent]:
-        last = None
+        """``runs`` (the whole list) once, then ``changes`` (``{"changed": [runs], "removed":
+        [ids], "total"}``) whenever runs start, grow or end: a live run among 1,000 costs its
+        own row per second, not the whole list."""
+        yield ServerSentEvent((await asyncio.to_thread(self._filtered, request)).decode(), event="runs")
+        seen = {r.id: raw for r, raw in await asyncio.to_thread(self.index.listing)}
         while not await request.is_disconnected():
-            payload = await asyncio.to_thread(self._filtered, request)
-            digest = hashlib.blake2b(payload, digest_size=12).hexdigest()
-            if digest != last:
-                last = digest
-                yield ServerSentEvent(payload.decode(), event="runs")
             await asyncio.sleep(POLL_SECONDS * 2)
+            now = {r.id: raw for r, raw in await asyncio.to_thread(self.index.listing)}
+            changed = [raw for rid, raw in now.items() if seen.get(rid) != raw]
+            removed = [rid for rid in seen if rid not in now]
+            if changed or removed:
+                seen = now
+                body = b'{"changed":[' + b",".join(changed) + b"],"
+                body += json.dumps({"removed": removed, "total": len(now)})[1:].encode()
+                yield ServerSentEvent(body.decode(), event="changes")
 
     def _summary(self, run_id: str) -> Any:
         summary = self.index.summary_of(run_id)

@@ -34,6 +34,14 @@
   MG.api("/api/runs").then((d) => { data = d; render(); }).catch((e) => MG.fail(document.getElementById("where"), e));
   const stream = new EventSource("/api/runs?follow=1");
   stream.addEventListener("runs", (ev) => { data = JSON.parse(ev.data); render(); });
+  stream.addEventListener("changes", (ev) => {  // only the runs that started, grew or ended
+    const delta = JSON.parse(ev.data), byId = new Map(data.runs.map((r) => [r.id, r]));
+    delta.changed.forEach((r) => byId.set(r.id, r));
+    delta.removed.forEach((id) => byId.delete(id));
+    data.runs = [...byId.values()].sort((a, b) => (b.started_at || "").localeCompare(a.started_at || "") || b.id.localeCompare(a.id));
+    data.total = delta.total;
+    render();
+  });
   stream.onopen = () => { document.getElementById("live-state").textContent = "live"; };
   stream.onerror = () => { document.getElementById("live-state").textContent = "reconnecting…"; };
 })();
