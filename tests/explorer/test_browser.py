@@ -42,6 +42,11 @@ def test_runs_page_lists_the_demos_run(page, runs_dir, serve_explorer):
     page.click('tr.run[data-id="demo-run"] a')
     page.wait_for_selector("#timeline-svg")
     assert page.url.endswith("/runs/demo-run")
+    # the event list: opened, filtered
+    page.click("#events-summary")
+    page.fill("#events-filter", "fallback")
+    rows = page.locator("#events tbody tr")
+    assert rows.count() >= 1 and all("fallback" in rows.nth(i).inner_text() for i in range(rows.count()))
     assert not errors, errors
 
 

@@ -81,12 +81,27 @@
     document.getElementById("cost-agent").innerHTML = cost(run.cost_by_agent);
   }
 
+  function events() {
+    const rows = run.marks.map((m) => ({seq: m.seq, t: m.t_ms, agent: m.agent, type: m.type, text: m.label}))
+      .concat(run.calls.map((c) => ({seq: c.seq, t: c.t_ms, agent: c.agent, type: c.outcome === "ok" ? "call" : "call failed", text: callTip(c)})))
+      .sort((a, b) => a.seq - b.seq);
+    const q = document.getElementById("events-filter").value.trim().toLowerCase();
+    const shown = rows.filter((r) => !q || `${r.type} ${r.agent || ""} ${r.text}`.toLowerCase().includes(q));
+    document.getElementById("events-summary").textContent = `${shown.length} of ${run.run.events} events (decisions and calls)`;
+    if (!document.getElementById("events-box").open) return;
+    const last = shown.slice(-2000);
+    document.getElementById("events").innerHTML = table(["#", "t", "agent", "type", "what"], last.map((r) => [
+      r.seq, (r.t / 1000).toFixed(2) + "s", MG.esc(r.agent || ""), MG.esc(r.type), MG.esc(r.text.replace(/^#\d+ /, ""))]), [0, 1]);
+  }
+  document.getElementById("events-filter").addEventListener("input", events);
+  document.getElementById("events-box").addEventListener("toggle", events);
+
   function render() {
     Object.keys(run.windows).concat(run.calls.map((c) => c.model)).forEach((m) => {
       if (!(m in colours)) colours[m] = PALETTE[Object.keys(colours).length % PALETTE.length];
     });
     if (!zoomed) view = [0, Math.max(1, run.end_ms) * 1.02];
-    header(); charts(); compressions(); tables();
+    header(); charts(); compressions(); tables(); events();
   }
 
   async function load() {
