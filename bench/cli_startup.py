@@ -6,7 +6,7 @@ Median wall time over repeated runs of:
   * ``python -c "import massgen_plugins"`` (the package alone),
   * ``python -c pass`` (the interpreter's own floor, the baseline).
 
-Bar (brief §8): ``massgen-plugins list`` ≤ 0.35 s wall and no provider SDK imported.
+Bar: ``massgen-plugins list`` ≤ 0.35 s wall and no provider SDK imported.
 
     python bench/cli_startup.py [--runs 21]
 """

@@ -1,7 +1,7 @@
 """Speed benchmark for token counting and the local compression stages (no model calls).
 
 Seeded tool-using conversations of about 100k, 1M and 10M tokens (OpenAI tokenizer, exact
-counts). Measured in one run, each next to its bar (brief §8) and a peer:
+counts). Measured in one run, each next to its bar and a peer:
 
 * **cold count** of the whole conversation by :class:`~massgen_plugins.tokens.TokenCounter`
   (framing, tool calls, schemas, cache fill) vs **raw tiktoken** ``encode_ordinary`` over the same

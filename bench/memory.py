@@ -5,7 +5,7 @@
     python bench/memory.py --json          # machine-readable
 
 Measures, on the same synthetic corpus (Zipf-distributed 50k-word vocabulary, 15-60 words per
-memory, 100 users -- the setup of compression-anchors §4.1):
+memory, 100 users -- 1M synthetic rows from a Zipf-distributed vocabulary):
 
 * batched insert rate (10k memories per transaction; the store also computes checksums, dedup
   keys and scope tokens);
@@ -15,7 +15,7 @@ memory, 100 users -- the setup of compression-anchors §4.1):
   validated) beside a raw ``SELECT`` + ``json.loads`` of the same rows.
 
 The baseline is raw SQLite FTS5 answering the same query with unguarded BM25 (``ORDER BY rank
-LIMIT 10``). The bar (brief §8): search p95 <= 10 ms at 1M entries, common terms included.
+LIMIT 10``). The bar: search p95 <= 10 ms at 1M entries, common terms included.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Overflow detection on real provider error bodies: recall, stated-count accuracy, false positives.
 
 Every case of ``massgen_plugins.testing.overflow_cases`` (verbatim overflow bodies from
-provider-wire-facts §3.1 for all seven providers, the emulator's enforced-window errors, the
+verbatim bodies from provider docs and issue threads for all seven providers, the emulator's enforced-window errors, the
 in-stream forms, and near-misses: 429 TPM limits, quotas, output caps, 413 payload size, 529 and
 friends) is raised through the provider's official SDK against the built-in emulator, once, and
 the same exception object is then classified by:
@@ -14,7 +14,7 @@ the same exception object is then classified by:
   ``litellm.ContextWindowExceededError``. Stream events the SDK *yields* instead of raising are
   not exceptions, so LiteLLM cannot classify them (counted as misses).
 
-Bar (brief §8): ≥ 97% recall on overflow bodies, 0 near-misses flagged.
+Bar: ≥ 97% recall on overflow bodies, 0 near-misses flagged.
 
     python bench/overflow_detection.py [--details]
 """

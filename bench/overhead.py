@@ -12,7 +12,7 @@ server cost the same for every row):
 * LiteLLM ``acompletion`` as a peer, when ``litellm`` is installed (``pip install litellm``).
 
 Every call sends the same conversation (a system prompt and 20 earlier turns) plus one new user
-message. Bar (brief §8): guard overhead ≤ 1 ms median and ≤ 5 %.
+message. Bar: guard overhead ≤ 1 ms median and ≤ 5 %.
 
     python bench/overhead.py [--calls 300]
 """

@@ -228,7 +228,7 @@ def main() -> int:
         )
     console = Console(width=200)
     console.print(table)
-    console.print("bar (brief §4): the result is always provider-valid and within budget; facts: report, and beat the "
+    console.print("bar: the result is always provider-valid and within budget; facts: report, and beat the "
                   "baselines measured here")
     for note in notes:
         console.print(f"note: {note}")

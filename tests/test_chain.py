@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from massgen_plugins import hookimpl
-from massgen_plugins.chain import (
+from massgen_plugins.hookcall import (
     acollect_all,
     afirst_result,
     collect_all,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from massgen_plugins import hookimpl
-from massgen_plugins.errors import NoImplementationError
+from massgen_plugins.errors import NoImplementationError, ProviderConflictError
 from massgen_plugins.manager import Hooks, create_manager
 from massgen_plugins.types import (
     AnalysisRequest,
@@ -44,9 +44,42 @@ def test_hook_register_providers(hooks):
     register(hooks, "two", register_providers=lambda: [{"name": "acme", "display_name": "dup"}, {"name": "zed"}])
     register(hooks, "bad", register_providers=broken)
     table = hooks.register_providers()
-    assert sorted(table) == ["acme", "zed"]
-    # collected in call order: "two" is registered later, so it is called first and wins the name
-    assert table["acme"].display_name == "dup"
+    # a provider claimed by two plugins belongs to neither: the host refuses to guess
+    assert sorted(table) == ["zed"]
+    assert hooks.provider_table().owners == {"zed": "two"}
+    assert hooks.provider_table().conflicts == {"acme": ["two", "one"]}
+    with pytest.raises(ProviderConflictError, match=r"provider 'acme' is declared by more than one plugin: "
+                                                    r"'two' and 'one'.*MASSGEN_PLUGINS_DISABLED=one"):
+        hooks.check_provider("acme")
+
+
+def test_provider_hooks_are_routed_to_the_owner_only(hooks):
+    calls = []
+
+    def answer(name):
+        def complete(request, settings):
+            calls.append(name)
+            return _reply(name)
+        return complete
+
+    register(hooks, "generic", count_tokens=lambda request: {"tokens": 3, "method": "estimate"})
+    register(hooks, "acme-plugin", register_providers=lambda: {"name": "acme"}, complete=answer("acme-plugin"),
+             count_tokens=lambda request, settings: calls.append(("acme-count", settings.provider)) or None)
+    register(hooks, "zed-plugin", register_providers=lambda: {"name": "zed"}, complete=answer("zed-plugin"),
+             count_tokens=lambda request: calls.append("zed-count") or None)
+    request = CompletionRequest(model="acme/m", messages=[Message(role="user", content="hi")])
+    import asyncio
+
+    assert asyncio.run(hooks.complete(request, ProviderSettings(provider="acme"))).message.content == "acme-plugin"
+    counted = hooks.count_tokens(TokenCountRequest(model="acme/m", messages=request.messages))
+    assert counted.plugin == "generic" and [a.plugin for a in counted.attempts] == ["acme-plugin", "generic"]
+    # the owner got the host-resolved settings; the other provider's plugin was never called
+    assert calls == ["acme-plugin", ("acme-count", "acme")]
+    assert [i.plugin_name for i in hooks.compress_stages("zed")] == []
+
+
+async def _reply(name):
+    return {"model": "acme/m", "message": {"role": "assistant", "content": name}}
 
 
 def test_hook_list_models(hooks):

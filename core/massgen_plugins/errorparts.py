@@ -1,6 +1,6 @@
 """Read the structured parts of any provider error without importing any SDK.
 
-The official SDKs disagree on where things live (provider-wire-facts §3.2): openai puts the
+The official SDKs disagree on where things live (as each SDK's exception classes carry them): openai puts the
 *inner* error dict in ``body`` and ``code``/``type`` on the exception; anthropic keeps the *full*
 body; groq's ``code`` is ``None`` and the code sits in ``body["error"]["code"]``; xAI's ``error``
 is a string; OpenRouter's ``code`` is the string ``'400'``; google-genai has ``code`` (int),
@@ -84,7 +84,7 @@ def error_parts(error: Any) -> ErrorParts:
             status=_as_int(inner.get("code")),
             code=_str(inner.get("code")) or _str(inner.get("status")),
             type=_str(inner.get("type")),
-            message=_str(_first(inner.get("message"), error.get("error") if isinstance(error.get("error"), str) else None)) or "",
+            message=_str(_first(inner.get("message"), _v if isinstance(_v := error.get("error"), str) else None)) or "",
             body=body,
         )
     body = getattr(error, "body", None)
@@ -165,8 +165,8 @@ def retry_after(parts: ErrorParts) -> float | None:
             match = _RETRY_DELAY.match(str(item["retryDelay"]).strip())
             if match:
                 return float(match.group(1))
-    match = _RETRY_IN.search(parts.message)
-    if match:
-        value = float(match.group(1))
-        return value / 1000.0 if match.group(2).lower() == "ms" else value
+    stated = _RETRY_IN.search(parts.message)
+    if stated:
+        seconds = float(stated.group(1))
+        return seconds / 1000.0 if stated.group(2).lower() == "ms" else seconds
     return None

@@ -40,5 +40,9 @@ class PluginError(MassgenError):
     """A plugin failed to load or failed inside a hook (raised in strict mode only)."""
 
 
+class ProviderConflictError(PluginError):
+    """Two installed plugins declare the same provider; the host calls neither until one goes."""
+
+
 class NoImplementationError(MassgenError):
     """No installed plugin answered a hook that needs an answer."""

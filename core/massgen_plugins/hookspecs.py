@@ -2,8 +2,19 @@
 
 Plugin authors write ``from massgen_plugins import hookimpl`` and decorate module-level
 functions whose names match these specs. The host calls hooks through its typed facade
-(:mod:`massgen_plugins.manager`), never through ``pm.hook`` directly, so that one failing plugin
-is skipped with its reason recorded instead of breaking the call.
+(:mod:`massgen_plugins.manager`), never through ``pm.hook`` directly, so that one failing, slow
+or hanging plugin is skipped with its reason recorded instead of breaking the call.
+
+**Routing.** A provider plugin declares its provider(s) with ``register_providers``. The
+provider hooks -- ``list_models``, ``model_metadata``, ``count_tokens``, ``detect_overflow``,
+``classify_error``, ``compress``, ``complete``, ``stream`` -- are then called only on the
+plugin that owns the provider in question (from the ``provider`` argument, or the provider part
+of ``request.model``) and on plugins that own no provider at all. A provider plugin therefore
+never checks whether a call is for it: it is. Two plugins declaring one provider is an error.
+
+**Deadlines.** Every implementation runs under a per-hook deadline (see
+:mod:`massgen_plugins.hookcall`); a plain ``def`` implementation runs on a worker thread so that
+a blocking one never stalls the event loop. A late implementation is skipped and reported.
 
 How results combine, per hook:
 
@@ -20,7 +31,8 @@ override a built-in by answering first. ``tryfirst``/``trylast`` work as in plug
 Evolution rule (pluggy's opt-in arguments): specs only ever *gain* keyword arguments. An
 implementation may accept any subset of a spec's arguments, so plugins written against an older
 version keep working. Never give an implementation's parameters default values: pluggy does not
-pass arguments to parameters that have defaults.
+pass arguments to parameters that have defaults. (``count_tokens`` gained ``settings`` this way;
+implementations that take only ``request`` still work.)
 
 Hooks may return an awaitable where the docstring says so; the host awaits it.
 """
@@ -62,9 +74,10 @@ __all__ = ["hookimpl", "hookspec", "PROJECT"]
 def register_providers() -> list[ProviderInfo] | ProviderInfo | None:  # type: ignore[empty-body]
     """Declare the provider(s) this plugin implements.
 
-    Called once per process when the host builds its provider table. **Collected**: the host
-    merges every plugin's declarations; the first declaration of a name wins. Return ``None`` if
-    the plugin implements no provider.
+    Called when the host builds its provider -> plugin table. **Collected**: the host merges
+    every plugin's declarations; a name declared by two plugins is an error naming both
+    distributions, and neither is called for it. Return ``None`` if the plugin implements no
+    provider (it is then called for every provider's requests, after the owner, in call order).
     """
 
 
@@ -74,10 +87,10 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
 
     :param provider: the provider name the registry is refreshing.
     :param settings: resolved credentials, endpoint and timeout for that provider.
-    :returns: every model across all pages, with window and output cap where the API gives them;
-        ``None`` if this plugin does not implement ``provider``.
+    :returns: every model across all pages, with window and output cap where the API gives them.
 
-    **First result.** The registry calls it concurrently per provider, with a timeout, and caches.
+    **First result**, routed to the provider's owner. The registry calls it concurrently per
+    provider, with a timeout, retries transient errors (raise the SDK's exception) and caches.
     """
 
 
@@ -90,17 +103,22 @@ def model_metadata(provider: str, offline: bool) -> list[ModelInfo] | None:  # t
     :param offline: when true the implementation must not touch the network.
     :returns: partial :class:`ModelInfo` objects (``provenance`` set per field), or ``None``.
 
-    **Collected.** The registry merges them under the provider API's own fields.
+    **Collected**, routed (the owner plus plugins that own no provider). The registry merges
+    them under the provider API's own fields.
     """
 
 
 @hookspec
-def count_tokens(request: TokenCountRequest) -> TokenCount | None:  # type: ignore[empty-body]
+def count_tokens(request: TokenCountRequest, settings: ProviderSettings) -> TokenCount | None:  # type: ignore[empty-body]
     """Count the input tokens of ``request.messages`` (+ tools) for ``request.model``.
 
+    :param settings: the resolved credentials and endpoint of the model's provider (the same
+        the host would hand ``complete``; ``api_key`` may be ``None`` when none is configured).
+
     Use a provider count endpoint only when ``request.allow_network`` is true. Return ``None``
-    for models this plugin cannot count. **First result**; the built-in fallback (tiktoken, or
-    a calibrated estimate when the encoding files are missing) answers last.
+    for models this plugin cannot count. **First result**, routed to the owner of the model's
+    provider; the built-in fallback (tiktoken, or a calibrated estimate when the encoding files
+    are missing) answers last.
     """
 
 
@@ -113,8 +131,9 @@ def detect_overflow(
 
     Classify structurally first (exception class, status, error code/type, body), message text
     second. Rate limits, quota, output-cap (``max_tokens`` too large) and payload-size errors are
-    **not** overflow: return ``None`` for them, and for errors of providers you do not implement.
-    **First result**; the built-in generic patterns answer last.
+    **not** overflow: return ``None`` for them. **First result**, routed to the owner of
+    ``provider`` (with an unknown provider, only plugins that own none are asked); the built-in
+    generic patterns answer last.
     """
 
 
@@ -123,8 +142,8 @@ def classify_error(error: BaseException, provider: str | None) -> ErrorInfo | No
     """Classify any provider error for the retry loop: its kind, whether a retry can help, and
     the delay the provider asked for (``retry-after``, ``retry-after-ms``, ``RetryInfo``).
 
-    **First result**; return ``None`` for errors you do not recognise. The built-in classifier
-    (HTTP status, httpx/asyncio exceptions) answers last.
+    **First result**, routed like ``detect_overflow``; return ``None`` for errors you do not
+    recognise. The built-in classifier (HTTP status, httpx/asyncio exceptions) answers last.
     """
 
 
@@ -135,7 +154,8 @@ def compress(
     """One stage of the compression chain: shrink ``request.messages`` toward ``request.budget``.
 
     **Chained**: the host calls stages in order, feeding each the previous stage's output, and
-    stops as soon as the conversation fits. Return ``None`` when the stage cannot help (or does not
+    stops as soon as the conversation fits. Routed: a provider plugin's stage sees only its own
+    provider's conversations; a plugin that owns no provider sees every conversation. Return ``None`` when the stage cannot help (or does not
     apply to this model/strategy); raise when it fails (provider down): the host records the reason
     and moves on. A result must keep the system prompt and the latest user turn verbatim, never
     separate a tool call from its result, and list every removed or replaced message in
@@ -149,10 +169,10 @@ def complete(
 ) -> Awaitable[CompletionResponse] | None:  # type: ignore[empty-body]
     """Start one non-streaming call to the model ``request.model``.
 
-    Return ``None`` if ``request.provider`` is not yours; otherwise return an **awaitable** (call
-    your ``async def`` helper without awaiting it) that resolves to a :class:`CompletionResponse`
-    and raises the SDK's own exception on failure. SDK retries must be off: the host owns the one
-    retry loop. **First result.**
+    Return an **awaitable** (call your ``async def`` helper without awaiting it) that resolves to
+    a :class:`CompletionResponse` and raises the SDK's own exception on failure. SDK retries must
+    be off: the host owns the one retry loop. **First result**, routed: only the owner of
+    ``request.provider`` is called.
     """
 
 
@@ -160,10 +180,10 @@ def complete(
 def stream(
     request: CompletionRequest, settings: ProviderSettings
 ) -> AsyncIterator[StreamEvent] | None:  # type: ignore[empty-body]
-    """Start one streaming call. Return ``None`` if the provider is not yours, otherwise an async
-    iterator of :class:`StreamEvent` ending with a ``done`` event. In-stream errors are raised as
-    the SDK raises them (or yielded as an ``error`` event when the SDK yields them).
-    **First result.**
+    """Start one streaming call: return an async iterator of :class:`StreamEvent` ending with a
+    ``done`` event. In-stream errors are raised as the SDK raises them (or yielded as an
+    ``error`` event when the SDK yields them). **First result**, routed: only the owner of
+    ``request.provider`` is called.
     """
 
 
@@ -179,8 +199,11 @@ def memory_store(url: str) -> MemoryStore | None:  # type: ignore[empty-body]
 def embed(texts: list[str], model: str | None) -> list[list[float]] | None:  # type: ignore[empty-body]
     """Embed ``texts`` for optional vector retrieval in memory search.
 
-    Return one vector per text, or ``None`` if you provide no embeddings (the default: memory
-    search then uses full-text BM25 and recency only). **First result.**
+    Return one vector per text, all of one length, of finite numbers, or ``None`` if you
+    provide no embeddings (the default: memory search then uses full-text BM25 and recency
+    only). A result of the wrong shape is rejected and the next plugin asked. **First result.**
+
+    *Experimental*: no bundled plugin implements it yet; the contract may gain arguments.
     """
 
 

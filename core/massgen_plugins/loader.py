@@ -7,7 +7,7 @@ itself and isolates each plugin's failure at three points -- import, registratio
 validation (a misspelled hook name) -- recording a :class:`PluginRecord` for every plugin and
 printing one warning line that names the distribution and how to remove it.
 
-Selection (brief §3), matched against entry-point *or* distribution names (case and ``-``/``_``
+Selection, matched against entry-point *or* distribution names (case and ``-``/``_``
 insensitive):
 
 * ``MASSGEN_PLUGINS_LOAD`` -- allow-list, comma separated; set but empty loads no third-party
@@ -33,8 +33,9 @@ from typing import Any, Literal
 
 import pluggy
 
-from .chain import strict_mode
 from .errors import PluginError
+from .hookcall import strict_mode
+from .redact import describe_error as _describe
 
 GROUP = "massgen_plugins"
 
@@ -68,11 +69,6 @@ def _names(value: str | None) -> set[str] | None:
     if value is None:
         return None
     return {normalize(part) for part in value.split(",") if part.strip()}
-
-
-def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _warn(message: str) -> None:

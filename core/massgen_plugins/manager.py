@@ -2,34 +2,35 @@
 
 pluggy cannot type-check ``pm.hook.x(...)`` calls (pluggy#191), and a bare hook call stops at
 the first plugin that raises. :class:`Hooks` (tox's ``Plugin`` pattern) has one typed method per
-hook; each goes through :mod:`massgen_plugins.chain`, so a broken plugin is skipped with its
-reason recorded, and results are validated into the pydantic models of
-:mod:`massgen_plugins.types`.
+hook and is the only door to them: each goes through :mod:`massgen_plugins.hookcall`, so a broken,
+slow or hanging plugin is skipped with its reason recorded, and results are validated into the
+pydantic models of :mod:`massgen_plugins.types`.
+
+Provider hooks are routed by owner, as llm dispatches a prompt to the plugin that registered the
+model: the host keeps a provider -> plugin table built from ``register_providers``, and calls
+``complete``, ``stream``, ``list_models``, ``model_metadata``, ``count_tokens``,
+``detect_overflow``, ``classify_error`` and ``compress`` only on the owner of the provider in
+question plus the plugins that own no provider (generic ones such as the built-in error
+patterns). A provider declared by two plugins is an error that names both distributions.
 
 Discovery runs once per process (:func:`get_host`); :func:`reset_host` exists for tests.
 """
 
 from __future__ import annotations
 
-import inspect
+import math
+import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from . import hookspecs
 from ._version import __version__
-from .chain import (
-    ChainResult,
-    Collected,
-    Implementation,
-    acollect_all,
-    collect_all,
-    first_result,
-    implementations,
-)
-from .errors import NoImplementationError
+from .errors import MassgenError, NoImplementationError, ProviderConflictError
+from .hookcall import ChainResult, Collected, HookCall, Implementation, Ran, call_one, implementations
 from .loader import PluginRecord, load_plugins
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         AnalysisResult,
         CompletionRequest,
         CompletionResponse,
+        CompressionRequest,
         ErrorInfo,
         ModelInfo,
         Overflow,
@@ -57,7 +59,10 @@ def create_manager() -> pluggy.PluginManager:
     return pm
 
 
-def _as(model: type) -> Any:
+# --------------------------------------------------------------------------- result checks
+
+
+def _as(model: type) -> Callable[[Any], Any]:
     """An acceptor that validates a hook's return value into ``model`` (dicts are coerced)."""
 
     def accept(value: Any) -> Any:
@@ -66,7 +71,7 @@ def _as(model: type) -> Any:
     return accept
 
 
-def _list_of(model: type) -> Any:
+def _list_of(model: type) -> Callable[[Any], Any]:
     def accept(value: Any) -> Any:
         if not isinstance(value, (list, tuple)):
             raise TypeError(f"expected a list of {model.__name__}, got {type(value).__name__}")
@@ -76,6 +81,8 @@ def _list_of(model: type) -> Any:
 
 
 def _awaitable(value: Any) -> Any:
+    import inspect
+
     if not inspect.isawaitable(value):
         raise TypeError(f"expected an awaitable, got {type(value).__name__} (return your coroutine)")
     return value
@@ -87,117 +94,320 @@ def _async_iterator(value: Any) -> Any:
     return value
 
 
-class Hooks:
-    """Typed facade: one method per hook, with per-plugin error isolation."""
+def _embeddings(count: int) -> Callable[[Any], list[list[float]]]:
+    """An acceptor for ``embed``: one non-empty vector of finite numbers per text, one dimension."""
 
-    def __init__(self, pm: pluggy.PluginManager) -> None:
+    def accept(value: Any) -> list[list[float]]:
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"expected a list of vectors, got {type(value).__name__}")
+        if len(value) != count:
+            raise ValueError(f"expected {count} vector(s), one per text, got {len(value)}")
+        vectors: list[list[float]] = []
+        for i, vector in enumerate(value):
+            if not isinstance(vector, (list, tuple)) or not vector:
+                raise TypeError(f"vector {i} is not a non-empty list of numbers")
+            if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector):
+                raise TypeError(f"vector {i} holds something other than numbers")
+            floats = [float(x) for x in vector]
+            if not all(math.isfinite(x) for x in floats):
+                raise ValueError(f"vector {i} holds NaN or infinity")
+            vectors.append(floats)
+        if len({len(v) for v in vectors}) > 1:
+            raise ValueError(f"vectors of different lengths: {sorted({len(v) for v in vectors})}")
+        return vectors
+
+    return accept
+
+
+# --------------------------------------------------------------------------- provider owners
+
+
+@dataclass
+class ProviderTable:
+    """Which plugin owns which provider."""
+
+    infos: dict[str, ProviderInfo] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def provider_plugins(self) -> set[str]:
+        """Plugins that own (or claimed) at least one provider."""
+        return set(self.owners.values()) | {p for claimants in self.conflicts.values() for p in claimants}
+
+    def route(self, provider: str | None) -> Callable[[str], bool]:
+        """The plugins allowed to answer for ``provider``: its owner and every plugin that owns
+        no provider. With an unknown provider (or ``None``) only the latter."""
+        owner = self.owners.get(provider) if provider else None
+        others = self.provider_plugins
+        return lambda plugin: plugin == owner or plugin not in others
+
+
+def _who(plugin: str, records: Iterable[PluginRecord]) -> str:
+    for record in records:
+        if record.name == plugin and record.distribution:
+            return f"{plugin!r} (distribution {record.distribution} {record.version or ''})".replace(" )", ")")
+    return repr(plugin)
+
+
+def conflict_message(provider: str, claimants: list[str], records: Iterable[PluginRecord]) -> str:
+    """A one-line error for a provider claimed by several plugins, naming each distribution."""
+    records = list(records)
+    names = " and ".join(_who(p, records) for p in claimants)
+    return (
+        f"provider {provider!r} is declared by more than one plugin: {names}; the host will not guess "
+        f"which to call. Disable one with MASSGEN_PLUGINS_DISABLED={claimants[-1]} or uninstall it"
+    )
+
+
+# --------------------------------------------------------------------------- the facade
+
+
+class Hooks:
+    """Typed facade: one method per hook, routed by provider, bounded and isolated per plugin."""
+
+    def __init__(self, pm: pluggy.PluginManager, records: Iterable[PluginRecord] = ()) -> None:
         self.pm = pm
+        self.records = list(records)
+        self._table: ProviderTable | None = None
+        self._table_key: frozenset[str] = frozenset()
+        self._table_lock = threading.Lock()
 
     # -- providers -------------------------------------------------------------------------
+    def provider_table(self) -> ProviderTable:
+        """Declared providers and their owners; rebuilt only when the registered plugins change
+        (a conflict is warned about each time the table is built)."""
+        key = frozenset(name for name, _ in self.pm.list_name_plugin())
+        table = self._table
+        if table is None or key != self._table_key:
+            with self._table_lock:
+                if self._table is None or key != self._table_key:
+                    self._table, self._table_key = self._build_table(), key
+                table = self._table
+        return table
+
     def register_providers(self) -> dict[str, ProviderInfo]:
-        """Every declared provider by name (the first declaration of a name wins)."""
+        """Every provider declared by exactly one plugin, by name."""
+        return self.provider_table().infos
+
+    def _build_table(self) -> ProviderTable:
         from .types import ProviderInfo
 
         def accept(value: Any) -> list[ProviderInfo]:
             items = value if isinstance(value, (list, tuple)) else [value]
             return [i if isinstance(i, ProviderInfo) else ProviderInfo.model_validate(i) for i in items]
 
-        table: dict[str, ProviderInfo] = {}
-        for _, infos in collect_all(self.pm, "register_providers", {}, accept=accept).results:
+        claims: dict[str, list[tuple[str, ProviderInfo]]] = {}
+        collected: Collected[list[ProviderInfo]] = HookCall(
+            self.pm, "register_providers", {}, collect=True, accept=accept
+        ).run()
+        for plugin, infos in collected.results:
             for info in infos:
-                table.setdefault(info.name, info)
+                mine = claims.setdefault(info.name, [])
+                if plugin not in (p for p, _ in mine):
+                    mine.append((plugin, info))
+        table = ProviderTable()
+        for name, claimants in claims.items():
+            if len(claimants) == 1:
+                table.owners[name], table.infos[name] = claimants[0]
+            else:
+                table.conflicts[name] = [p for p, _ in claimants]
+                print(f"massgen-plugins: warning: {conflict_message(name, table.conflicts[name], self.records)}",
+                      file=sys.stderr)
         return table
 
+    def check_provider(self, provider: str) -> None:
+        """Raise :class:`ProviderConflictError` if two plugins claim ``provider``."""
+        claimants = self.provider_table().conflicts.get(provider)
+        if claimants:
+            raise ProviderConflictError(conflict_message(provider, claimants, self.records))
+
+    def _routed(self, hook: str, provider: str | None, kwargs: dict[str, Any], **options: Any) -> HookCall:
+        return HookCall(self.pm, hook, kwargs, only=self.provider_table().route(provider), **options)
+
     def list_models(self, provider: str, settings: ProviderSettings) -> ChainResult[list[ModelInfo]]:
+        """``provider``'s owner lists its models (``attempts`` keep the exception for retries)."""
         from .types import ModelInfo
 
-        return first_result(
-            self.pm, "list_models", {"provider": provider, "settings": settings}, accept=_list_of(ModelInfo)
-        )
+        self.check_provider(provider)
+        result: ChainResult[list[ModelInfo]] = self._routed(
+            "list_models", provider, {"provider": provider, "settings": settings}, accept=_list_of(ModelInfo),
+            report_raised=False,  # the provider's own failure: the registry retries and reports it
+        ).run()
+        return result
 
     def model_metadata(self, provider: str, offline: bool) -> Collected[list[ModelInfo]]:
         from .types import ModelInfo
 
-        return collect_all(
-            self.pm, "model_metadata", {"provider": provider, "offline": offline}, accept=_list_of(ModelInfo)
-        )
+        result: Collected[list[ModelInfo]] = self._routed(
+            "model_metadata", provider, {"provider": provider, "offline": offline},
+            collect=True, accept=_list_of(ModelInfo),
+        ).run()
+        return result
 
     # -- tokens and errors -----------------------------------------------------------------
-    def count_tokens(self, request: TokenCountRequest) -> ChainResult[TokenCount]:
+    def _count_call(self, request: TokenCountRequest, settings: ProviderSettings | None) -> HookCall:
         from .types import TokenCount
 
-        return first_result(self.pm, "count_tokens", {"request": request}, accept=_as(TokenCount))
+        provider = request.model.split("/", 1)[0]
+        kwargs = {"request": request, "settings": settings or self._settings(provider)}
+        return self._routed("count_tokens", provider, kwargs, accept=_as(TokenCount))
+
+    def count_tokens(
+        self, request: TokenCountRequest, settings: ProviderSettings | None = None
+    ) -> ChainResult[TokenCount]:
+        """Count through the model's provider plugin (then the generic counters).
+
+        :param settings: the connection settings a count endpoint would use; by default the
+            provider's resolved from the environment (a missing key is left ``None``).
+        """
+        result: ChainResult[TokenCount] = self._count_call(request, settings).run()
+        return result
+
+    async def acount_tokens(
+        self, request: TokenCountRequest, settings: ProviderSettings | None = None
+    ) -> ChainResult[TokenCount]:
+        """:meth:`count_tokens` on the event loop, never blocking it."""
+        result: ChainResult[TokenCount] = await self._count_call(request, settings).arun()
+        return result
+
+    def _overflow_call(self, error: BaseException, provider: str | None, model: str | None) -> HookCall:
+        from .types import Overflow
+
+        kwargs = {"error": error, "provider": provider, "model": model}
+        return self._routed("detect_overflow", provider, kwargs, accept=_as(Overflow))
 
     def detect_overflow(
         self, error: BaseException, provider: str | None = None, model: str | None = None
     ) -> ChainResult[Overflow]:
-        from .types import Overflow
+        result: ChainResult[Overflow] = self._overflow_call(error, provider, model).run()
+        return result
 
-        return first_result(
-            self.pm,
-            "detect_overflow",
-            {"error": error, "provider": provider, "model": model},
-            accept=_as(Overflow),
-        )
+    async def adetect_overflow(
+        self, error: BaseException, provider: str | None = None, model: str | None = None
+    ) -> ChainResult[Overflow]:
+        result: ChainResult[Overflow] = await self._overflow_call(error, provider, model).arun()
+        return result
 
-    def classify_error(self, error: BaseException, provider: str | None = None) -> ChainResult[ErrorInfo]:
+    def _classify_call(self, error: BaseException, provider: str | None) -> HookCall:
         from .types import ErrorInfo
 
-        return first_result(
-            self.pm, "classify_error", {"error": error, "provider": provider}, accept=_as(ErrorInfo)
-        )
+        kwargs = {"error": error, "provider": provider}
+        return self._routed("classify_error", provider, kwargs, accept=_as(ErrorInfo))
+
+    def classify_error(self, error: BaseException, provider: str | None = None) -> ChainResult[ErrorInfo]:
+        result: ChainResult[ErrorInfo] = self._classify_call(error, provider).run()
+        return result
+
+    async def aclassify_error(self, error: BaseException, provider: str | None = None) -> ChainResult[ErrorInfo]:
+        result: ChainResult[ErrorInfo] = await self._classify_call(error, provider).arun()
+        return result
 
     # -- compression -----------------------------------------------------------------------
-    def compress_stages(self) -> list[Implementation]:
-        """The ``compress`` implementations in chain order; the compression host feeds each the
+    def compress_stages(self, provider: str | None = None) -> list[Implementation]:
+        """The ``compress`` implementations in chain order that may serve ``provider``'s models
+        (all of them when ``provider`` is ``None``); the compression host feeds each the
         previous output and re-checks the budget after every stage."""
-        return implementations(self.pm, "compress")
+        only = self.provider_table().route(provider) if provider is not None else None
+        return implementations(self.pm, "compress", only)
+
+    async def run_stage(self, impl: Implementation, request: CompressionRequest) -> Ran:
+        """Run one compression stage under the ``compress`` deadline: ``(value, error, seconds)``."""
+        return await call_one(impl, {"request": request})
 
     # -- provider calls --------------------------------------------------------------------
     async def complete(self, request: CompletionRequest, settings: ProviderSettings) -> CompletionResponse:
-        """Run one call through the first plugin that serves ``request.provider``.
+        """Run one call through the plugin that owns ``request.provider``.
 
-        Exceptions from the call itself (the SDK's) propagate unchanged for the retry loop.
+        Starting the call is bounded by the ``complete`` deadline; the call itself by the
+        caller's timeout. Exceptions from the call (the SDK's) propagate unchanged for the
+        retry loop.
         """
         from .types import CompletionResponse
 
-        chosen = first_result(
-            self.pm, "complete", {"request": request, "settings": settings}, accept=_awaitable
-        )
+        self.check_provider(request.provider)
+        kwargs = {"request": request, "settings": settings}
+        chosen = await self._routed("complete", request.provider, kwargs, accept=_awaitable, await_result=False).arun()
         if chosen.value is None:
             raise self._nobody("complete", request.provider, chosen)
         awaitable: Awaitable[Any] = chosen.value
-        return _as(CompletionResponse)(await awaitable)
+        return _as(CompletionResponse)(await awaitable)  # type: ignore[no-any-return]
 
     def stream(self, request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent]:
-        chosen = first_result(
-            self.pm, "stream", {"request": request, "settings": settings}, accept=_async_iterator
-        )
-        if chosen.value is None:
-            raise self._nobody("stream", request.provider, chosen)
-        return chosen.value  # type: ignore[no-any-return]
+        """The events of one streaming call through the owner of ``request.provider``.
+
+        The hook is called on the first iteration (bounded by the ``stream`` deadline); the
+        events themselves arrive under the caller's timeout.
+        """
+
+        async def events() -> AsyncIterator[StreamEvent]:
+            self.check_provider(request.provider)
+            kwargs = {"request": request, "settings": settings}
+            chosen = await self._routed("stream", request.provider, kwargs, accept=_async_iterator,
+                                        await_result=False).arun()
+            if chosen.value is None:
+                raise self._nobody("stream", request.provider, chosen)
+            iterator: AsyncIterator[StreamEvent] = chosen.value
+            try:
+                async for event in iterator:
+                    yield event
+            finally:
+                close = getattr(iterator, "aclose", None)
+                if close is not None:
+                    await close()
+
+        return events()
 
     # -- memory, embeddings, logs ----------------------------------------------------------
     def memory_store(self, url: str) -> MemoryStore:
-        chosen = first_result(self.pm, "memory_store", {"url": url})
+        """Open the store at ``url`` through the first plugin that handles its scheme.
+
+        A :class:`~massgen_plugins.errors.MassgenError` a plugin raises (bad URL, damaged store,
+        schema too new) reaches the caller as is: it is about the user's store, not the plugin.
+        """
+        chosen: ChainResult[MemoryStore] = HookCall(
+            self.pm, "memory_store", {"url": url}, propagate=(MassgenError,)
+        ).run()
         if chosen.value is None:
             scheme = url.split(":", 1)[0] if ":" in url else url
             raise NoImplementationError(
-                f"no installed plugin opens memory stores of scheme {scheme!r} ({url!r}); "
-                "built in: sqlite:///PATH; for PostgreSQL: pip install massgen-plugins-postgres"
+                f"no installed plugin opens memory stores of scheme {scheme!r}; "
+                "built in: sqlite:///PATH; for postgresql://... run: pip install massgen-plugins-postgres"
                 + self._skipped_note(chosen)
             )
-        return chosen.value  # type: ignore[no-any-return]
+        return chosen.value
+
+    def has_implementations(self, hook: str) -> bool:
+        return bool(implementations(self.pm, hook))
 
     def embed(self, texts: list[str], model: str | None = None) -> list[list[float]] | None:
-        return first_result(self.pm, "embed", {"texts": texts, "model": model}).value
+        """One vector per text from the first ``embed`` plugin that answers (checked: count,
+        numbers, one dimension), or ``None``."""
+        chosen: ChainResult[list[list[float]]] = HookCall(
+            self.pm, "embed", {"texts": texts, "model": model}, accept=_embeddings(len(texts))
+        ).run()
+        return chosen.value
 
     async def analyze_logs(self, request: AnalysisRequest) -> Collected[AnalysisResult]:
         from .types import AnalysisResult
 
-        return await acollect_all(self.pm, "analyze_logs", {"request": request}, accept=_as(AnalysisResult))
+        result: Collected[AnalysisResult] = await HookCall(
+            self.pm, "analyze_logs", {"request": request}, collect=True, accept=_as(AnalysisResult)
+        ).arun()
+        return result
 
     # -- helpers ---------------------------------------------------------------------------
+    def _settings(self, provider: str) -> ProviderSettings:
+        """The provider's settings from the environment, or bare ones for an unknown provider."""
+        from .types import ProviderSettings
+
+        info = self.provider_table().infos.get(provider)
+        if info is None:
+            return ProviderSettings(provider=provider)
+        from .providers import settings_for
+
+        return settings_for(info, require_key=False)
+
     @staticmethod
     def _skipped_note(chosen: ChainResult[Any]) -> str:
         if not chosen.skipped:
@@ -218,14 +428,11 @@ class PluginHost:
     def __init__(self, pm: pluggy.PluginManager, records: list[PluginRecord]) -> None:
         self.pm = pm
         self.records = records
-        self.hooks = Hooks(pm)
-        self._providers: dict[str, ProviderInfo] | None = None
+        self.hooks = Hooks(pm, records)
 
     def providers(self) -> dict[str, ProviderInfo]:
         """Installed providers by name (computed once, then cached)."""
-        if self._providers is None:
-            self._providers = self.hooks.register_providers()
-        return self._providers
+        return self.hooks.register_providers()
 
 
 _lock = threading.Lock()

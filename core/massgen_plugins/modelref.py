@@ -1,4 +1,4 @@
-"""Parse and validate ``provider/model`` strings (brief §3)."""
+"""Parse and validate ``provider/model`` strings."""
 
 from __future__ import annotations
 

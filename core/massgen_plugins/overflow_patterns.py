@@ -2,7 +2,7 @@
 
 Used *after* the structural checks (status, code, type) in every provider plugin and in the
 built-in generic detector. Each rule returns ``(limit, requested)``; either may be ``None`` when
-the wording does not state it. Wordings come verbatim from provider-wire-facts §3.1.
+the wording does not state it. Wordings come verbatim from provider docs and error bodies users pasted into issue threads.
 """
 
 from __future__ import annotations

@@ -26,6 +26,12 @@ def installed_providers() -> dict[str, ProviderInfo]:
 
 
 def provider_info(name: str) -> ProviderInfo:
+    """The declaration of provider ``name``.
+
+    :raises ProviderConflictError: when two installed plugins declare it.
+    :raises UnknownProviderError: when none does (the message names the installed ones).
+    """
+    get_host().hooks.check_provider(name)
     table = installed_providers()
     if name not in table:
         names = ", ".join(sorted(table)) or "none"
@@ -37,8 +43,10 @@ def provider_info(name: str) -> ProviderInfo:
 
 
 def resolve_model(value: str) -> ModelRef:
-    """Parse ``provider/model`` and check that the provider is installed."""
-    return parse_model(value, installed=list(installed_providers()))
+    """Parse ``provider/model`` and check that the provider is installed (and claimed once)."""
+    ref = parse_model(value, installed=list(installed_providers()) + list(get_host().hooks.provider_table().conflicts))
+    get_host().hooks.check_provider(ref.provider)
+    return ref
 
 
 def resolve_settings(
@@ -55,10 +63,24 @@ def resolve_settings(
     :raises MissingCredentialsError: when ``require_key`` and no key is found; the message names
         the environment variable(s) to set.
     """
+    return settings_for(provider_info(provider), api_key=api_key, base_url=base_url, timeout=timeout,
+                        require_key=require_key, environ=environ)
+
+
+def settings_for(
+    info: ProviderInfo,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    require_key: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> ProviderSettings:
+    """:func:`resolve_settings` for a provider whose declaration is at hand."""
     from .types import ProviderSettings
 
     env = os.environ if environ is None else environ
-    info = provider_info(provider)
+    provider = info.name
     key = api_key or next((env[v] for v in info.api_key_env if env.get(v)), None)
     if key is None and require_key and info.api_key_env:
         variables = " or ".join(info.api_key_env)

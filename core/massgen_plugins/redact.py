@@ -38,3 +38,12 @@ def redact(text: str, extra_secrets: tuple[str, ...] = ()) -> str:
             text = text.replace(secret, MASK)
     text = _SHAPES.sub(MASK, text)
     return _HEADERS.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{MASK}", text)
+
+
+def describe_error(exc: BaseException, *, limit: int = 300) -> str:
+    """``"TypeName: message"`` on one line (whitespace collapsed, at most ``limit`` characters),
+    with secrets redacted: the form every skipped plugin, failed refresh and warning line uses."""
+    text = " ".join(str(exc).split())
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)

@@ -5,7 +5,7 @@ that returns the wrong shape fails loudly in the chain (and is skipped) instead 
 conversation later. Every model allows adding fields in later versions; plugins must tolerate
 fields they do not know.
 
-Messages use the OpenAI Chat Completions format (the lingua franca of brief §3): roles
+Messages use the OpenAI Chat Completions format (the lingua franca of LLM APIs): roles
 ``system``/``developer``/``user``/``assistant``/``tool``, string or parts content, assistant
 ``tool_calls`` and tool ``tool_call_id``. Provider plugins translate to and from their own wire
 format.

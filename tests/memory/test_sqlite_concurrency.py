@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from massgen_plugins.memory import sqlite_schema
 from massgen_plugins.memory.records import Scope
 from massgen_plugins.memory.sqlite import SQLiteMemoryStore
 
@@ -40,7 +41,7 @@ def test_four_writers_lose_and_duplicate_nothing(tmp_path: Path) -> None:
 
     with SQLiteMemoryStore(path) as store:
         assert store.check().ok
-        assert store.schema_version == 3
+        assert store.schema_version == sqlite_schema.LATEST  # migrated once, to the newest schema
         team = Scope(team="run-1")
         texts = [r.text for r in store.iter_records(team)]
         assert len(texts) == len(set(texts)), "no duplicates"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from massgen_plugins.memory.records import CorruptionError, Scope
 from massgen_plugins.memory.sqlite import SQLiteMemoryStore
-from massgen_plugins.memory.sqlite_hygiene import restore_file
+from massgen_plugins.memory.sqlite_backup import restore_file
 
 ALICE = Scope(user="alice")
 

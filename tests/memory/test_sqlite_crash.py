@@ -1,4 +1,4 @@
-"""kill -9 during memory writes, 100 times: 0 corruptions, 0 lost acknowledged writes (brief §8)."""
+"""kill -9 during memory writes, 100 times: 0 corruptions, 0 lost acknowledged writes."""
 
 from __future__ import annotations
 

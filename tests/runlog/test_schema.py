@@ -29,6 +29,8 @@ EXAMPLES = {
     "tool_call": {"tool": "search", "duration_ms": 3.0, "outcome": "error", "error": "timeout"},
     "error": {"kind": "server_error", "message": "500", "fatal": True},
     "note": {"message": "hello"},
+    "plugin_skipped": {"hook": "detect_overflow", "plugin": "slowpoke", "status": "timeout",
+                       "reason": "no answer within 5 s", "seconds": 5.0},
 }
 
 

@@ -59,7 +59,7 @@ def _pid_alive(pid: Any) -> bool:
 def _our_runs(root: Path) -> list[dict[str, Any]]:
     import json
 
-    out = []
+    out: list[dict[str, Any]] = []
     if not root.is_dir():
         return out
     for child in root.iterdir():
@@ -96,7 +96,7 @@ def _count_lines(path: Path) -> int | None:
 def _massgen_runs(base: Path) -> list[dict[str, Any]]:
     from ..runlog.massgen_format import find_massgen_log_dirs, read_massgen_run
 
-    out = []
+    out: list[dict[str, Any]] = []
     for log_dir in find_massgen_log_dirs(base):
         name = log_dir.name
         stamp = name[4:19] if len(name) >= 19 else ""

@@ -18,6 +18,7 @@ import click
 from .output import emit_json, print_table
 
 if TYPE_CHECKING:
+    from ..errors import InputError
     from ..memory.store import MemoryRecord, MemoryStore, Scope
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,10 +47,52 @@ def _scope(user: str | None, agent: str | None, session: str | None, team: str |
     return Scope(user=user, agent=agent, session=session, team=team)
 
 
-def _open(url: str | None) -> MemoryStore:
+def _open(url: str | None, *, create: bool = True) -> MemoryStore:
+    """The store at ``url``; commands that only read pass ``create=False``, so a mistyped path
+    is an error ("no memory store at ...") instead of a new empty store."""
     from ..memory import open_store
 
-    return open_store(url)
+    return open_store(url, create=create)
+
+
+def _resolve(store: MemoryStore, identifier: str) -> str:
+    """``identifier`` as given when it names a memory or a session, else the one memory or
+    session id it is a prefix of (as git resolves short hashes). Several matches: an error
+    listing them."""
+    from ..errors import InputError
+
+    if store.get(identifier) is not None or store.find_sessions(identifier, limit=1) == [identifier]:
+        return identifier
+    found = [*store.find_ids(identifier, limit=11), *store.find_sessions(identifier, limit=11)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise InputError(f"no memory or session with id {identifier!r} (find ids with: massgen-plugins memory list)")
+    shown = ", ".join(found[:10]) + (", ..." if len(found) > 10 else "")
+    raise InputError(f"id prefix {identifier!r} is ambiguous: it matches {shown}; give more characters")
+
+
+def _cannot_write(where: str, exc: OSError) -> InputError:
+    """The one message for a failed write: what could not be written, and why."""
+    from ..errors import InputError
+
+    return InputError(f"cannot write {where}: {exc.strerror or exc}")
+
+
+class _MemoryGroup(click.Group):
+    """Closing the reading end of a pipe (``memory export | head``) ends the command quietly,
+    with no traceback and no error line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            import os
+
+            # the reader is gone: point stdout at /dev/null so the final flush cannot fail too
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(141)  # 128 + SIGPIPE, what a command killed by the closed pipe reports
 
 
 def _short(text: str, width: int = 80) -> str:
@@ -78,7 +121,7 @@ def _records_table(records: list[MemoryRecord], title: str | None, scores: list[
     print_table(title, (["score"] if scores is not None else []) + columns, rows)
 
 
-@click.group("memory")
+@click.group("memory", cls=_MemoryGroup)
 def memory_group() -> None:
     """Short- and long-term memory: stats, list, search, show, export, import, backup, restore,
     gc, check."""
@@ -92,7 +135,7 @@ def stats_command(store_url: str | None, user: str | None, agent: str | None, se
                   team: str | None, as_json: bool) -> None:
     """Counts by kind and scope level, sessions, turns, archive, size."""
     scope = _scope(user, agent, session, team)
-    with _open(store_url) as store:
+    with _open(store_url, create=False) as store:
         stats = store.stats(None if scope.is_empty() else scope)
     if as_json:
         emit_json(stats.model_dump(mode="json"))
@@ -111,8 +154,9 @@ def stats_command(store_url: str | None, user: str | None, agent: str | None, se
 @_store_option
 @_scope_options
 @click.option("--kind", type=click.Choice(["fact", "note"]), help="Only facts or only notes.")
-@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True,
+              help="At most this many memories, most recently updated first.")
+@click.option("--offset", type=click.IntRange(0), default=0, help="Skip this many first (paging).")
 @click.option("--expired", is_flag=True, help="Include expired memories not yet collected.")
 @click.option("--sessions", is_flag=True, help="List short-term sessions instead of memories.")
 @_json_option
@@ -121,7 +165,7 @@ def list_command(store_url: str | None, user: str | None, agent: str | None, ses
                  as_json: bool) -> None:
     """Memories (or, with --sessions, sessions), most recently updated first."""
     scope = _scope(user, agent, session, team)
-    with _open(store_url) as store:
+    with _open(store_url, create=False) as store:
         if sessions:
             found = store.list_sessions(scope, limit=limit)
             if as_json:
@@ -144,14 +188,15 @@ def list_command(store_url: str | None, user: str | None, agent: str | None, ses
 @click.argument("query")
 @_store_option
 @_scope_options
-@click.option("--kind", type=click.Choice(["fact", "note"]))
-@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--kind", type=click.Choice(["fact", "note"]), help="Only facts or only notes.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="At most this many results, best first.")
 @_json_option
 def search_command(query: str, store_url: str | None, user: str | None, agent: str | None,
                    session: str | None, team: str | None, kind: str | None, limit: int, as_json: bool) -> None:
     """Relevance search (full-text rank blended with recency) within the scope filters."""
     scope = _scope(user, agent, session, team)
-    with _open(store_url) as store:
+    with _open(store_url, create=False) as store:
         results = store.search(query, scope=scope, limit=limit, kind=kind)  # type: ignore[arg-type]
     if as_json:
         emit_json(results.model_dump(mode="json"))
@@ -173,10 +218,10 @@ def search_command(query: str, store_url: str | None, user: str | None, agent: s
               help="For a session: how many of the last messages to show.")
 @_json_option
 def show_command(identifier: str, store_url: str | None, turns: int, as_json: bool) -> None:
-    """One memory with its history, or a session (by id) with its latest messages."""
-    from ..errors import InputError
-
-    with _open(store_url) as store:
+    """One memory with its history, or a session (by id) with its latest messages. A unique
+    prefix of an id is enough (``memory show 06619ee9``)."""
+    with _open(store_url, create=False) as store:
+        identifier = _resolve(store, identifier)
         record = store.get(identifier, history=True)
         state = None if record is not None else store.load_session(identifier)
         archive = store.list_archive(identifier) if state is not None else []
@@ -193,6 +238,8 @@ def show_command(identifier: str, store_url: str | None, turns: int, as_json: bo
         print_table("memory", ["", "value"], rows)
         return
     if state is None:
+        from ..errors import InputError
+
         raise InputError(f"no memory or session with id {identifier!r} (find ids with: massgen-plugins memory list)")
     if as_json:
         data = state.model_dump(mode="json")
@@ -211,7 +258,8 @@ def show_command(identifier: str, store_url: str | None, turns: int, as_json: bo
 @click.argument("text")
 @_store_option
 @_scope_options
-@click.option("--kind", type=click.Choice(["fact", "note"]), default="fact", show_default=True)
+@click.option("--kind", type=click.Choice(["fact", "note"]), default="fact", show_default=True,
+              help="A fact (what is true) or a note (what happened).")
 @click.option("--ttl", metavar="DURATION", help="Expire after this long (3600, 45m, 12h, 7d).")
 @_json_option
 def add_command(text: str, store_url: str | None, user: str | None, agent: str | None, session: str | None,
@@ -233,10 +281,11 @@ def add_command(text: str, store_url: str | None, user: str | None, agent: str |
 @click.argument("memory_id")
 @_store_option
 def delete_command(memory_id: str, store_url: str | None) -> None:
-    """Delete one memory and its history."""
+    """Delete one memory and its history (a unique prefix of its id is enough)."""
     from ..errors import InputError
 
-    with _open(store_url) as store:
+    with _open(store_url, create=False) as store:
+        memory_id = _resolve(store, memory_id)
         if not store.delete(memory_id):
             raise InputError(f"no memory with id {memory_id!r}")
     click.echo(f"deleted: {memory_id}")
@@ -250,19 +299,28 @@ def delete_command(memory_id: str, store_url: str | None) -> None:
 def export_command(output: str, store_url: str | None, user: str | None, agent: str | None,
                    session: str | None, team: str | None, expired: bool) -> None:
     """Write memories as mem0-compatible JSON lines to OUTPUT (default: stdout)."""
+    import contextlib
     import os
+    from pathlib import Path
+
+    from ..memory.files import open_private
 
     scope = _scope(user, agent, session, team)
-    with _open(store_url) as store:
+    with _open(store_url, create=False) as store:
         if output == "-":
             count = store.export_jsonl(sys.stdout, scope, include_expired=expired)
         else:
-            partial = output + ".partial"
-            with open(partial, "w", encoding="utf-8") as handle:
-                count = store.export_jsonl(handle, scope, include_expired=expired)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, output)
+            partial = Path(output + ".partial")
+            try:
+                with open_private(partial) as handle:  # 0600: an export holds every memory's text
+                    count = store.export_jsonl(handle, scope, include_expired=expired)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(partial, output)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    partial.unlink()
+                raise _cannot_write(output, exc) from None
     click.echo(f"exported {count} memories", err=True)
 
 
@@ -299,21 +357,25 @@ def import_command(source: str, store_url: str | None, user: str | None, agent: 
             handle.close()
     if as_json:
         emit_json(report.model_dump(mode="json"))
-        return
-    click.echo(f"read {report.read} lines: added {report.added}, already stored {report.duplicates}, "
-               f"errors {len(report.errors)}")
-    for error in report.errors[:20]:
-        click.echo(f"  {error}", err=True)
-    if len(report.errors) > 20:
-        click.echo(f"  ... and {len(report.errors) - 20} more", err=True)
+    else:
+        click.echo(f"read {report.read} lines: added {report.added}, already stored {report.duplicates}, "
+                   f"errors {len(report.errors)}")
+        for error in report.errors[:20]:
+            click.echo(f"  {error}", err=True)
+        if len(report.errors) > 20:
+            click.echo(f"  ... and {len(report.errors) - 20} more", err=True)
+    if report.errors and report.errors_only:
+        raise InputError(f"no line of {source} could be imported ({len(report.errors)} malformed); "
+                         "expected JSON lines such as {\"text\": \"...\", \"user_id\": \"alice\"}")
 
 
 @memory_group.command("backup")
 @click.argument("destination", type=click.Path(dir_okay=False))
 @_store_option
 def backup_command(destination: str, store_url: str | None) -> None:
-    """Write a consistent copy of the store to DESTINATION while it stays in use."""
-    with _open(store_url) as store:
+    """Write a consistent copy of the store to DESTINATION (a new file, readable only by you)
+    while it stays in use."""
+    with _open(store_url, create=False) as store:
         where = store.backup(destination)
     click.echo(f"backup written: {where}")
 
@@ -324,24 +386,9 @@ def backup_command(destination: str, store_url: str | None) -> None:
 def restore_command(source: str, store_url: str | None) -> None:
     """Replace the store with the backup SOURCE (verified first). The replaced store is kept
     aside, never deleted. Stop other processes using the store first."""
-    from ..memory import default_url
-    from ..memory.records import CorruptionError
+    from ..memory import restore_store
 
-    url = store_url or default_url()
-    try:
-        store = _open(url)
-    except CorruptionError:
-        if "://" in url and not url.startswith("sqlite:"):
-            raise
-        # a SQLite store too damaged to open: replace the file directly
-        from ..memory.sqlite import parse_sqlite_url, sqlite_url
-        from ..memory.sqlite_hygiene import restore_file
-
-        path, _ = parse_sqlite_url(url if "://" in url else sqlite_url(url))
-        aside = restore_file(path, source)
-    else:
-        with store:
-            aside = store.restore(source)
+    aside = restore_store(store_url, source)
     click.echo(f"restored from {source}")
     if aside:
         click.echo(f"the previous store was kept at {aside}")
@@ -353,7 +400,7 @@ def restore_command(source: str, store_url: str | None) -> None:
 @_json_option
 def gc_command(store_url: str | None, dry_run: bool, as_json: bool) -> None:
     """Delete expired memories, memories over their scope's size limit and idle sessions."""
-    with _open(store_url) as store:
+    with _open(store_url, create=False) as store:
         report = store.gc(dry_run=dry_run)
     if as_json:
         emit_json(report.model_dump(mode="json"))
@@ -370,14 +417,11 @@ def gc_command(store_url: str | None, dry_run: bool, as_json: bool) -> None:
 def check_command(store_url: str | None, repair_index: bool, as_json: bool) -> None:
     """Verify the store: database integrity, full-text index, every record's checksum.
     Exit 1 when anything is damaged."""
-    from ..errors import InputError, MassgenError
+    from ..errors import MassgenError
 
-    with _open(store_url) as store:
+    with _open(store_url, create=False) as store:
         if repair_index:
-            repair = getattr(store, "repair_index", None)
-            if repair is None:
-                raise InputError(f"the {store.backend} backend has no --repair-index")
-            repair()
+            store.repair_index()
         report = store.check()
     if as_json:
         emit_json(report.model_dump(mode="json"))

@@ -96,7 +96,7 @@ def _warm(providers: tuple[str, ...], include_all: bool) -> tuple[list[Any], lis
     return models, reports, []
 
 
-def _table(rows: list[tuple[str, ...]]) -> None:
+def _table(rows: list[tuple[Any, ...]]) -> None:
     """The listing table; model ids never wrap (piped output gets full-width lines)."""
     from rich.console import Console
     from rich.table import Table

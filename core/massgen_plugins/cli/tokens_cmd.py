@@ -60,6 +60,7 @@ def tokens_command(file: str, model: str, window: int | None, as_json: bool) -> 
             counter.margin
         counted_by = "local"
     with_margin = int(total * (1 + margin) + 0.999) if margin else total
+    win: int | None
     if window is not None:
         win, win_source = window, "--window"
     else:
@@ -81,6 +82,9 @@ def tokens_command(file: str, model: str, window: int | None, as_json: bool) -> 
         "window_source": win_source,
         "window_used": round(with_margin / win, 4) if win else None,
         "per_message": per_message,
+        # count_tokens implementations that raised, returned the wrong type or missed their deadline
+        "skipped": [{"plugin": a.plugin, "hook": a.hook, "status": a.status, "reason": a.error}
+                    for a in chosen.skipped],
     }
     if as_json:
         emit_json(data)

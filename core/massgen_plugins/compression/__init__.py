@@ -1,4 +1,4 @@
-"""The compression chain (brief §4): turn units, invariants, strategies, the stages' logic and
+"""The compression chain: turn units, invariants, strategies, the stages' logic and
 the chain runner.
 
 Public API (imported lazily)::

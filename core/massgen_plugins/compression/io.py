@@ -1,4 +1,4 @@
-"""Reading and writing conversation files (brief §3) for ``tokens`` and ``compress``.
+"""Reading and writing conversation files for ``tokens`` and ``compress``.
 
 A conversation file is JSON: either a list of messages or ``{"messages": [...]}``, optionally
 with ``"tools": [...]``, in the OpenAI Chat Completions message format. Anything else is an

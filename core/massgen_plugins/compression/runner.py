@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..chain import Implementation, await_me_maybe, strict_mode
 from ..errors import InputError
+from ..hookcall import Implementation, strict_mode
 from ..modelref import parse_model
-from ..redact import redact
+from ..redact import describe_error
 from ..stages import stage_meta
 from ..tokens import counter_for, message_key
 from ..types import ArchivedMessage, CompressionRequest, CompressionResult, Message
@@ -89,8 +89,9 @@ class CompressionReport(BaseModel):
         return self.model_dump(mode="json", exclude={"messages", "archive", "tools"})
 
 
-def ordered_stages(hooks: Any = None) -> list[tuple[str, int, Implementation]]:
-    """``(name, order, implementation)`` of every installed stage, in chain order.
+def ordered_stages(hooks: Any = None, provider: str | None = None) -> list[tuple[str, int, Implementation]]:
+    """``(name, order, implementation)`` of every installed stage that may serve ``provider``'s
+    models (every stage when ``None``), in chain order.
 
     The first implementation of each stage name in call order wins (third-party plugins are
     called before built-ins, so a plugin stage named ``summarize`` replaces the built-in one).
@@ -101,7 +102,7 @@ def ordered_stages(hooks: Any = None) -> list[tuple[str, int, Implementation]]:
         hooks = get_hooks()
     seen: set[str] = set()
     out: list[tuple[str, int, Implementation]] = []
-    for impl in hooks.compress_stages():
+    for impl in hooks.compress_stages(provider):
         name, order = stage_meta(impl.function, impl.plugin_name)
         if name in seen:
             continue
@@ -109,11 +110,6 @@ def ordered_stages(hooks: Any = None) -> list[tuple[str, int, Implementation]]:
         out.append((name, order, impl))
     out.sort(key=lambda item: item[1])
     return out
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
 
 
 def _resolve_budget(tokens: int, budget: int | None, ratio: float | None) -> int:
@@ -270,7 +266,7 @@ async def compress_conversation(
             f"tokens, {floor - limit:,} more than the budget of {limit:,}",
             needed=floor, budget=limit, report=report)
 
-    stages = ordered_stages(hooks)
+    stages = ordered_stages(hooks, provider)
     archive: list[ArchivedMessage] = []
     tokens_now = before
     token = _ACTIVE.set(True)
@@ -288,7 +284,7 @@ async def compress_conversation(
                                                       reason=f"not allowed by strategy {strat.name!r}"))
                     continue
                 run, result = await _run_stage(name, impl, model, current, tool_list, attempt_target, limit,
-                                               strat, extra, tokens_now, original, provider, counter)
+                                               strat, extra, tokens_now, original, provider, counter, hooks)
                 if result is not None:
                     archived, added = _complete_archive(name, current, result.messages, list(result.archived))
                     if added:
@@ -302,7 +298,7 @@ async def compress_conversation(
             if attempt_target == target and tokens_now <= limit:
                 # the final count (count_tokens hook) may disagree with the local one: one more
                 # pass, aimed lower by the ratio of the two
-                final = _final_count(model, current, tool_list, counter, hooks)
+                final = await _final_count(model, current, tool_list, counter, hooks)
                 if final > limit:
                     lower = max(1, int(target * tokens_now / final) - 1)
                     report.notes.append(f"the final re-count said {final:,} tokens (local {tokens_now:,}); "
@@ -311,7 +307,7 @@ async def compress_conversation(
     finally:
         _ACTIVE.reset(token)
 
-    final = _final_count(model, current, tool_list, counter, hooks)
+    final = await _final_count(model, current, tool_list, counter, hooks)
     report.messages = current
     report.archive = archive
     report.tokens_after = final
@@ -330,21 +326,20 @@ async def compress_conversation(
 async def _run_stage(name: str, impl: Implementation, model: str, current: list[Message],
                      tools: list[dict[str, Any]], target: int, limit: int, strat: Strategy,
                      extra: dict[str, Any], tokens_now: int, original: list[Message], provider: str,
-                     counter: Any) -> tuple[StageRun, CompressionResult | None]:
+                     counter: Any, hooks: Any) -> tuple[StageRun, CompressionResult | None]:
     request = CompressionRequest(model=model, messages=current, tools=tools, budget=target, strategy=strat.name,
                                  options={**extra, "strategy": strat.model_dump(), "budget_limit": limit})
     run = StageRun(name=name, plugin=impl.plugin_name, status="no-change", tokens_before=tokens_now,
                    tokens_after=tokens_now)
-    t0 = time.perf_counter()
-    try:
-        raw = await await_me_maybe(impl(request=request))
-    except Exception as exc:  # a failing stage is skipped with its reason
-        if strict_mode():
-            raise
-        run.status, run.reason = "skipped", _describe(exc)
-        run.seconds = time.perf_counter() - t0
+    if hooks is None:
+        from ..manager import get_hooks
+
+        hooks = get_hooks()
+    # bounded by the ``compress`` deadline; a raising or late stage is skipped with its reason
+    raw, error, run.seconds = await hooks.run_stage(impl, request)
+    if error is not None:
+        run.status, run.reason = "skipped", describe_error(error)
         return run, None
-    run.seconds = time.perf_counter() - t0
     if raw is None:
         run.reason = "nothing to do for this conversation"
         return run, None
@@ -356,7 +351,7 @@ async def _run_stage(name: str, impl: Implementation, model: str, current: list[
     except (InvalidConversationError, InvariantViolation, ValueError, TypeError) as exc:
         if strict_mode():
             raise
-        run.status, run.reason = "rejected", f"output discarded: {_describe(exc)}"
+        run.status, run.reason = "rejected", f"output discarded: {describe_error(exc)}"
         return run, None
     after = counter.with_margin(counter.count(result.messages, tools))
     run.notes = list(result.notes)
@@ -367,7 +362,7 @@ async def _run_stage(name: str, impl: Implementation, model: str, current: list[
     return run, result
 
 
-def _final_count(model: str, messages: list[Message], tools: list[dict[str, Any]], counter: Any,
+async def _final_count(model: str, messages: list[Message], tools: list[dict[str, Any]], counter: Any,
                  hooks: Any) -> int:
     """The result's size through the ``count_tokens`` hook (local counter when none answers)."""
     from ..types import TokenCountRequest
@@ -376,7 +371,7 @@ def _final_count(model: str, messages: list[Message], tools: list[dict[str, Any]
         from ..manager import get_hooks
 
         hooks = get_hooks()
-    chosen = hooks.count_tokens(TokenCountRequest(model=model, messages=messages, tools=tools))
+    chosen = await hooks.acount_tokens(TokenCountRequest(model=model, messages=messages, tools=tools))
     if chosen.value is None:
         return counter.with_margin(counter.count(messages, tools))
     value = chosen.value

@@ -124,7 +124,7 @@ class Summarizer:
                 response = await self.hooks.complete(request, self.settings)
                 break
             except Exception as exc:
-                info = self.hooks.classify_error(exc, self.provider).value
+                info = (await self.hooks.aclassify_error(exc, self.provider)).value
                 if attempt == 2 or info is None or not info.retryable:
                     raise
                 await asyncio.sleep(min(info.retry_after or 0.5 * 2 ** attempt, 5.0))

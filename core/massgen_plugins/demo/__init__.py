@@ -46,7 +46,7 @@ def run_demo(run_dir: Path | None = None, *, live: bool = False, say: Any = prin
     with contextlib.ExitStack() as stack:
         emulator = None if live else stack.enter_context(offline_providers())
         say(f"run directory: {directory}")
-        say("providers: " + ("real (your API keys)" if live else f"bundled emulator at {emulator.url}"))
+        say("providers: " + ("real (your API keys)" if emulator is None else f"bundled emulator at {emulator.url}"))
         result = asyncio.run(run_scenario(emulator, directory, say))
         result.stages.append(_analyse(result, say))
     return result

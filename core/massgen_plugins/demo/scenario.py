@@ -1,4 +1,4 @@
-"""The main job (brief §7): a multi-agent run that hits every wall and survives it.
+"""The main job: a multi-agent run that hits every wall and survives it.
 
 Offline by default: the bundled emulator serves all seven providers on 127.0.0.1 and the
 official SDKs talk to it over real HTTP. Stages, each verified from the run's own event log:

@@ -1,4 +1,4 @@
-"""The guard: guarded sessions and teams (brief §4)."""
+"""The guard: guarded sessions and teams."""
 
 from .config import AgentConfig, TeamConfig, load_config
 from .errors import AllModelsFailedError, ContextOverflowError, GuardError, StreamInterruptedError

@@ -49,15 +49,16 @@ class CallContext:
     timeout_margin: float = 5.0
 
 
-def classify(error: BaseException, model: str) -> tuple[ErrorInfo, Overflow | None]:
-    """Classify ``error`` through the hooks: (what kind of failure, overflow details or None)."""
+async def classify(error: BaseException, model: str) -> tuple[ErrorInfo, Overflow | None]:
+    """Classify ``error`` through the hooks, without blocking the event loop: (what kind of
+    failure, overflow details or None)."""
     from ..manager import get_hooks
     from ..types import ErrorInfo, ErrorKind
 
     provider = model.split("/", 1)[0]
     hooks = get_hooks()
-    overflow = hooks.detect_overflow(error, provider=provider, model=model).value
-    info = hooks.classify_error(error, provider=provider).value
+    overflow = (await hooks.adetect_overflow(error, provider=provider, model=model)).value
+    info = (await hooks.aclassify_error(error, provider=provider)).value
     if info is None:
         info = ErrorInfo(kind=ErrorKind.UNKNOWN, retryable=False, provider=provider, message=str(error))
     if overflow is not None:
@@ -92,7 +93,9 @@ async def call_model(
     # a hard ceiling above the SDK's own timeout: the guard never hangs, whatever the plugin does
     ceiling = (request.timeout or settings.timeout) + ctx.timeout_margin
     try:
-        if stream:
+        if sink is not None:
+            emit = sink
+
             async def consume() -> None:
                 nonlocal ttft
                 async for event in get_hooks().stream(request, settings):
@@ -107,7 +110,7 @@ async def call_model(
                     elif event.type == "done":
                         outcome.response = event.response
                     if event.type != "done":
-                        await sink(event)
+                        await emit(event)
 
             await asyncio.wait_for(consume(), timeout=ceiling)
             if outcome.response is None:
@@ -121,9 +124,9 @@ async def call_model(
         if isinstance(exc, asyncio.TimeoutError):
             error = TimeoutError(f"no answer from {request.model} within {ceiling:.0f} s")
         outcome.error = error
-        outcome.info, outcome.overflow = classify(error, request.model)
+        outcome.info, outcome.overflow = await classify(error, request.model)
     outcome.latency_ms = (time.perf_counter() - started) * 1000
-    if outcome.ok:
+    if outcome.response is not None:
         usage = outcome.response.usage
         _event(ctx, "call_end", call_id=call_id, model=request.model, attempt=attempt, stream=stream,
                outcome="ok", latency_ms=outcome.latency_ms, ttft_ms=ttft,

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..types import Message
 
-# backend -> (default model, default fill ratio), after the seed script's choices
+# backend -> (default model, default fill ratio), after MassGen's context-overflow test script's choices
 BACKENDS: dict[str, tuple[str, float]] = {
     "openai": ("openai/gpt-4o-mini", 0.95),
     "anthropic": ("anthropic/claude-haiku-4-5-20251001", 1.5),

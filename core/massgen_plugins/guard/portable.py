@@ -29,7 +29,7 @@ def foreign_compactions(messages: Sequence[Message], provider: str) -> list[int]
         if not isinstance(message.content, list):
             continue
         for part in message.content:
-            owner = COMPACTION_PROVIDERS.get(part.get("type")) if isinstance(part, dict) else None
+            owner = COMPACTION_PROVIDERS.get(str(part.get("type"))) if isinstance(part, dict) else None
             if owner is not None and owner != provider:
                 found.append(index)
                 break

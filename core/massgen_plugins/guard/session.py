@@ -26,8 +26,10 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from ..hookreport import observe
+from ..memory.codec import sendable_messages
 from ..redact import redact
 from ..types import ArchivedMessage, CompletionRequest, CompletionResponse, Message, StreamEvent
 from .calls import CallContext, CallOutcome, call_model
@@ -37,6 +39,7 @@ from .limits import ModelLimits
 from .portable import expand, foreign_compactions
 
 if TYPE_CHECKING:
+    from ..hookcall import Attempt
     from ..memory.store import MemoryStore
     from ..runlog import RunLog
     from ..types import ProviderSettings
@@ -176,7 +179,8 @@ class Session:
         :raises AllModelsFailedError: every model failed (the conversation is unchanged).
         """
         async with self._lock:
-            return await self._turn(content, max_tokens, sink=None)
+            with observe(self._plugin_skipped):
+                return await self._turn(content, max_tokens, sink=None)
 
     async def stream(self, content: str | Message | Sequence[Message | dict[str, Any]], *,
                      max_tokens: int | None = None) -> AsyncIterator[StreamEvent]:
@@ -194,7 +198,8 @@ class Session:
         async def run() -> None:
             try:
                 async with self._lock:
-                    response = await self._turn(content, max_tokens, sink=sink)
+                    with observe(self._plugin_skipped):
+                        response = await self._turn(content, max_tokens, sink=sink)
                 await queue.put(StreamEvent(type="done", response=response))
             except BaseException as exc:
                 await queue.put(exc)
@@ -230,9 +235,9 @@ class Session:
             scopes += [Scope(agent=self.agent)] + ([Scope(team=self.team)] if self.team else [])
             for scope in scopes:
                 results = self._store.search(query, scope=scope, limit=limit)
-                for hit in results.hits:
-                    found.append({"source": "memory", "id": hit.record.id, "score": hit.score,
-                                  "text": hit.record.text})
+                for match in results.hits:
+                    found.append({"source": "memory", "id": match.record.id, "score": match.score,
+                                  "text": match.record.text})
         else:
             needle = query.lower()
             found = [{"source": "archive", "id": e.id, "score": 1.0, "text": e.message.text(),
@@ -245,7 +250,7 @@ class Session:
                    duration_ms=(time.perf_counter() - started) * 1000)
         return found
 
-    async def remember(self, text: str, *, scope: str = "agent", kind: str = "fact") -> str:
+    async def remember(self, text: str, *, scope: str = "agent", kind: Literal["fact", "note"] = "fact") -> str:
         """Store a long-term memory in this session's ``user``/``agent``/``team`` scope."""
         from ..errors import InputError
         from ..memory.records import Scope
@@ -281,7 +286,7 @@ class Session:
 
     # ------------------------------------------------------------------ the turn
     async def _turn(self, content: Any, max_tokens: int | None, sink: Any) -> CompletionResponse:
-        added = _as_messages(content)
+        added = sendable_messages(_as_messages(content))  # no lone surrogate can break later calls
         if self.turn == 0 and not self._memories_injected:
             await self._inject_memories(added)
         state = _TurnState([*self.messages, *added])
@@ -312,7 +317,7 @@ class Session:
             failure = await self._run_model(model, state, max_tokens, sink)
             if failure is None:
                 assert state.response is not None
-                return state.response
+                return state.response.model_copy(update={"message": sendable_messages([state.response.message])[0]})
             why, detail, numbers = failure
             last_why = why
             if why == "overflow":
@@ -558,6 +563,11 @@ class Session:
         if not hits:
             return f"No archived or remembered text matches {query!r}."
         return "\n\n".join(f"[{h['source']} {h['id']}] {h['text'][:2000]}" for h in hits)
+
+    def _plugin_skipped(self, attempt: Attempt) -> None:
+        """A hook implementation was skipped during this turn: one ``plugin_skipped`` event."""
+        self._emit("plugin_skipped", hook=attempt.hook, plugin=attempt.plugin, status=attempt.status,
+                   reason=redact(attempt.error or ""), seconds=round(attempt.seconds, 3))
 
     def _emit(self, type_: str, **fields: Any) -> None:
         if self._log is not None:

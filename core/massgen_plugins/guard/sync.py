@@ -47,9 +47,13 @@ class SyncSession:
     def stream(self, content: Any, *, max_tokens: int | None = None) -> Iterator[StreamEvent]:
         """Yield stream events as they arrive (blocking iterator)."""
         agen = self.session.stream(content, max_tokens=max_tokens)
+
+        async def next_event() -> StreamEvent:
+            return await agen.__anext__()
+
         while True:
             try:
-                yield self._loop.run(agen.__anext__())
+                yield self._loop.run(next_event())
             except StopAsyncIteration:
                 return
 

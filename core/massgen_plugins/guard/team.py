@@ -11,7 +11,7 @@ import asyncio
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .config import AgentConfig, TeamConfig, load_config
 from .session import Session, _open_store
@@ -78,7 +78,7 @@ class Team:
         results = await asyncio.gather(*(self.sessions[n].send(prompts[n]) for n in names), return_exceptions=True)
         return dict(zip(names, results, strict=True))
 
-    async def share(self, text: str, *, kind: str = "fact") -> str:
+    async def share(self, text: str, *, kind: Literal["fact", "note"] = "fact") -> str:
         """Write a memory into the team scope, visible to every agent's ``recall``."""
         first = next(iter(self.sessions.values()))
         return await first.remember(text, scope="team", kind=kind)

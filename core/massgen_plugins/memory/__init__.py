@@ -5,8 +5,10 @@
 ...     store.add("Alice prefers metric units", scope=Scope(user="alice"))
 ...     store.search("units", scope=Scope(user="alice"))
 
-Stores are opened by URL through the ``memory_store`` hook: ``sqlite:///path`` is built in,
-``postgresql://...`` comes with ``pip install massgen-plugins-postgres``. See
+Stores are opened by URL through the ``memory_store`` hook: ``sqlite:////abs/path.db`` is built
+in, ``postgresql://...`` comes with ``pip install massgen-plugins-postgres``. Both backends honour
+``create=false`` in the URL (open only an existing store; :func:`open_store` sets it for
+``create=False``). See
 :mod:`massgen_plugins.memory.store` for the interface and the short-term contract used by
 ``massgen_plugins.Session``.
 """
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .store import MemoryStore
 
-__all__ = ["DEFAULT_ENV", "default_url", "open_store", "Scope", "MemoryStore", "MemoryRecord",
+__all__ = ["DEFAULT_ENV", "default_url", "open_store", "restore_store", "Scope", "MemoryStore", "MemoryRecord",
            "CorruptionError", "ConflictError", "Limits", "ScopeLimit"]
 
 DEFAULT_ENV = "MASSGEN_PLUGINS_MEMORY_URL"
@@ -36,18 +38,18 @@ def default_url() -> str:
     return "sqlite:///" + str((home() / "memory" / "memory.db").absolute())
 
 
-def open_store(url: str | None = None) -> MemoryStore:
+def open_store(url: str | None = None, *, create: bool = True) -> MemoryStore:
     """Open the memory store at ``url`` (default: :func:`default_url`) through the
     ``memory_store`` hook.
 
     A bare file path is taken as a SQLite store. The first plugin that recognises the URL opens
     it; if it fails with a massgen error (bad URL, damaged store, schema too new) that error is
     raised as is, so the user sees what is wrong with *their* store rather than "no plugin".
+    ``create=False`` opens only a store that exists (else :class:`InputError`, and nothing is
+    created).
     """
-    from ..chain import implementations, strict_mode
-    from ..errors import InputError, MassgenError, NoImplementationError
-    from ..manager import get_host
-    from ..redact import redact
+    from ..errors import InputError
+    from ..manager import get_hooks
 
     url = (url or default_url()).strip()
     if "://" not in url:
@@ -56,36 +58,37 @@ def open_store(url: str | None = None) -> MemoryStore:
         from .sqlite import sqlite_url
 
         url = sqlite_url(url)
-    skipped: list[str] = []
-    for impl in implementations(get_host().pm, "memory_store"):
-        try:
-            store = impl(url=url)
-        except MassgenError:
+    if not create:
+        url += ("&" if "?" in url else "?") + "create=false"
+    store = get_hooks().memory_store(url)
+    _wire_embeddings(store)
+    return store
+
+
+def restore_store(url: str | None, source: str) -> str | None:
+    """Replace the store at ``url`` with the backup ``source`` (verified first); return where
+    the replaced content was kept. A store too damaged to open is restored without opening it,
+    when its backend can (:attr:`CorruptionError.restore`)."""
+    from .records import CorruptionError
+
+    try:
+        store = open_store(url)
+    except CorruptionError as exc:
+        if exc.restore is None:
             raise
-        except Exception as exc:
-            if strict_mode():
-                raise
-            skipped.append(f"{impl.plugin_name}: {type(exc).__name__}: {redact(str(exc))}")
-            continue
-        if store is not None:
-            _wire_embeddings(store)
-            return store  # type: ignore[no-any-return]
-    scheme = url.split(":", 1)[0]
-    note = f" (failed: {'; '.join(skipped)})" if skipped else ""
-    raise NoImplementationError(
-        f"no installed plugin opens memory stores of scheme {scheme!r}; built in: sqlite:///PATH; "
-        f"for postgresql://... run: pip install massgen-plugins-postgres{note}"
-    )
+        return exc.restore(source)
+    with store:
+        return store.restore(source)
 
 
 def _wire_embeddings(store: Any) -> None:
     """Give the store the ``embed`` hook as its embedder when some plugin implements it."""
-    from ..chain import implementations
-    from ..manager import get_hooks, get_host
+    from ..manager import get_hooks
 
-    if store.embedder is None and implementations(get_host().pm, "embed"):
+    hooks = get_hooks()
+    if store.embedder is None and hooks.has_implementations("embed"):
         model = os.environ.get("MASSGEN_PLUGINS_EMBED_MODEL") or None
-        store.embedder = lambda texts: get_hooks().embed(texts, model)
+        store.embedder = lambda texts: hooks.embed(texts, model)
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,7 @@
 
 **The common-term guard.** Ranking with BM25 costs time proportional to how many rows match:
 SQLite FTS5 measured 0.45 ms p50 for a rare term but 741 ms for a term present in most of 1M
-rows (reference: compression-anchors §4.1). Before ranking, each query term is *probed* with an
+rows (measured on 1M synthetic rows with a Zipf vocabulary). Before ranking, each query term is *probed* with an
 unranked, capped count (``LIMIT budget + 1``, which stops early and costs microseconds). Terms
 whose capped count exceeds the budget are **common**: they carry almost no information (their
 inverse document frequency is near zero) and would make ranking slow. The plan is then:
@@ -25,7 +25,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .records import SearchHit, SearchResults, fold_words
+from .codec import fold_words
+from .records import SearchHit, SearchResults
 
 DEFAULT_BUDGET = 1000
 RECENCY_WEIGHT = 0.2

@@ -1,28 +1,24 @@
-"""The records a memory store keeps, as pydantic models, plus the backend-neutral helpers every
-backend shares: scope keys and tokens, text normalisation, checksums, limits and query terms.
+"""The records a memory store keeps, as pydantic models: scopes, limits, long-term memories,
+search results, short-term turns and sessions, and the reports of the hygiene commands.
 
-Nothing here touches a database; :mod:`massgen_plugins.memory.sqlite` and the PostgreSQL plugin
-both build on these so that a record written by one backend has the same id, dedup key and
-checksum as the same record written by the other (export from one, import into the other).
+Nothing here touches a database. How text becomes stored bytes (checksums, canonical JSON, ids)
+is in :mod:`massgen_plugins.memory.codec`; the SQL every relational backend shares is in
+:mod:`massgen_plugins.memory.relational`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import time
-import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import InputError, MassgenError
 from ..types import ArchivedMessage, Message
+from .codec import parse_duration, parse_time, scope_token, text_hash
 
 __all__ = [
     "ArchiveHit",
@@ -44,6 +40,8 @@ __all__ = [
     "StoreStats",
     "TurnReceipt",
     "TurnRecord",
+    "parse_duration",
+    "parse_time",
 ]
 
 ScopeLevel = Literal["session", "agent", "team", "user", "global"]
@@ -57,8 +55,15 @@ class CorruptionError(MassgenError):
     """The store's file or a record in it is damaged (failed checksum or integrity check).
 
     The message names the store and what to do (``massgen-plugins memory check`` /
-    ``restore``). Nothing is deleted or repaired automatically.
+    ``restore``). Nothing is deleted or repaired automatically. ``restore``, when the backend
+    can, replaces the damaged store with a backup without opening it (``restore(source)``
+    returns where the damaged files were kept); :func:`massgen_plugins.memory.restore_store`
+    uses it.
     """
+
+    def __init__(self, message: str, *, restore: Callable[[str], str | None] | None = None) -> None:
+        super().__init__(message)
+        self.restore = restore
 
 
 class ConflictError(MassgenError):
@@ -159,118 +164,6 @@ class Scope(BaseModel):
         """The mem0-style fields (``run_id`` is the session)."""
         out = {"user_id": self.user, "agent_id": self.agent, "run_id": self.session, "team_id": self.team}
         return {k: v for k, v in out.items() if v}
-
-
-def scope_token(level: str, value: str) -> str:
-    """The full-text token of one scope id: ``z`` + level letter + 20 hex digits of its hash."""
-    return "z" + level[0] + hashlib.sha256(value.encode()).hexdigest()[:20]
-
-
-# --------------------------------------------------------------------------- text, hashing
-
-_WS = re.compile(r"\s+")
-_TERM = re.compile(r"\w+", re.UNICODE)
-
-
-def normalize_text(text: str) -> str:
-    """What "identical fact" means for deduplication: NFKC, case-folded, whitespace collapsed."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(normalize_text(text).encode()).hexdigest()
-
-
-def fold_words(text: str) -> list[str]:
-    """The words of ``text`` as the full-text index sees them: case-folded, accents removed (as
-    SQLite's ``unicode61 remove_diacritics 2`` tokenizer does)."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _TERM.findall(folded)
-
-
-def query_terms(query: str, limit: int = 16) -> list[str]:
-    """The distinct search terms of ``query`` (see :func:`fold_words`), at most ``limit``."""
-    seen: list[str] = []
-    for term in fold_words(query):
-        if term not in seen:
-            seen.append(term)
-        if len(seen) >= limit:
-            break
-    return seen
-
-
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def canonical_json(value: Any) -> str:
-    """Stable JSON text (sorted keys, no spaces) -- what is stored and checksummed."""
-    if value == {}:
-        return "{}"
-    return _ENCODER.encode(value)
-
-
-def checksum(*fields: Any) -> str:
-    """sha256 over the canonical JSON of ``fields`` (32 hex digits are stored)."""
-    return hashlib.sha256(canonical_json(list(fields)).encode()).hexdigest()[:32]
-
-
-def memory_checksum(row: dict[str, Any]) -> str:
-    """The checksum of a memory row (every column that carries meaning)."""
-    return checksum(row["id"], row["kind"], row["text"], row["user_id"], row["agent_id"], row["session_id"],
-                    row["team_id"], row["metadata"], row["created_at"], row["updated_at"], row["expires_at"],
-                    row["version"])
-
-
-def new_id(at: float | None = None) -> str:
-    """A new memory id: 32 hex digits, time-ordered (microseconds, then 72 random bits), so the
-    id index grows at its end instead of at random places."""
-    return f"{int((at if at is not None else time.time()) * 1e6):014x}{os.urandom(9).hex()}"
-
-
-def now() -> float:
-    return time.time()
-
-
-def to_datetime(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc)
-
-
-def parse_time(value: Any) -> float | None:
-    """Accept epoch seconds or an ISO-8601 string (mem0 exports use ISO strings)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise InputError(f"not a timestamp: {value!r} (use ISO-8601 or epoch seconds)") from exc
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.timestamp()
-    raise InputError(f"not a timestamp: {value!r}")
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: str | float | int | None) -> float | None:
-    """``"90"``, ``"45m"``, ``"12h"``, ``"7d"``, ``"2w"`` -> seconds; ``None``/``"none"`` -> None."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        if value <= 0:
-            raise InputError(f"a duration must be positive, got {value}")
-        return float(value)
-    if value.strip().lower() in {"", "none", "never", "0"}:
-        return None
-    match = _DURATION.match(value.lower())
-    if not match:
-        raise InputError(f"not a duration: {value!r} (examples: 3600, 45m, 12h, 7d, 2w)")
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 # --------------------------------------------------------------------------- limits
@@ -516,130 +409,7 @@ class ImportReport(_Model):
     duplicates: int = 0
     errors: list[str] = Field(default_factory=list)
 
-
-def coerce_messages(messages: Any, what: str = "messages") -> list[Message]:
-    """Validate a list of messages (dicts or :class:`Message`) into ``Message`` objects."""
-    if messages is None:
-        return []
-    if not isinstance(messages, (list, tuple)):
-        raise InputError(f"{what} must be a list of messages, got {type(messages).__name__}")
-    out = []
-    for i, m in enumerate(messages):
-        try:
-            out.append(m if isinstance(m, Message) else Message.model_validate(m))
-        except Exception as exc:  # pydantic ValidationError
-            raise InputError(f"{what}[{i}] is not a valid message: {exc}") from None
-    return out
-
-
-def coerce_archived(entries: Any) -> list[ArchivedMessage]:
-    if not entries:
-        return []
-    out = []
-    for i, e in enumerate(entries):
-        try:
-            out.append(e if isinstance(e, ArchivedMessage) else ArchivedMessage.model_validate(e))
-        except Exception as exc:
-            raise InputError(f"archived[{i}] is not a valid archive entry: {exc}") from None
-    return out
-
-
-def message_json(messages: list[Message]) -> str:
-    return canonical_json([m.model_dump(mode="json", exclude_none=True) for m in messages])
-
-
-def archive_text(message: Message) -> str:
-    """The searchable text of an archived message: its text plus tool names and arguments."""
-    parts = [message.text()]
-    for call in message.tool_calls or []:
-        parts.append(str(call.function.get("name", "")))
-        parts.append(str(call.function.get("arguments", "")))
-    return "\n".join(p for p in parts if p)
-
-
-def turn_checksum(session_id: str, turn: int, messages: str, snapshot: str | None, meta: str | None,
-                  created_at: float) -> str:
-    return checksum(session_id, turn, messages, snapshot, meta, created_at)
-
-
-def archive_checksum(session_id: str, turn: int, entry_id: str, message: str, replaced_by: str | None,
-                     stage: str, created_at: float) -> str:
-    return checksum(session_id, turn, entry_id, message, replaced_by, stage, created_at)
-
-
-def prepare_memory(item: dict[str, Any], at: float, limits: Limits) -> dict[str, Any]:
-    """Validate one memory to insert and compute its columns (shared by every backend): the
-    stored fields, ``checksum``, ``scope_key``, ``scope_tokens``, ``text_hash`` and ``_scope``."""
-    text = item.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise InputError("a memory needs non-empty 'text'")
-    if len(text) > limits.max_text_chars:
-        raise InputError(f"memory text has {len(text)} characters; the limit is "
-                         f"{limits.max_text_chars} (max_text_chars)")
-    scope = item.get("scope") or Scope()
-    if isinstance(scope, dict):
-        scope = Scope(**scope)
-    kind = item.get("kind") or "fact"
-    if kind not in ("fact", "note"):
-        raise InputError(f"kind must be 'fact' or 'note', got {kind!r}")
-    metadata = item.get("metadata") or {}
-    if not isinstance(metadata, dict):
-        raise InputError("metadata must be a JSON object")
-    try:
-        meta_json = canonical_json(metadata)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"metadata is not JSON-serialisable: {exc}") from None
-    created = float(item.get("created_at") or at)
-    updated = float(item.get("updated_at") or created)
-    expires = item.get("expires_at")
-    if expires is None:
-        ttl = item.get("ttl")
-        if ttl is None:
-            ttl = limits.for_level(scope.level).ttl
-        if ttl is not None:
-            if ttl <= 0:
-                raise InputError(f"ttl must be positive, got {ttl}")
-            expires = at + float(ttl)
-    row = {"id": str(item.get("id") or new_id(at)), "kind": kind, "text": text,
-           "user_id": scope.user, "agent_id": scope.agent, "session_id": scope.session,
-           "team_id": scope.team, "metadata": meta_json, "created_at": created, "updated_at": updated,
-           "expires_at": None if expires is None else float(expires), "version": 1}
-    row["checksum"] = memory_checksum(row)
-    row["scope_key"] = scope.key()
-    row["scope_tokens"] = scope.tokens()
-    row["text_hash"] = text_hash(text)
-    row["_scope"] = scope
-    return row
-
-
-def check_session_id(session_id: str) -> str:
-    """``session_id`` if usable as a session key, else a clear :class:`InputError`."""
-    if not isinstance(session_id, str) or not session_id.strip() or len(session_id) > 200:
-        raise InputError("session_id must be a non-empty string of at most 200 characters")
-    return session_id
-
-
-@dataclass(frozen=True)
-class PreparedTurn:
-    """A turn validated and serialised once, before any backend opens a transaction."""
-
-    messages_json: str
-    snapshot_json: str | None
-    archived: list[ArchivedMessage]
-    meta_json: str | None
-
-
-def prepare_turn(session_id: str, messages: Any, *, turn: int | None, archived: Any, snapshot: Any,
-                 meta: dict[str, Any] | None) -> PreparedTurn:
-    """Validate and serialise :meth:`MemoryStore.append_turn`'s arguments (shared by every backend)."""
-    check_session_id(session_id)
-    messages_json = message_json(coerce_messages(list(messages)))
-    snapshot_json = None if snapshot is None else message_json(coerce_messages(list(snapshot), "snapshot"))
-    entries = coerce_archived(archived)
-    try:
-        meta_json = None if meta is None else canonical_json(meta)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"meta is not JSON-serialisable: {exc}") from None
-    if turn is not None and (not isinstance(turn, int) or turn < 1):
-        raise InputError(f"turn must be a positive integer, got {turn!r}")
-    return PreparedTurn(messages_json, snapshot_json, entries, meta_json)
+    @property
+    def errors_only(self) -> bool:
+        """Every line read was malformed: nothing could be imported."""
+        return self.read > 0 and len(self.errors) == self.read

@@ -145,10 +145,15 @@ CREATE TRIGGER archive_fts_delete AFTER DELETE ON archive BEGIN
 END
 """
 
+_V4 = """
+ALTER TABLE archive ADD COLUMN extra TEXT
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "long-term memories with full-text index", _script(_V1)),
     Migration(2, "update history of memories", _script(_V2)),
     Migration(3, "short-term sessions: turns, snapshots, compression archive", _script(_V3)),
+    Migration(4, "archive entries keep their other fields (position, kept, ...)", _script(_V4)),
 )
 
 LATEST = MIGRATIONS[-1].version

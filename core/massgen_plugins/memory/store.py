@@ -35,13 +35,17 @@ mere warning.
 
 from __future__ import annotations
 
+import builtins
+
 import abc
+import builtins
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from ..errors import InputError
 from ..types import ArchivedMessage, Message
+from .codec import parse_time
 from .ranking import rerank
 from .records import (
     ArchiveHit,
@@ -64,7 +68,6 @@ from .records import (
     StoreStats,
     TurnReceipt,
     TurnRecord,
-    parse_time,
 )
 
 __all__ = [
@@ -175,12 +178,12 @@ class MemoryStore(abc.ABC):
 
     @abc.abstractmethod
     def list(self, scope: Scope | None = None, *, kind: Kind | None = None, limit: int = 50,
-             offset: int = 0, include_expired: bool = False) -> list[MemoryRecord]:
+             offset: int = 0, include_expired: bool = False) -> builtins.list[MemoryRecord]:
         """Memories in ``scope`` (a filter: set ids must match), most recently updated first."""
 
     #: optional ``texts -> vectors`` function (``open_store`` wires it to the ``embed`` hook when a
     #: plugin implements it); ``None`` = full-text and recency only
-    embedder: Callable[[list[str]], list[list[float]] | None] | None = None
+    embedder: Callable[[builtins.list[str]], builtins.list[builtins.list[float]] | None] | None = None
 
     def search(self, query: str, *, scope: Scope | None = None, limit: int = 10,
                kind: Kind | None = None) -> SearchResults:
@@ -232,11 +235,11 @@ class MemoryStore(abc.ABC):
         Every turn read is checksum-verified."""
 
     @abc.abstractmethod
-    def list_turns(self, session_id: str, *, start: int = 1, end: int | None = None) -> list[TurnRecord]:
+    def list_turns(self, session_id: str, *, start: int = 1, end: int | None = None) -> builtins.list[TurnRecord]:
         """The stored turns ``start..end`` (inclusive) of a session -- its full transcript."""
 
     @abc.abstractmethod
-    def list_sessions(self, scope: Scope | None = None, *, limit: int = 50) -> list[SessionSummary]:
+    def list_sessions(self, scope: Scope | None = None, *, limit: int = 50) -> builtins.list[SessionSummary]:
         """Sessions whose user/agent/team match ``scope``, most recently written first."""
 
     @abc.abstractmethod
@@ -244,11 +247,11 @@ class MemoryStore(abc.ABC):
         """Delete a session's turns and archive."""
 
     @abc.abstractmethod
-    def recall(self, session_id: str, query: str, *, limit: int = 5) -> list[ArchiveHit]:
+    def recall(self, session_id: str, query: str, *, limit: int = 5) -> builtins.list[ArchiveHit]:
         """Full-text search of the messages compression archived for ``session_id``."""
 
     @abc.abstractmethod
-    def list_archive(self, session_id: str) -> list[ArchiveHit]:
+    def list_archive(self, session_id: str) -> builtins.list[ArchiveHit]:
         """Every archived message of a session, in archive order (score 0)."""
 
     # ----------------------------------------------------------------- hygiene
@@ -267,14 +270,31 @@ class MemoryStore(abc.ABC):
         every record's checksum. Never modifies anything."""
 
     @abc.abstractmethod
+    def repair_index(self) -> None:
+        """Rebuild the full-text indexes from the stored rows; nothing else changes. (For the
+        damage :meth:`check` reports as "full-text index".)"""
+
+    def find_ids(self, prefix: str, *, limit: int = 10) -> builtins.list[str]:
+        """Memory ids that start with ``prefix``, at most ``limit`` (empty if the backend cannot
+        look ids up by prefix; exact ids always work with :meth:`get`)."""
+        return []
+
+    def find_sessions(self, prefix: str, *, limit: int = 10) -> builtins.list[str]:
+        """Ids of written sessions that start with ``prefix``, at most ``limit``."""
+        return []
+
+    @abc.abstractmethod
     def backup(self, destination: str) -> str:
-        """Write a consistent copy of the store to ``destination`` while it stays in use;
-        return where it was written."""
+        """Write a consistent copy of the store to ``destination`` (a new private file, ``0600``)
+        while it stays in use; return where it was written. An unwritable destination is an
+        :class:`InputError` naming it."""
 
     @abc.abstractmethod
     def restore(self, source: str) -> str | None:
         """Replace the store's content with the backup at ``source`` (verified first). Whatever
-        the store held before is kept aside (returned: where), never deleted."""
+        the store held before is kept aside (returned: where), never deleted. A store too damaged
+        to open is restored through :attr:`CorruptionError.restore` instead
+        (:func:`massgen_plugins.memory.restore_store` does both)."""
 
     @abc.abstractmethod
     def iter_records(self, scope: Scope | None = None, *, include_expired: bool = False) -> Iterator[MemoryRecord]:
@@ -304,7 +324,7 @@ class MemoryStore(abc.ABC):
         :class:`InputError` with ``strict=True`` before anything is written for that batch.
         """
         report = ImportReport()
-        pending: list[MemoryInput] = []
+        pending: builtins.list[MemoryInput] = []
 
         def flush() -> None:
             added, dups = self.add_many(pending)

@@ -178,7 +178,7 @@ def load_catalog(providers: Iterable[str] | None = None, *, refresh: bool = Fals
 
     :param on_event: progress callback ``(provider, state, detail)`` called from worker threads.
     """
-    from ..chain import strict_mode
+    from ..hookcall import strict_mode
     from ..manager import get_hooks
     from ..providers import installed_providers
     from .snapshot import snapshot_timestamp

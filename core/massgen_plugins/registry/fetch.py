@@ -5,26 +5,29 @@ seconds in total (all providers start together), so one hanging provider never d
 others, and a thread still stuck in a socket read cannot keep the process alive at exit.
 
 Inside one provider's deadline, a retryable error (429, 529, 5xx, dropped connection) is
-retried at most :data:`~.config.MAX_ATTEMPTS` times. The delay honours what the provider asked
-for (``retry-after-ms`` / ``retry-after`` / Gemini ``RetryInfo``, read by the ``classify_error``
-hook through :func:`massgen_plugins.errorparts.retry_after`), otherwise exponential backoff with
-jitter; a wait that would overrun the deadline (or exceed :data:`~.config.MAX_BACKOFF`) ends the
-refresh instead, so the caller can serve its cache.
+retried under the host's one :class:`~massgen_plugins.guard.retry.RetryPolicy` (see
+:func:`retry_policy`): at most :data:`~.config.MAX_ATTEMPTS` calls; the delay honours what the
+provider asked for (``retry-after-ms`` / ``retry-after`` / Gemini ``RetryInfo``, read by the
+``classify_error`` hook through :func:`massgen_plugins.errorparts.retry_after`), otherwise
+exponential backoff with jitter; a wait that would overrun the deadline (or exceed
+:data:`~.config.MAX_BACKOFF`) ends the refresh instead, so the caller can serve its cache.
 """
 
 from __future__ import annotations
 
 import queue
-import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..redact import describe_error
 from . import config
 
 if TYPE_CHECKING:
+    from ..guard.retry import RetryPolicy
+    from ..hookcall import ChainResult
     from ..manager import Hooks
     from ..types import ModelInfo, ProviderSettings
 
@@ -48,46 +51,22 @@ class FetchOutcome:
     exception: BaseException | None = None
 
 
-def _describe(exc: BaseException) -> str:
-    from ..redact import redact
+def retry_policy() -> RetryPolicy:
+    """The host's retry policy, bounded for a model-list refresh: :data:`~.config.MAX_ATTEMPTS`
+    calls, backoff from 0.5 s up to 4 s, and a provider's ``retry-after`` honoured up to
+    :data:`~.config.MAX_BACKOFF`."""
+    from ..guard.retry import RetryPolicy
 
-    text = " ".join(str(exc).split())
-    if len(text) > 200:
-        text = text[:197] + "..."
-    return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+    return RetryPolicy(max_attempts=config.MAX_ATTEMPTS, base_delay=0.5, max_delay=4.0, jitter=0.25,
+                       max_retry_after=config.MAX_BACKOFF)
 
 
-def _call_plugins(hooks: Hooks, provider: str, settings: ProviderSettings) -> tuple[Any, str | None, BaseException | None]:
-    """First-result call of ``list_models`` that keeps the exception object (for retry decisions).
-
-    Returns ``(models, plugin, last_exception)``; ``models`` is ``None`` when no plugin answered.
-    """
-    from ..chain import implementations, strict_mode
-    from ..types import ModelInfo
-
-    last: BaseException | None = None
-    for impl in implementations(hooks.pm, "list_models"):
-        try:
-            value = impl(provider=provider, settings=settings)
-        except Exception as exc:
-            if strict_mode():
-                raise
-            last = exc
-            continue
-        if value is None:
-            continue
-        if not isinstance(value, (list, tuple)):
-            last = TypeError(f"plugin {impl.plugin_name!r} returned {type(value).__name__}, not a list")
-            continue
-        try:
-            models = [v if isinstance(v, ModelInfo) else ModelInfo.model_validate(v) for v in value]
-        except (TypeError, ValueError) as exc:
-            last = TypeError(f"plugin {impl.plugin_name!r} returned an invalid model list: {exc}")
-            continue
-        for m in models:
-            m.provider = provider
-        return models, impl.plugin_name, None
-    return None, None, last
+def _failure(chosen: ChainResult[list[ModelInfo]]) -> BaseException | None:
+    """The last exception of a ``list_models`` call that got no answer (``None``: nobody tried)."""
+    for attempt in reversed(chosen.skipped):
+        if attempt.exception is not None:
+            return attempt.exception
+    return None
 
 
 def fetch_one(hooks: Hooks, provider: str, settings: ProviderSettings, deadline: float,
@@ -96,30 +75,35 @@ def fetch_one(hooks: Hooks, provider: str, settings: ProviderSettings, deadline:
     started = time.monotonic()
     out = FetchOutcome(provider)
     emit = on_event or (lambda *_: None)
+    policy = retry_policy()
     emit(provider, "start", "")
     while True:
         out.attempts += 1
-        models, plugin, exc = _call_plugins(hooks, provider, settings)
+        chosen = hooks.list_models(provider, settings)
         out.seconds = time.monotonic() - started
-        if models is not None:
-            out.models, out.plugin = models, plugin
-            emit(provider, "done", f"{len(models)} models")
+        if chosen.value is not None:
+            for model in chosen.value:
+                model.provider = provider
+            out.models, out.plugin = chosen.value, chosen.plugin
+            emit(provider, "done", f"{len(chosen.value)} models")
             return out
+        exc = _failure(chosen)
         if exc is None:
             out.status, out.error = "no-plugin", f"no installed plugin lists models for {provider!r}"
             emit(provider, "failed", out.error)
             return out
-        out.exception, out.error, out.status = exc, _describe(exc), "error"
+        out.exception, out.error, out.status = exc, describe_error(exc, limit=200), "error"
         info = hooks.classify_error(exc, provider).value
         retryable = bool(info and info.retryable and info.kind.value != "timeout")
-        if not retryable or out.attempts >= config.MAX_ATTEMPTS:
+        if not retryable or out.attempts >= policy.max_attempts:
             emit(provider, "failed", out.error)
             return out
         asked = info.retry_after if info is not None else None
-        delay = asked if asked is not None else min(0.5 * 2 ** (out.attempts - 1), 4.0) * random.uniform(0.75, 1.0)
+        delay = policy.delay(out.attempts, asked)
         remaining = deadline - time.monotonic()
-        if delay > config.MAX_BACKOFF or delay >= remaining:
-            out.error += f" (retry-after {delay:.1f}s exceeds the remaining {max(remaining, 0):.1f}s budget)"
+        if delay is None or delay >= remaining:
+            wanted = asked if delay is None else delay
+            out.error += f" (retry-after {wanted:.1f}s exceeds the remaining {max(remaining, 0):.1f}s budget)"
             emit(provider, "failed", out.error)
             return out
         out.retries.append(delay)

@@ -186,8 +186,8 @@ def to_model_info(provider: str, model_id: str, item: dict[str, Any]) -> ModelIn
     """One OpenRouter entry as third-party :class:`ModelInfo` for ``provider``."""
     from ..types import ModelInfo
 
-    top = item.get("top_provider") if isinstance(item.get("top_provider"), dict) else {}
-    pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
+    top = _v if isinstance(_v := item.get("top_provider"), dict) else {}
+    pricing = _v if isinstance(_v := item.get("pricing"), dict) else {}
     values: dict[str, Any] = {
         "display_name": item.get("name"),
         "context_window": item.get("context_length") or top.get("context_length"),

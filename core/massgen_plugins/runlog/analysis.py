@@ -132,7 +132,7 @@ def summarize_run(events: list[dict[str, Any]], meta: dict[str, Any] | None = No
     errors = by_type["error"]
 
     turns = _count_turns(events)
-    agents_meta = meta.get("agents") if isinstance(meta.get("agents"), list) else []
+    agents_meta = _v if isinstance(_v := meta.get("agents"), list) else []
     agent_ids = sorted({str(e["agent"]) for e in events if e.get("agent")} |
                        {str(a.get("id")) for a in agents_meta if isinstance(a, dict) and a.get("id")})
     starts = [e for e in by_type["run_start"]]
@@ -201,11 +201,11 @@ def _count_turns(events: list[dict[str, Any]]) -> int:
 
 
 def _massgen_extras(meta: dict[str, Any]) -> dict[str, Any]:
-    info = meta.get("massgen") if isinstance(meta.get("massgen"), dict) else {}
-    ms = info.get("metrics_summary") if isinstance(info.get("metrics_summary"), dict) else {}
-    rounds = ms.get("rounds") if isinstance(ms.get("rounds"), dict) else {}
-    tools = ms.get("tools") if isinstance(ms.get("tools"), dict) else {}
-    status = info.get("status") if isinstance(info.get("status"), dict) else {}
+    info = _v if isinstance(_v := meta.get("massgen"), dict) else {}
+    ms = _v if isinstance(_v := info.get("metrics_summary"), dict) else {}
+    rounds = _v if isinstance(_v := ms.get("rounds"), dict) else {}
+    tools = _v if isinstance(_v := ms.get("tools"), dict) else {}
+    status = _v if isinstance(_v := info.get("status"), dict) else {}
     reliability = {}
     agents = status.get("agents")
     for item in (agents.items() if isinstance(agents, dict) else
@@ -340,7 +340,7 @@ def _compression_findings(summary: dict[str, Any], events: list[dict[str, Any]])
             window = limits.get(agent)
             if window is None and model in models.values():
                 facts = model_facts(model)
-                window = (facts or {}).get("context_window")
+                window = facts.get("context_window") if facts else None
             suggestion = larger_window_model(model, window) if window else None
             tail = f" (e.g. {suggestion[0]}, {suggestion[1]:,} tokens vs {window:,})" if suggestion and window else ""
             who = f"agent {agent}" if agent != "-" else "the run"

@@ -157,7 +157,7 @@ def _from_events(b: _Builder, events: list[dict[str, Any]], turn: int, attempt: 
         kind = str(raw.get("event_type") or raw.get("type") or "unknown")
         epoch = _epoch(raw.get("timestamp"))
         agent = raw.get("agent_id")
-        data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        data = _v if isinstance(_v := raw.get("data"), dict) else {}
         base = {"agent": agent, "turn": turn,
                 "data": {"massgen_event": kind, "attempt": attempt, "round": raw.get("round_number")}}
         if kind in _NOISE:
@@ -284,7 +284,7 @@ def read_massgen_run(path: Path) -> RunData:
 
     b.items.sort(key=lambda item: (item[0], item[1]))
     first = next((t for t, _, _ in b.items if t != float("inf")), None)
-    events: list[dict[str, Any]] = []
+    events = []
     for seq, (epoch, _, event) in enumerate(b.items):
         when = epoch if epoch != float("inf") else (events[-1]["_epoch"] if events else first or 0.0)
         event = {k: v for k, v in event.items() if v is not None}
@@ -295,7 +295,7 @@ def read_massgen_run(path: Path) -> RunData:
         event.pop("_epoch", None)
 
     final_status, detail = honest_status(_status(status, path), events, len(attempts))
-    summary_meta = summary.get("meta") if isinstance(summary.get("meta"), dict) else {}
+    summary_meta = _v if isinstance(_v := summary.get("meta"), dict) else {}
     agent_models = _agent_models(summary, status)
     meta = {
         "format": "massgen-log",

@@ -13,7 +13,7 @@ from typing import Any
 __all__ = ["ModelFacts", "cost_usd", "model_facts"]
 
 
-class ModelFacts(dict):  # type: ignore[type-arg]
+class ModelFacts(dict[str, Any]):
     """``{"context_window", "max_output_tokens", "input_price_per_mtok", "output_price_per_mtok",
     "source"}`` (any may be ``None``)."""
 

@@ -111,7 +111,7 @@ def read_our_run(path: Path) -> RunData:
     meta = _load_json(path / "meta.json")
     events_path = path / "events.jsonl"
     events, skipped = read_jsonl(events_path) if events_path.exists() else ([], [])
-    events.sort(key=lambda e: (e.get("seq") if isinstance(e.get("seq"), int) else 1 << 62))
+    events.sort(key=lambda e: (_v if isinstance(_v := e.get("seq"), int) else 1 << 62))
     return RunData(
         path=path,
         source="massgen-plugins",

@@ -227,10 +227,22 @@ class NoteEvent(Envelope):
     message: str
 
 
+class PluginSkipped(Envelope):
+    """A plugin's hook implementation was skipped: it raised, returned the wrong type, or missed
+    its deadline. The turn carried on without it."""
+
+    type: Literal["plugin_skipped"] = "plugin_skipped"
+    hook: str = Field(description="The hook: detect_overflow, count_tokens, compress, list_models, ...")
+    plugin: str = Field(description="The plugin's name (entry point or built-in module path).")
+    status: Literal["error", "rejected", "timeout"]
+    reason: str = Field(description="Redacted: the exception, the invalid result, or the missed deadline.")
+    seconds: float = Field(default=0.0, ge=0, description="How long the implementation ran (or was waited for).")
+
+
 EVENT_MODELS: dict[str, type[Envelope]] = {
     m.model_fields["type"].default: m
     for m in (RunStart, RunEnd, CallStart, CallEnd, OverflowEvent, CompressionEvent, RetryEvent,
-              FallbackEvent, MemoryRead, MemoryWrite, ToolCallEvent, ErrorEvent, NoteEvent)
+              FallbackEvent, MemoryRead, MemoryWrite, ToolCallEvent, ErrorEvent, NoteEvent, PluginSkipped)
 }
 """Event type name -> its pydantic model."""
 

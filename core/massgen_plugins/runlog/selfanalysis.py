@@ -269,7 +269,7 @@ async def self_analyze(request: AnalysisRequest) -> AnalysisResult:
         except Exception as exc:
             from .redaction import redact_exception
 
-            overflow = get_hooks().detect_overflow(exc, ref.provider, model).value
+            overflow = (await get_hooks().adetect_overflow(exc, ref.provider, model)).value
             if attempt == 1 and overflow is not None and overflow.limit and overflow.limit < window:
                 window = int(overflow.limit)  # the provider told us the real window: refit once
                 facts = {**facts, "context_window": window}

@@ -1,4 +1,4 @@
-"""Testing support: the provider emulator and the pytest plugin (brief §6).
+"""Testing support: the provider emulator and the pytest plugin.
 
 ``Emulator`` is a real HTTP server that speaks the wire formats of OpenAI, Anthropic, Gemini,
 Groq, xAI, Nebius and OpenRouter, with an enforced model catalogue, fault injection and a

@@ -349,3 +349,81 @@ class MemoryStoreSuite:
         store.add("the store is writable after restore", scope=ALICE)
         with pytest.raises(InputError):
             store.restore(str(tmp_path / "missing.backup"))
+
+    # ----------------------------------------------------------------- one behaviour on every backend
+    def test_a_session_without_an_acknowledged_turn_does_not_exist(self, store: MemoryStore) -> None:
+        from massgen_plugins.memory.relational import RelationalMemoryStore
+
+        if not isinstance(store, RelationalMemoryStore):
+            pytest.skip("writes a raw session row")
+        with store._write("test") as conn:  # what a failed first write or an old dump can leave behind
+            store._q(conn, "INSERT INTO sessions (session_id, created_at, updated_at, last_turn) "
+                     "VALUES ('empty', 1, 1, 0)")
+        assert store.load_session("empty") is None
+        assert store.list_sessions() == [] and store.find_sessions("emp") == []
+        assert (store.stats().sessions, store.stats().turns) == (0, 0)
+        assert store.append_turn("empty", [_msg("user", "first")]).turn == 1
+
+    def test_turn_numbers_have_one_bound_everywhere(self, store: MemoryStore) -> None:
+        store.append_turn("s6", [_msg("user", "one")])
+        with pytest.raises(InputError, match="turn must be an integer from 1 to 2147483647"):
+            store.append_turn("s6", [_msg("user", "far")], turn=2**31)
+        assert [t.turn for t in store.list_turns("s6", end=2**64)] == [1]
+        assert [t.turn for t in store.list_turns("s6", start=0, end=2**31 - 1)] == [1]
+        with pytest.raises(InputError):
+            store.list_turns("s6", start=-1)
+
+    def test_stats_are_plain_numbers(self, store: MemoryStore) -> None:
+        store.add("a fact", scope=ALICE)
+        store.append_turn("s7", [_msg("user", "hi")])
+        stats = store.stats()
+        numbers = [stats.memories, stats.sessions, stats.turns, stats.archived, stats.history, stats.size_bytes]
+        assert all(type(n) is int for n in numbers), [type(n) for n in numbers]
+        assert f"{stats.size_bytes / 1e6:.1f} MB"  # what `memory stats` prints
+
+    def test_archive_entries_keep_position_and_kept_flags(self, store: MemoryStore) -> None:
+        archived = [{"id": f"m{i}", "message": _msg(role, f"range message {i}"), "replaced_by": "cmp_1",
+                     "stage": "native", "position": i, "kept": role == "user", "tokens": 7}
+                    for i, role in enumerate(["user", "assistant", "user"])]
+        archived.append({"id": "plain", "message": _msg("user", "no extras"), "stage": "mask"})
+        store.append_turn("s8", [_msg("user", "go")], archived=archived)
+        entries = [h.entry for h in store.list_archive("s8")]
+        assert [e.model_extra for e in entries] == [{"position": 0, "kept": True, "tokens": 7},
+                                                    {"position": 1, "kept": False, "tokens": 7},
+                                                    {"position": 2, "kept": True, "tokens": 7}, {}]
+        [hit] = store.recall("s8", "range message 1")[:1]
+        assert hit.entry.model_extra == {"position": 1, "kept": False, "tokens": 7}
+        assert store.check().ok
+
+    def test_lone_surrogates_and_nul_bytes_are_stored_losslessly(self, store: MemoryStore) -> None:
+        odd = "tool said \ud800 and \x00 and \udfff end"
+        call = {"id": "c1", "type": "function", "function": {"name": "grep", "arguments": '{"q": "\\u0000\ud83d"}'}}
+        turn = [_msg("user", odd), {"role": "assistant", "content": None, "tool_calls": [call]},
+                {"role": "tool", "tool_call_id": "c1", "content": odd}]
+        store.append_turn("s9", turn, archived=[{"id": "a1", "message": _msg("tool", odd), "stage": "mask"}],
+                          meta={"note": odd})
+        state = store.load_session("s9")
+        assert state is not None and state.messages[0].content == odd and state.messages[2].content == odd
+        assert state.meta == {"note": odd}
+        [entry] = [h.entry for h in store.list_archive("s9")]
+        assert entry.message.content == odd
+        assert [h.entry.id for h in store.recall("s9", "tool said end")] == ["a1"]
+        record, _ = store.add(f"fact with {odd}", scope=ALICE)
+        assert "\x00" not in record.text and "\ufffd" in record.text
+        assert store.search("fact with end", scope=ALICE).records()[0].id == record.id
+        assert store.check().ok
+
+    def test_repair_index_changes_nothing_else(self, store: MemoryStore) -> None:
+        record, _ = store.add("the index can be rebuilt", scope=ALICE)
+        store.append_turn("s10", [_msg("user", "go")], archived=[{"id": "r1", "message": _msg("tool", "rebuild me")}])
+        store.repair_index()
+        assert store.search("rebuilt", scope=ALICE).records()[0].id == record.id
+        assert store.recall("s10", "rebuild")[0].entry.id == "r1"
+        assert store.check().ok and store.stats().memories == 1
+
+    def test_ids_by_prefix(self, store: MemoryStore) -> None:
+        record, _ = store.add("prefix me", scope=ALICE)
+        store.append_turn("session-prefix-1", [_msg("user", "hi")])
+        assert store.find_ids(record.id[:10]) == [record.id]
+        assert store.find_ids("zz-no-such") == []
+        assert store.find_sessions("session-prefix") == ["session-prefix-1"]

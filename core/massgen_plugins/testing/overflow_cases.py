@@ -1,7 +1,7 @@
 """A table of real provider error bodies — context overflows and their near-misses — and a driver
 that raises each one through the provider's official SDK against the emulator.
 
-The bodies are verbatim from provider-wire-facts §3.1/§3.3 (issue pastes, docs) or the emulator's
+The bodies are verbatim from provider docs and issue pastes or the emulator's
 own enforced-window errors, which use the same wordings. Each :class:`OverflowCase` says what a
 correct detector must answer: an overflow (with the stated ``limit``/``requested`` token counts)
 or *not* an overflow (rate limits, quotas, output caps, payload size, overload).
@@ -312,7 +312,7 @@ def _anthropic(case: OverflowCase, emu: Any) -> Any:
 
     client = anthropic.Anthropic(base_url=emu.base_url("anthropic"), api_key="test-anthropic-key", max_retries=0,
                                  timeout=30)
-    kwargs = {"model": case.model, "max_tokens": case.max_output or 100,
+    kwargs: dict[str, Any] = {"model": case.model, "max_tokens": case.max_output or 100,
               "messages": [{"role": "user", "content": _messages(case)}]}
     try:
         if case.stream:

@@ -64,7 +64,7 @@ class Emulator:
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._release = threading.Event()  # set to end every pending hang
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._dialects: dict[str, Dialect] = make_dialects(self)
 

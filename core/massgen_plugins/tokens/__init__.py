@@ -1,4 +1,4 @@
-"""Fast local token counting (brief §4 "proactive"): exact tiktoken counts for OpenAI models,
+"""Fast local token counting (the proactive check): exact tiktoken counts for OpenAI models,
 a proxy or calibrated estimate with a stated margin elsewhere, cached per message.
 
 .. code-block:: python

@@ -5,7 +5,7 @@
   ``cl100k_base`` for GPT-4, GPT-4-turbo and GPT-3.5. These counts are **exact** (margin 0).
 * Every other model has no public local tokenizer. Its count is a **proxy**: the o200k count
   scaled by a per-provider factor, with a stated relative margin (Anthropic 15 %, others 10 %;
-  the seed measured ~7.5 % variance for Gemini). Provider plugins may answer ``count_tokens``
+  MassGen measured ~7.5 % variance for Gemini). Provider plugins may answer ``count_tokens``
   with the provider's own count endpoint instead.
 * When tiktoken's encoding files are not on disk (no ``TIKTOKEN_CACHE_DIR`` copy and no
   network), nothing is downloaded: a calibrated regex **estimate** is used instead. Calibrated

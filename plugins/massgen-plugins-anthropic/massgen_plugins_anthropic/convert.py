@@ -66,8 +66,8 @@ def content_blocks(content: str | list[dict[str, Any]] | None) -> list[dict[str,
     if content is None:
         return []
     if isinstance(content, str):
-        block = _text_block(content)
-        return [block] if block else []
+        text = _text_block(content)
+        return [text] if text else []
     blocks: list[dict[str, Any]] = []
     for part in content:
         if not isinstance(part, dict):

@@ -1,6 +1,6 @@
 """Anthropic error classification: context overflow and retry decisions.
 
-What the anthropic SDK (2.11) raises (provider-wire-facts §3.2):
+What the anthropic SDK (2.11) raises (as each SDK's exception classes carry them):
 
 * HTTP errors are ``APIStatusError`` subclasses with ``status_code``, ``type`` (from
   ``body.error.type``), ``body`` = the *full* body (``{"type":"error","error":{...}}``) and
@@ -48,13 +48,6 @@ _OUTPUT_CAP = re.compile(
 )
 
 
-def is_ours(error: Any, provider: str | None) -> bool:
-    """Does this error belong to Anthropic (by the provider name, else by the SDK that raised it)?"""
-    if provider is not None:
-        return provider == PROVIDER
-    return type(error).__module__.split(".", 1)[0] == "anthropic"
-
-
 def _type(error: Any, parts: ErrorParts) -> str | None:
     kind = getattr(error, "type", None)
     if isinstance(kind, str) and kind:
@@ -73,8 +66,6 @@ def _in_stream(parts: ErrorParts) -> bool:
 
 def detect(error: Any, provider: str | None, model: str | None) -> Overflow | None:
     """An :class:`Overflow` if ``error`` is Anthropic's context-window error, else ``None``."""
-    if not is_ours(error, provider):
-        return None
     parts = error_parts(error)
     etype = _type(error, parts)
     if parts.status in (402, 413, 429, 529) or (parts.status or 0) >= 500:
@@ -111,7 +102,7 @@ def detect(error: Any, provider: str | None, model: str | None) -> Overflow | No
 
 def classify(error: Any, provider: str | None) -> ErrorInfo | None:
     """Retry classification for errors the anthropic SDK raises; ``None`` for anything else."""
-    if not is_ours(error, provider) or not (type(error).__module__.split(".", 1)[0] == "anthropic"):
+    if type(error).__module__.split(".", 1)[0] != "anthropic":
         return None  # timeouts, dropped connections, truncated streams: the built-in classifier
     name = type(error).__name__
     parts = error_parts(error)

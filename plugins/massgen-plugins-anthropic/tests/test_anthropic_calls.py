@@ -139,7 +139,9 @@ def test_count_endpoint_when_network_is_allowed(emulator_env, hooks):
     assert count.tokens > 100
 
     offline = request.model_copy(update={"allow_network": False})
-    assert plugin.count_tokens(offline) is None
+    from massgen_plugins.providers import resolve_settings
+
+    assert plugin.count_tokens(offline, resolve_settings("anthropic")) is None
     assert len(_posts(emulator_env, "/v1/messages/count_tokens")) == 1  # no second request
 
 

@@ -133,11 +133,14 @@ async def test_server_error_is_retryable(emulator_env, settings, hooks):
 
 
 def test_errors_of_other_providers_are_left_alone():
-    from massgen_plugins_anthropic.errors import classify, detect
+    from massgen_plugins.manager import get_hooks
 
     error = RuntimeError("prompt is too long: 300000 tokens > 200000 maximum")
-    assert detect(error, "openai", None) is None
-    assert classify(error, "groq") is None
+    hooks = get_hooks()
+    asked = {a.plugin for a in hooks.detect_overflow(error, "openai", None).attempts}
+    asked |= {a.plugin for a in hooks.classify_error(error, "groq").attempts}
+    assert "anthropic" not in asked  # the host routes other providers' errors to their owners
+    assert hooks.detect_overflow(error, "anthropic", None).plugin == "anthropic"
 
 
 @pytest.mark.parametrize("abrupt", [False, True])

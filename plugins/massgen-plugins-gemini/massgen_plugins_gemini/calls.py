@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from massgen_plugins.errors import MissingCredentialsError
 from massgen_plugins.types import (
@@ -37,6 +37,9 @@ from massgen_plugins.types import (
 
 from .convert import finish_reason, from_gemini, split_parts, to_gemini, to_gemini_tools, to_tool_config, usage_of
 from .errors import TruncatedStreamError
+
+if TYPE_CHECKING:
+    from google.genai import types as gtypes
 
 PROVIDER = "gemini"
 KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
@@ -174,13 +177,22 @@ def _config(request: CompletionRequest, system: str | None) -> dict[str, Any]:
     return config
 
 
+def _sdk(contents: list[dict[str, Any]]) -> list[gtypes.ContentDict]:
+    """Our contents are plain dicts in the API's JSON shape, which the SDK accepts as ``ContentDict``."""
+    return cast("list[gtypes.ContentDict]", contents)
+
+
+def _sdk_config(request: CompletionRequest, system: str | None) -> gtypes.GenerateContentConfigDict:
+    return cast("gtypes.GenerateContentConfigDict", _config(request, system))
+
+
 async def complete(request: CompletionRequest, settings: ProviderSettings) -> CompletionResponse:
     """One ``models/{m}:generateContent``; SDK exceptions propagate unchanged."""
     system, contents = to_gemini(request.messages, request.model)
     c = client(settings, request.timeout)
     try:
-        response = await c.sdk.aio.models.generate_content(model=request.model_id, contents=contents,
-                                                           config=_config(request, system))
+        response = await c.sdk.aio.models.generate_content(model=request.model_id, contents=_sdk(contents),
+                                                           config=_sdk_config(request, system))
     finally:
         await c.aclose()
     return from_gemini(response, request.model)
@@ -200,8 +212,8 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
     reason: Any = None
     response_id: str | None = None
     try:
-        chunks = await c.sdk.aio.models.generate_content_stream(model=request.model_id, contents=contents,
-                                                                config=_config(request, system))
+        chunks = await c.sdk.aio.models.generate_content_stream(model=request.model_id, contents=_sdk(contents),
+                                                                config=_sdk_config(request, system))
         async for chunk in chunks:
             response_id = getattr(chunk, "response_id", None) or response_id
             pieces, new_calls, chunk_reason = split_parts(chunk)
@@ -250,7 +262,7 @@ def count_tokens(request: TokenCountRequest, settings: ProviderSettings) -> Toke
             contents.insert(0, {"role": "user", "parts": prefix})
     c = client(settings)
     try:
-        result = c.sdk.models.count_tokens(model=request.model.split("/", 1)[1], contents=contents)
+        result = c.sdk.models.count_tokens(model=request.model.split("/", 1)[1], contents=_sdk(contents))
     finally:
         c.close()
     exact = not request.tools

@@ -38,20 +38,13 @@ _NOT_OVERFLOW_STATUS = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL
                                   "PERMISSION_DENIED", "UNAUTHENTICATED", "NOT_FOUND", "FAILED_PRECONDITION"})
 
 
-def is_ours(error: Any, provider: str | None) -> bool:
-    """Does this error belong to Gemini (by the provider name, else by the SDK that raised it)?"""
-    if provider is not None:
-        return provider == PROVIDER
-    return type(error).__module__.startswith("google.genai")
-
-
 def _status_text(error: Any, parts: ErrorParts) -> str | None:
     status = getattr(error, "status", None)
     if isinstance(status, str) and status:
         return status
     body = parts.body
     if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        inner = _v if isinstance(_v := body.get("error"), dict) else body
         if isinstance(inner.get("status"), str):
             return inner["status"]
     return None
@@ -76,7 +69,7 @@ def _in_stream(error: Any) -> bool:
 def _details(parts: ErrorParts) -> list[dict[str, Any]]:
     body = parts.body
     if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        inner = _v if isinstance(_v := body.get("error"), dict) else body
         details = inner.get("details")
         if isinstance(details, list):
             return [d for d in details if isinstance(d, dict)]
@@ -85,8 +78,6 @@ def _details(parts: ErrorParts) -> list[dict[str, Any]]:
 
 def detect(error: Any, provider: str | None, model: str | None) -> Overflow | None:
     """An :class:`Overflow` if ``error`` is Gemini's input-token-limit error, else ``None``."""
-    if not is_ours(error, provider):
-        return None
     parts = error_parts(error)
     code, status = _code(error, parts), _status_text(error, parts)
     if code in (402, 413, 429) or (code or 0) >= 500 or status in _NOT_OVERFLOW_STATUS:
@@ -117,7 +108,7 @@ def _is_per_day(parts: ErrorParts) -> bool:
 
 def classify(error: Any, provider: str | None) -> ErrorInfo | None:
     """Retry classification for google-genai errors; ``None`` for anything else."""
-    if not is_ours(error, provider) or not (type(error).__module__.startswith("google.genai")):
+    if not type(error).__module__.startswith("google.genai"):
         return None  # timeouts, dropped connections, truncated streams: the built-in classifier
     parts = error_parts(error)
     code, status = _code(error, parts), _status_text(error, parts)

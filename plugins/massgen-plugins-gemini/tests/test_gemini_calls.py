@@ -125,7 +125,9 @@ def test_count_endpoint_when_network_is_allowed(emulator_env, hooks):
     with_tools = hooks.count_tokens(request.model_copy(update={"tools": [WEATHER]})).value
     assert with_tools.exact is False and with_tools.margin > 0 and with_tools.tokens > count.tokens
 
-    assert plugin.count_tokens(request.model_copy(update={"allow_network": False})) is None
+    from massgen_plugins.providers import resolve_settings
+
+    assert plugin.count_tokens(request.model_copy(update={"allow_network": False}), resolve_settings("gemini")) is None
     assert len(_calls(emulator_env, ":countTokens")) == 2
 
 

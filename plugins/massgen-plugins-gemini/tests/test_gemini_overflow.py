@@ -99,7 +99,7 @@ PER_DAY_BODY = {"error": {
 
 
 async def test_per_minute_and_per_day_resource_exhausted(emulator_env, settings, hooks):
-    """Verbatim shape from provider-wire-facts §3.3: RetryInfo makes a per-minute limit a rate
+    """Verbatim shape of Gemini's documented 429 body: RetryInfo makes a per-minute limit a rate
     limit (with its delay); a per-day QuotaFailure is a quota even though a delay is given."""
     import copy
 

@@ -12,11 +12,25 @@ built-in estimator answers with the margin declared here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from massgen_plugins import hookimpl
 
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable
+
+    from massgen_plugins.types import (
+        CompletionRequest,
+        CompletionResponse,
+        ErrorInfo,
+        ModelInfo,
+        Overflow,
+        ProviderInfo,
+        ProviderSettings,
+        StreamEvent,
+    )
 
 PROVIDER = "groq"
 
@@ -24,7 +38,7 @@ __all__ = ["__version__", "PROVIDER"]
 
 
 @hookimpl
-def register_providers() -> Any:
+def register_providers() -> ProviderInfo:
     from massgen_plugins.types import ProviderInfo
 
     return ProviderInfo(
@@ -43,41 +57,35 @@ def register_providers() -> Any:
 
 
 @hookimpl
-def list_models(provider: str, settings: Any) -> Any:
-    if provider != PROVIDER:
-        return None
+def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo]:
     from .calls import list_models as _list
 
     return _list(settings)
 
 
 @hookimpl
-def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Any:
+def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Overflow | None:
     from .errors import detect
 
     return detect(error, provider, model)
 
 
 @hookimpl
-def classify_error(error: BaseException, provider: str | None) -> Any:
+def classify_error(error: BaseException, provider: str | None) -> ErrorInfo | None:
     from .errors import classify
 
     return classify(error, provider)
 
 
 @hookimpl
-def complete(request: Any, settings: Any) -> Any:
-    if request.provider != PROVIDER:
-        return None
+def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse]:
     from .calls import complete as _complete
 
     return _complete(request, settings)
 
 
 @hookimpl
-def stream(request: Any, settings: Any) -> Any:
-    if request.provider != PROVIDER:
-        return None
+def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent]:
     from .calls import stream as _stream
 
     return _stream(request, settings)

@@ -1,7 +1,7 @@
 """Groq error classification: context overflow and retry decisions.
 
 groq (1.7) keeps the *full* body (with its ``error`` wrapper) in ``e.body`` and has no ``code``
-attribute at all: the code sits in ``e.body["error"]["code"]`` (provider-wire-facts §3.2). An
+attribute at all: the code sits in ``e.body["error"]["code"]`` (as each SDK's exception classes carry them). An
 error inside a stream is a bare ``groq.APIError`` (no status) whose ``body`` is the inner error
 object.
 
@@ -42,13 +42,6 @@ _OVER_CAPACITY = re.compile(r"over capacity|overloaded", re.I)
 _TPM = re.compile(r"tokens per minute|\(TPM\)|request too large", re.I)
 
 
-def is_ours(error: Any, provider: str | None) -> bool:
-    """Does this error belong to Groq (by the provider name, else by the SDK that raised it)?"""
-    if provider is not None:
-        return provider == PROVIDER
-    return type(error).__module__.split(".", 1)[0] == "groq"
-
-
 def _inner(parts: ErrorParts) -> dict[str, Any]:
     body = parts.body
     if isinstance(body, dict):
@@ -64,8 +57,6 @@ def _code(parts: ErrorParts) -> str | None:
 
 def detect(error: Any, provider: str | None, model: str | None) -> Overflow | None:
     """An :class:`Overflow` if ``error`` is Groq's context-length error, else ``None``."""
-    if not is_ours(error, provider):
-        return None
     parts = error_parts(error)
     inner = _inner(parts)
     code = _code(parts)
@@ -90,7 +81,7 @@ def detect(error: Any, provider: str | None, model: str | None) -> Overflow | No
 
 def classify(error: Any, provider: str | None) -> ErrorInfo | None:
     """Retry classification for errors the groq SDK raises; ``None`` for anything else."""
-    if not is_ours(error, provider) or not (type(error).__module__.split(".", 1)[0] == "groq"):
+    if type(error).__module__.split(".", 1)[0] != "groq":
         return None  # timeouts, dropped connections, truncated streams: the built-in classifier
     name = type(error).__name__
     parts = error_parts(error)

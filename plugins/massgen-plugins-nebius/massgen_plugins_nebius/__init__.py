@@ -16,7 +16,7 @@ Built on ``massgen-plugins-openai``'s OpenAI-compatible machinery. What is Nebiu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from massgen_plugins import hookimpl
 from massgen_plugins_openai import kit
@@ -25,7 +25,18 @@ from massgen_plugins_openai.compat import CompatProvider
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from massgen_plugins.types import ModelInfo, ProviderSettings
+    from collections.abc import AsyncIterator, Awaitable
+
+    from massgen_plugins.types import (
+        CompletionRequest,
+        CompletionResponse,
+        ErrorInfo,
+        ModelInfo,
+        Overflow,
+        ProviderInfo,
+        ProviderSettings,
+        StreamEvent,
+    )
 
 __all__ = ["NEBIUS", "__version__"]
 
@@ -42,15 +53,13 @@ NEBIUS = CompatProvider(
 
 
 @hookimpl
-def register_providers() -> Any:
+def register_providers() -> ProviderInfo:
     return NEBIUS.info()
 
 
 @hookimpl
 def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | None:
     """``GET /models?verbose=true``: window, prices, features, modality."""
-    if provider != NEBIUS.name:
-        return None
     from massgen_plugins.types import ModelInfo
     from massgen_plugins_openai.compat import sync_client
     from massgen_plugins_openai.listing import (
@@ -69,11 +78,11 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
         if not model_id:
             continue
         provenance = {"id": "api"}
-        architecture = data.get("architecture") if isinstance(data.get("architecture"), dict) else {}
+        architecture = _v if isinstance(_v := data.get("architecture"), dict) else {}
         kind = kind_from_modality(architecture.get("modality"), architecture.get("output_modalities"))
         provenance["kind"] = "api" if kind else "inferred:id"
         kind = kind or kind_from_id(model_id)
-        pricing = data.get("pricing") if isinstance(data.get("pricing"), dict) else {}
+        pricing = _v if isinstance(_v := data.get("pricing"), dict) else {}
         window = as_int(data.get("context_length") or data.get("context_window"))
         output = as_int(data.get("max_output_tokens") or data.get("max_completion_tokens"))
         input_price = per_token_to_per_million(pricing.get("prompt"))
@@ -92,20 +101,20 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
 
 
 @hookimpl
-def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Any:
+def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Overflow | None:
     return kit.detect_overflow(NEBIUS, error, provider, model)
 
 
 @hookimpl
-def classify_error(error: BaseException, provider: str | None) -> Any:
+def classify_error(error: BaseException, provider: str | None) -> ErrorInfo | None:
     return kit.classify_error(NEBIUS, error, provider)
 
 
 @hookimpl
-def complete(request: Any, settings: Any) -> Any:
+def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse]:
     return kit.complete(NEBIUS, request, settings)
 
 
 @hookimpl
-def stream(request: Any, settings: Any) -> Any:
+def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent]:
     return kit.stream(NEBIUS, request, settings)

@@ -15,7 +15,7 @@ imported inside the functions that call it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from massgen_plugins import hookimpl
 from massgen_plugins.stages import compression_stage
@@ -31,7 +31,10 @@ if TYPE_CHECKING:
         CompletionResponse,
         CompressionRequest,
         CompressionResult,
+        ErrorInfo,
         ModelInfo,
+        Overflow,
+        ProviderInfo,
         ProviderSettings,
         StreamEvent,
         TokenCount,
@@ -54,7 +57,7 @@ OPENAI = CompatProvider(
 
 
 @hookimpl
-def register_providers() -> Any:
+def register_providers() -> ProviderInfo:
     return OPENAI.info()
 
 
@@ -63,8 +66,6 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
     """``GET /models``: ids, creation time, owner. OpenAI states no window or output cap here
     (``None``, left to the registry's other sources) unless an OpenAI-compatible endpoint adds
     ``context_window``/``max_output_tokens`` fields; the kind is inferred from the id."""
-    if provider != OPENAI.name:
-        return None
     from massgen_plugins.types import ModelInfo
 
     from .compat import sync_client
@@ -97,39 +98,35 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
 
 
 @hookimpl
-def count_tokens(request: TokenCountRequest) -> TokenCount | None:
+def count_tokens(request: TokenCountRequest, settings: ProviderSettings) -> TokenCount | None:
     """Exact, via ``/responses/input_tokens``, when ``allow_network`` and the model speaks the
     Responses API. Otherwise (or if the endpoint fails, or no key is set) ``None``: the built-in
     local counter answers with tiktoken, exact for OpenAI models."""
-    mid = model_id(request.model, OPENAI)
-    if mid is None or not request.allow_network:
+    mid = model_id(request.model)
+    if not request.allow_network or settings.api_key is None:
         return None
     from .tokens import api_count, responses_capable
 
     if not responses_capable(mid):
         return None
-    from .compat import settings_for, sync_client
+    from .compat import sync_client
 
     try:
-        with sync_client(OPENAI, settings_for(OPENAI)) as client:
+        with sync_client(OPENAI, settings) as client:
             return api_count(client, mid, request.messages, request.tools)
     except Exception:
         return None
 
 
 @hookimpl
-def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Any:
-    if provider != OPENAI.name:
-        return None
+def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Overflow | None:
     from .errors import detect
 
     return detect(error, OPENAI.name, model)
 
 
 @hookimpl
-def classify_error(error: BaseException, provider: str | None) -> Any:
-    if provider != OPENAI.name:
-        return None
+def classify_error(error: BaseException, provider: str | None) -> ErrorInfo | None:
     from .errors import classify
 
     return classify(error, OPENAI.name)
@@ -142,11 +139,9 @@ def _use_responses(request: CompletionRequest) -> bool:
 
 
 @hookimpl
-def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse] | None:
+def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse]:
     """Chat Completions, or ``/responses`` for conversations holding a compaction item (or
     ``options={"api": "responses"}``)."""
-    if request.provider != OPENAI.name:
-        return None
     if _use_responses(request):
         from . import responses
 
@@ -157,9 +152,7 @@ def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitabl
 
 
 @hookimpl
-def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent] | None:
-    if request.provider != OPENAI.name:
-        return None
+def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent]:
     if _use_responses(request):
         from . import responses
 
@@ -172,9 +165,8 @@ def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncItera
 @hookimpl
 @compression_stage("native")
 def compress(request: CompressionRequest) -> Awaitable[CompressionResult | None] | None:
-    """Native compaction with ``/responses/compact`` for Responses-capable OpenAI models."""
-    if model_id(request.model, OPENAI) is None:
-        return None
+    """Native compaction with ``/responses/compact`` for Responses-capable OpenAI models (the
+    host routes only OpenAI conversations here)."""
     from .compaction import compact
 
     return compact(request)

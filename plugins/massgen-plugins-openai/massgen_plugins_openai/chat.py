@@ -73,7 +73,7 @@ def raise_body_error(error: dict[str, Any], http_request: Any) -> None:
     """Raise an error object found in an HTTP 200 body as :class:`openai.APIError`."""
     import openai
 
-    message = error.get("message") if isinstance(error.get("message"), str) else None
+    message = _v if isinstance(_v := error.get("message"), str) else None
     raise openai.APIError(message or "the provider returned an error in an HTTP 200 body",
                           request=http_request, body=error)
 

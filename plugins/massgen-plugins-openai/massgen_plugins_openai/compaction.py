@@ -1,6 +1,6 @@
 """Native compaction through OpenAI's ``POST /responses/compact`` (a ``compress`` stage).
 
-What is sent, and what is kept verbatim (brief §4 invariants):
+What is sent, and what is kept verbatim (the compression invariants):
 
 * the leading system/developer messages are kept and sent as ``instructions``;
 * the latest user message is kept verbatim; when a tool loop follows it, the latest user
@@ -74,8 +74,8 @@ async def compact(request: CompressionRequest) -> CompressionResult | None:
     from .responses import split_instructions, to_input
     from .tokens import responses_capable
 
-    mid = model_id(request.model, OPENAI)
-    if mid is None or not responses_capable(mid) or request.options.get("native_compaction") is False:
+    mid = model_id(request.model)
+    if not responses_capable(mid) or request.options.get("native_compaction") is False:
         return None
     messages = request.messages
     span = plan(messages)

@@ -115,9 +115,6 @@ def settings_for(provider: CompatProvider) -> ProviderSettings:
     return resolve_settings(provider.name)
 
 
-def model_id(model: str, provider: CompatProvider) -> str | None:
-    """The provider's model id from ``provider/model``, or ``None`` for another provider."""
-    prefix, _, rest = model.partition("/")
-    if prefix != provider.name or not rest:
-        return None
-    return rest
+def model_id(model: str) -> str:
+    """The provider's model id from ``provider/model`` (``openrouter/openai/gpt-4o`` → ``openai/gpt-4o``)."""
+    return model.partition("/")[2]

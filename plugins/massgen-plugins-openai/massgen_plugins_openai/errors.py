@@ -1,7 +1,7 @@
 """Overflow detection and retry classification for errors the ``openai`` SDK raises or yields.
 
 One implementation serves OpenAI, xAI, Nebius and OpenRouter; the shapes differ
-(provider-wire-facts §3.1/§3.2) and are all handled here, structure first:
+(the documented bodies and the ones users pasted in issue threads, as the SDKs raise them) and are all handled here, structure first:
 
 ==========================  ==============================================================
 OpenAI chat / Responses     ``BadRequestError``, ``code == 'context_length_exceeded'``

@@ -2,8 +2,8 @@
 
 A plugin for another OpenAI-compatible provider (xAI, Nebius, OpenRouter, or a third party's)
 declares a :class:`~massgen_plugins_openai.compat.CompatProvider` and writes one-line
-``@hookimpl`` functions that call these; each returns ``None`` for requests and errors of other
-providers, as the hook contract asks.
+``@hookimpl`` functions that call these. The host routes every provider hook to the plugin that
+declared the provider, so none of these checks whose request or error it is.
 
 .. code-block:: python
 
@@ -22,47 +22,47 @@ providers, as the hook contract asks.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .compat import CompatProvider
 
 if TYPE_CHECKING:
-    from massgen_plugins.types import CompletionRequest, CompletionResponse, ProviderSettings, StreamEvent
+    from massgen_plugins.types import (
+        CompletionRequest,
+        CompletionResponse,
+        ErrorInfo,
+        Overflow,
+        ProviderSettings,
+        StreamEvent,
+    )
 
 
 def complete(provider: CompatProvider, request: CompletionRequest,
-             settings: ProviderSettings) -> Awaitable[CompletionResponse] | None:
-    """A Chat Completions call for ``provider``'s requests (an awaitable), else ``None``."""
-    if request.provider != provider.name:
-        return None
+             settings: ProviderSettings) -> Awaitable[CompletionResponse]:
+    """A Chat Completions call for ``provider`` (an awaitable)."""
     from . import chat
 
     return chat.complete(provider, request, settings)
 
 
 def stream(provider: CompatProvider, request: CompletionRequest,
-           settings: ProviderSettings) -> AsyncIterator[StreamEvent] | None:
-    """A streaming Chat Completions call for ``provider``'s requests, else ``None``."""
-    if request.provider != provider.name:
-        return None
+           settings: ProviderSettings) -> AsyncIterator[StreamEvent]:
+    """A streaming Chat Completions call for ``provider``."""
     from . import chat
 
     return chat.stream(provider, request, settings)
 
 
-def detect_overflow(provider: CompatProvider, error: BaseException, name: str | None, model: str | None) -> Any:
-    """:func:`massgen_plugins_openai.errors.detect` for errors of ``provider``, else ``None``."""
-    if name != provider.name:
-        return None
+def detect_overflow(provider: CompatProvider, error: BaseException, name: str | None,
+                    model: str | None) -> Overflow | None:
+    """:func:`massgen_plugins_openai.errors.detect` for an error of ``provider``'s call."""
     from .errors import detect
 
     return detect(error, provider.name, model)
 
 
-def classify_error(provider: CompatProvider, error: BaseException, name: str | None) -> Any:
-    """:func:`massgen_plugins_openai.errors.classify` for errors of ``provider``, else ``None``."""
-    if name != provider.name:
-        return None
+def classify_error(provider: CompatProvider, error: BaseException, name: str | None) -> ErrorInfo | None:
+    """:func:`massgen_plugins_openai.errors.classify` for an error of ``provider``'s call."""
     from .errors import classify
 
     return classify(error, provider.name)

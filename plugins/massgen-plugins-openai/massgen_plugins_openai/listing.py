@@ -1,6 +1,6 @@
 """Model listing helpers shared by the OpenAI-compatible plugins.
 
-Each provider's listing differs (provider-wire-facts §2): OpenAI's ``/models`` has no window
+Each provider's listing differs (each provider's API reference): OpenAI's ``/models`` has no window
 field, xAI adds ``/language-models`` with integer prices, Nebius gives ``context_length`` and
 per-token price strings under ``?verbose=true``, OpenRouter gives ``context_length``,
 ``top_provider.max_completion_tokens`` and per-token price strings. The helpers here fetch raw
@@ -106,7 +106,7 @@ def paged(client: Any, path: str, query: dict[str, Any] | None = None, key: str 
             break
         batch = page.get(key)
         if not isinstance(batch, list):
-            batch = page.get("models") if isinstance(page.get("models"), list) else []
+            batch = _v if isinstance(_v := page.get("models"), list) else []
         items.extend(item for item in batch if isinstance(item, dict))
         nxt = _next_query(page, batch, next_query)
         if nxt is None:

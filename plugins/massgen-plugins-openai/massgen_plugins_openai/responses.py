@@ -14,7 +14,7 @@ Conversion (:func:`to_input`), chat format → Responses input items:
   ``function_call_output`` items, in order, so a call and its result stay together;
 * compaction parts are passed verbatim as ``{"type": "compaction", ...}`` items.
 
-In-stream errors (provider-wire-facts §3.2): an ``error`` event with a nested ``error`` object
+In-stream errors (as each SDK's exception classes carry them): an ``error`` event with a nested ``error`` object
 is raised by the SDK as :class:`openai.APIError` (no status) and propagates; a flat
 ``ResponseErrorEvent`` and ``response.failed`` are *yielded* by the SDK, and are passed on as a
 :class:`~massgen_plugins.types.StreamEvent` of type ``error`` carrying the SDK event, which

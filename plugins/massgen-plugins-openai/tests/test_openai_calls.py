@@ -128,12 +128,15 @@ async def test_base_url_override_from_environment(emulator_env, openai_settings,
     assert resolve_settings("openai").base_url == "https://api.openai.com/v1"
 
 
-def test_other_providers_requests_are_not_answered():
-    request = CompletionRequest(model="xai/grok-3", messages=[Message(role="user", content="hi")])
-    settings = ProviderSettings(provider="xai", api_key="k")
-    assert plugin.complete(request, settings) is None
-    assert plugin.stream(request, settings) is None
-    assert plugin.list_models("xai", settings) is None
+def test_other_providers_requests_are_not_routed_here():
+    from massgen_plugins.manager import get_hooks
+
+    hooks = get_hooks()
+    route = hooks.provider_table().route("xai")
+    assert hooks.provider_table().owners["openai"] == "openai"
+    assert not route("openai") and route("xai")  # the host asks xai's owner, never this plugin
+    assert "openai" not in {i.plugin_name for i in hooks.compress_stages("xai")}
+    assert "openai" in {i.plugin_name for i in hooks.compress_stages("openai")}
 
 
 def test_register_providers_declares_openai():

@@ -42,6 +42,12 @@ def _conversation() -> list[Message]:
     ]
 
 
+def _settings():
+    from massgen_plugins.providers import resolve_settings
+
+    return resolve_settings("openai", require_key=False)
+
+
 def _host_count(request: TokenCountRequest):
     from massgen_plugins.manager import get_hooks
 
@@ -50,7 +56,7 @@ def _host_count(request: TokenCountRequest):
 
 def test_without_network_the_builtin_tiktoken_counter_answers(emulator_env):
     request = TokenCountRequest(model="openai/gpt-4o", messages=_conversation())
-    assert plugin.count_tokens(request) is None
+    assert plugin.count_tokens(request, _settings()) is None
     result = _host_count(request)
     assert result.method == "tiktoken:o200k_base" and result.exact is True
     assert emulator_env.requests == []  # no network without allow_network
@@ -58,7 +64,7 @@ def test_without_network_the_builtin_tiktoken_counter_answers(emulator_env):
 
 def test_count_tokens_via_responses_input_tokens_when_allowed(emulator_env):
     request = TokenCountRequest(model="openai/gpt-4o", messages=_conversation(), allow_network=True)
-    result = plugin.count_tokens(request)
+    result = plugin.count_tokens(request, _settings())
     assert result.method == "api:responses/input_tokens" and result.exact is True and result.margin == 0.0
     assert _host_count(request).method == "api:responses/input_tokens"
     [sent, _] = emulator_env.requests_for("openai", "/responses/input_tokens")
@@ -72,9 +78,10 @@ def test_count_tokens_via_api_includes_tools_and_compaction_items(emulator_env, 
     messages = [*_conversation()[:1],
                 Message(role="assistant", content=[{"type": "compaction", "id": "cmp_1", "encrypted_content": "x" * 40}]),
                 *_conversation()[1:]]
-    plain = plugin.count_tokens(TokenCountRequest(model="openai/gpt-4o", messages=_conversation(), allow_network=True))
+    plain = plugin.count_tokens(TokenCountRequest(model="openai/gpt-4o", messages=_conversation(), allow_network=True),
+                                _settings())
     with_tools = plugin.count_tokens(TokenCountRequest(model="openai/gpt-4o", messages=messages,
-                                                       tools=[weather_tool], allow_network=True))
+                                                       tools=[weather_tool], allow_network=True), _settings())
     assert with_tools.tokens > plain.tokens
     sent = emulator_env.requests_for("openai", "/responses/input_tokens")[-1].body
     assert sent["tools"][0]["name"] == "get_weather"
@@ -84,16 +91,16 @@ def test_count_tokens_via_api_includes_tools_and_compaction_items(emulator_env, 
 def test_without_a_key_or_endpoint_the_local_count_answers(emulator_env, monkeypatch):
     request = TokenCountRequest(model="openai/gpt-4o", messages=_conversation(), allow_network=True)
     monkeypatch.delenv("OPENAI_API_KEY")
-    assert plugin.count_tokens(request) is None
+    assert plugin.count_tokens(request, _settings()) is None
     assert _host_count(request).method == "tiktoken:o200k_base"
     assert emulator_env.requests == []
 
 
 def test_count_tokens_ignores_other_providers_and_non_responses_models(emulator_env):
-    assert plugin.count_tokens(TokenCountRequest(model="xai/grok-3", messages=_conversation(),
-                                                 allow_network=True)) is None
+    xai = _host_count(TokenCountRequest(model="xai/grok-3", messages=_conversation(), allow_network=True))
+    assert xai.method != "api:responses/input_tokens"  # routed to xai's owner, never to this plugin
     assert plugin.count_tokens(TokenCountRequest(model="openai/gpt-4", messages=_conversation(),
-                                                 allow_network=True)) is None
+                                                 allow_network=True), _settings()) is None
     assert emulator_env.requests == []
 
 

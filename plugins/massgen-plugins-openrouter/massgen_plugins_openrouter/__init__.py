@@ -19,7 +19,7 @@ Built on ``massgen-plugins-openai``'s OpenAI-compatible machinery. What is OpenR
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from massgen_plugins import hookimpl
 from massgen_plugins_openai import kit
@@ -28,7 +28,18 @@ from massgen_plugins_openai.compat import CompatProvider
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from massgen_plugins.types import ModelInfo, ProviderSettings
+    from collections.abc import AsyncIterator, Awaitable
+
+    from massgen_plugins.types import (
+        CompletionRequest,
+        CompletionResponse,
+        ErrorInfo,
+        ModelInfo,
+        Overflow,
+        ProviderInfo,
+        ProviderSettings,
+        StreamEvent,
+    )
 
 __all__ = ["OPENROUTER", "__version__"]
 
@@ -46,15 +57,13 @@ OPENROUTER = CompatProvider(
 
 
 @hookimpl
-def register_providers() -> Any:
+def register_providers() -> ProviderInfo:
     return OPENROUTER.info()
 
 
 @hookimpl
 def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | None:
     """``GET /models`` with windows, output caps, prices and modalities."""
-    if provider != OPENROUTER.name:
-        return None
     from massgen_plugins.types import ModelInfo
     from massgen_plugins_openai.compat import sync_client
     from massgen_plugins_openai.listing import (
@@ -73,12 +82,12 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
         if not model_id:
             continue
         provenance = {"id": "api"}
-        architecture = data.get("architecture") if isinstance(data.get("architecture"), dict) else {}
+        architecture = _v if isinstance(_v := data.get("architecture"), dict) else {}
         kind = kind_from_modality(architecture.get("modality"), architecture.get("output_modalities"))
         provenance["kind"] = "api" if kind else "inferred:id"
         kind = kind or kind_from_id(model_id)
-        top = data.get("top_provider") if isinstance(data.get("top_provider"), dict) else {}
-        pricing = data.get("pricing") if isinstance(data.get("pricing"), dict) else {}
+        top = _v if isinstance(_v := data.get("top_provider"), dict) else {}
+        pricing = _v if isinstance(_v := data.get("pricing"), dict) else {}
         window = as_int(data.get("context_length")) or as_int(top.get("context_length"))
         output = as_int(top.get("max_completion_tokens"))
         input_price = per_token_to_per_million(pricing.get("prompt"))
@@ -98,20 +107,20 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
 
 
 @hookimpl
-def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Any:
+def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Overflow | None:
     return kit.detect_overflow(OPENROUTER, error, provider, model)
 
 
 @hookimpl
-def classify_error(error: BaseException, provider: str | None) -> Any:
+def classify_error(error: BaseException, provider: str | None) -> ErrorInfo | None:
     return kit.classify_error(OPENROUTER, error, provider)
 
 
 @hookimpl
-def complete(request: Any, settings: Any) -> Any:
+def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse]:
     return kit.complete(OPENROUTER, request, settings)
 
 
 @hookimpl
-def stream(request: Any, settings: Any) -> Any:
+def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent]:
     return kit.stream(OPENROUTER, request, settings)

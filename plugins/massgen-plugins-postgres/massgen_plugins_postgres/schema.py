@@ -85,10 +85,13 @@ _V3 = [
     "CREATE INDEX archive_tsv ON archive USING gin (tsv)",
 ]
 
+_V4 = ["ALTER TABLE archive ADD COLUMN extra TEXT"]
+
 MIGRATIONS: tuple[tuple[int, str, list[str]], ...] = (
     (1, "long-term memories with full-text index", _V1),
     (2, "update history of memories", _V2),
     (3, "short-term sessions: turns, snapshots, compression archive", _V3),
+    (4, "archive entries keep their other fields (position, kept, ...)", _V4),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -11,13 +11,14 @@ import pytest
 from massgen_plugins.errors import InputError, MassgenError
 from massgen_plugins.memory import open_store
 from massgen_plugins.memory.store import Scope
+from massgen_plugins_postgres import schema
 from massgen_plugins_postgres.store import PostgresMemoryStore, split_url
 
 
 def test_opened_through_the_hook_as_postgres(new_url: Callable[..., str]) -> None:
     with open_store(new_url()) as store:
         assert isinstance(store, PostgresMemoryStore)
-        assert store.backend == "postgresql" and store.schema_version == 3
+        assert store.backend == "postgresql" and store.schema_version == schema.LATEST
         assert store.stats().backend == "postgresql"
 
 
@@ -81,3 +82,68 @@ def test_four_hosts_writing_at_once_lose_and_duplicate_nothing(new_url: Callable
         assert state is not None and state.turn == 160
         assert sorted(m.content for m in state.messages) == sorted(f"w{n} {i}" for n in range(4) for i in range(40))
         assert store.check().ok
+
+
+def test_a_dump_backup_is_private(new_url: Callable[..., str], tmp_path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        with open_store(new_url()) as store:
+            store.add("Alice's card ends in 4242", scope=Scope(user="alice"))
+            dump = store.backup(str(tmp_path / "dumps" / "monday.jsonl"))
+            assert stat.S_IMODE(os.stat(dump).st_mode) == 0o600
+            assert stat.S_IMODE(os.stat(tmp_path / "dumps").st_mode) == 0o700
+            aside = store.restore(dump)
+            assert aside and stat.S_IMODE(os.stat(aside).st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_memory_stats_cli_on_postgres(new_url: Callable[..., str]) -> None:
+    from click.testing import CliRunner
+    from massgen_plugins.cli import cli
+
+    url = new_url()
+    with open_store(url) as store:
+        store.add("a fact")
+        store.append_turn("s", [{"role": "user", "content": "hi"}])
+    result = CliRunner().invoke(cli, ["memory", "stats", "--store", url])
+    assert result.exit_code == 0, result.output
+    assert "MB" in result.stdout and "postgresql" in result.stdout
+
+
+def test_read_commands_do_not_create_a_schema(new_url: Callable[..., str], postgres_server: str) -> None:
+    import psycopg
+    from click.testing import CliRunner
+    from massgen_plugins.cli import cli
+
+    url = new_url()
+    result = CliRunner().invoke(cli, ["memory", "stats", "--store", url])
+    assert result.exit_code == 2 and "no memory store at" in result.stderr
+    schema_name = url.split("schema=")[1].split("&")[0]
+    with psycopg.connect(postgres_server) as conn:
+        assert conn.execute("SELECT to_regnamespace(%s)", (schema_name,)).fetchone()[0] is None
+
+
+def test_a_dump_from_before_the_extra_column_restores(new_url: Callable[..., str], tmp_path) -> None:
+    import json
+
+    with open_store(new_url()) as store:
+        store.append_turn("s", [{"role": "user", "content": "hi"}],
+                          archived=[{"id": "e1", "message": {"role": "tool", "tool_call_id": "c", "content": "old"}}])
+        dump = tmp_path / "dump.jsonl"
+        store.backup(str(dump))
+    lines = dump.read_text().splitlines()
+    old = []
+    for line in lines:  # a dump written by schema version 3: archive rows without 'extra'
+        item = json.loads(line)
+        if item.get("table") == "archive":
+            del item["row"]["extra"]
+        old.append(json.dumps(item))
+    legacy = tmp_path / "legacy.jsonl"
+    legacy.write_text("\n".join(old) + "\n")
+    with open_store(new_url()) as fresh:
+        fresh.restore(str(legacy))
+        assert [h.entry.id for h in fresh.list_archive("s")] == ["e1"] and fresh.check().ok

@@ -28,7 +28,18 @@ from massgen_plugins_openai.compat import CompatProvider
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from massgen_plugins.types import ModelInfo, ProviderSettings
+    from collections.abc import AsyncIterator, Awaitable
+
+    from massgen_plugins.types import (
+        CompletionRequest,
+        CompletionResponse,
+        ErrorInfo,
+        ModelInfo,
+        Overflow,
+        ProviderInfo,
+        ProviderSettings,
+        StreamEvent,
+    )
 
 __all__ = ["XAI", "__version__"]
 
@@ -48,7 +59,7 @@ _CENTS_PER_100M_TO_USD_PER_M = 1 / 10_000
 
 
 @hookimpl
-def register_providers() -> Any:
+def register_providers() -> ProviderInfo:
     return XAI.info()
 
 
@@ -61,8 +72,6 @@ def _price(value: Any) -> float | None:
 @hookimpl
 def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | None:
     """``/models`` + ``/language-models`` (modalities, aliases, prices)."""
-    if provider != XAI.name:
-        return None
     import openai
     from massgen_plugins.types import ModelInfo
     from massgen_plugins_openai.compat import sync_client
@@ -105,20 +114,20 @@ def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | 
 
 
 @hookimpl
-def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Any:
+def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Overflow | None:
     return kit.detect_overflow(XAI, error, provider, model)
 
 
 @hookimpl
-def classify_error(error: BaseException, provider: str | None) -> Any:
+def classify_error(error: BaseException, provider: str | None) -> ErrorInfo | None:
     return kit.classify_error(XAI, error, provider)
 
 
 @hookimpl
-def complete(request: Any, settings: Any) -> Any:
+def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse]:
     return kit.complete(XAI, request, settings)
 
 
 @hookimpl
-def stream(request: Any, settings: Any) -> Any:
+def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent]:
     return kit.stream(XAI, request, settings)

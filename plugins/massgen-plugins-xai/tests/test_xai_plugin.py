@@ -138,10 +138,12 @@ def test_declaration_and_estimated_tokens():
     assert (info.name, info.api_key_env, info.base_url_env, info.sdk) == ("xai", ["XAI_API_KEY"], "XAI_BASE_URL", "openai")
     assert info.tokenizer == "estimate" and info.token_margin >= 0.05
     assert not hasattr(plugin, "count_tokens")  # the built-in estimator answers for Grok
-    assert plugin.complete(CompletionRequest(model="openai/gpt-4o", messages=[]), ProviderSettings(provider="openai")) is None
-    assert plugin.detect_overflow(ValueError("maximum prompt length is 5"), "openai", None) is None
     from massgen_plugins.manager import get_hooks
 
+    route = get_hooks().provider_table().route("openai")  # openai's requests and errors never reach xai
+    assert not route("xai") and get_hooks().provider_table().owners["xai"] == "xai"
+    asked = get_hooks().detect_overflow(ValueError("maximum prompt length is 5"), "openai", None).attempts
+    assert "xai" not in {a.plugin for a in asked}
     counted = get_hooks().count_tokens(TokenCountRequest(model="xai/grok-3", messages=[
         Message(role="user", content="hello world")])).value
     assert counted is not None and counted.tokens > 0 and counted.exact is False

@@ -2,7 +2,7 @@
 (JSON and SSE: message_start, content_block_start/delta/stop with ``text_delta`` and
 ``input_json_delta``, message_delta, message_stop, ``event: error``) and
 ``/v1/messages/count_tokens``. Errors use ``{"type":"error","error":{type,message},"request_id"}``
-plus a ``request-id`` header (wire-facts §3.1)."""
+plus a ``request-id`` header (as the provider documents them)."""
 
 from __future__ import annotations
 
@@ -217,7 +217,7 @@ class AnthropicDialect(Dialect):
                 "stop_sequence": None, "usage": self.usage(prompt, gen.output_tokens)}
 
     def stream(self, req: Request, gen: Generated, prompt: int) -> Reply:
-        start = {"id": self.next_id("msg_emu"), "type": "message", "role": "assistant", "model": req.json.get("model"),
+        start: dict[str, Any] = {"id": self.next_id("msg_emu"), "type": "message", "role": "assistant", "model": req.json.get("model"),
                  "content": [], "stop_reason": None, "stop_sequence": None, "usage": self.usage(prompt, 1)}
         frames = [sse({"type": "message_start", "message": start}, "message_start")]
         for index, block in enumerate(self.content(gen)):

@@ -1,7 +1,7 @@
 """Gemini Developer API under both ``/v1`` and ``/v1beta``: ``models`` (``pageSize``/``pageToken``/
 ``nextPageToken``), ``models/{m}:generateContent``, ``:streamGenerateContent?alt=sse`` (with
 ``functionCall`` parts; in-stream errors as ``data: {"error": ...}``) and ``:countTokens``.
-Errors use ``{"error":{code,message,status[,details]}}`` (wire-facts §3.1, §3.3).
+Errors use ``{"error":{code,message,status[,details]}}`` (as the provider documents them).
 
 The Gemini window is the *input* limit (``inputTokenLimit``): a request overflows when its input
 alone exceeds ``context_window``; ``maxOutputTokens`` above ``max_output`` is the output-cap 400.

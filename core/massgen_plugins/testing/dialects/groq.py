@@ -1,5 +1,5 @@
 """Groq: OpenAI-compatible under ``/openai/v1``; model JSON carries ``context_window``; the
-overflow message states no numbers; a request over the TPM limit is a 413 (wire-facts §3.1, §3.3)."""
+overflow message states no numbers; a request over the TPM limit is a 413 (as the provider documents them)."""
 
 from __future__ import annotations
 

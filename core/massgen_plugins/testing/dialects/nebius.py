@@ -1,6 +1,6 @@
 """Nebius Token Factory: OpenAI-compatible under ``/v1``; ``/models?verbose=true`` adds
 ``context_length``, pricing and features. No verbatim overflow body is published, so overflow uses
-the vLLM wording (wire-facts §3.1, marked as inferred)."""
+the vLLM wording (inferred from vLLM's source)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """OpenAI: models and chat completions (from the compatible base) plus the Responses API —
 ``/v1/responses`` (JSON and SSE), ``GET /v1/responses/{id}``, ``previous_response_id`` chaining,
-``/v1/responses/compact`` and ``/v1/responses/input_tokens`` (wire-facts §1, §3.1, §4)."""
+``/v1/responses/compact`` and ``/v1/responses/input_tokens`` (as the provider documents them)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The OpenAI-compatible dialect: ``/models`` and ``/chat/completions`` (JSON and SSE).
 
 Shared by OpenAI, Groq, xAI, Nebius and OpenRouter; each subclass sets its path root, model JSON
-and the verbatim error envelopes (provider-wire-facts §3.1, §3.3).
+and the verbatim error envelopes (as the providers document them and users pasted them into issues).
 """
 
 from __future__ import annotations

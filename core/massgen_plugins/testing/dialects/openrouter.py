@@ -1,6 +1,6 @@
 """OpenRouter: OpenAI-compatible under ``/api/v1``; numeric ``error.code`` with ``metadata``;
 errors that happen after a stream started arrive with HTTP 200 as an SSE chunk carrying
-``error`` and ``finish_reason: "error"`` (wire-facts §3.1)."""
+``error`` and ``finish_reason: "error"`` (as the provider documents them)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """xAI: OpenAI-compatible under ``/v1`` plus ``/v1/language-models``; errors carry a *string*
-``error`` next to a gRPC-status ``code`` text (wire-facts §3.1)."""
+``error`` next to a gRPC-status ``code`` text (as the provider documents them)."""
 
 from __future__ import annotations
 
