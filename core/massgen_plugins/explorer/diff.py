@@ -191,15 +191,16 @@ def massgen_compression_diff(run_id: str, run_dir: Path, events: list[dict[str, 
                             "tokens_after": int(event.get("tokens_after") or 0)}
     from ..runlog.massgen_format import _COMPRESSION
 
-    files = {m.group(2): m.group(0) for name in data.get("files") or []
-             if isinstance(name, str) and (m := _COMPRESSION.match(name))}  # plain names only: no path parts
+    files = {match.group(2): match.group(0) for name in data.get("files") or []
+             if isinstance(name, str) and (match := _COMPRESSION.match(name))}  # plain names only: no path parts
     attempt = f"attempt_{data.get('attempt')}"
     folders = sorted((p for p in run_dir.glob("**/compression_debug") if p.is_dir()),
                      key=lambda p: p.parent.name != attempt)  # the event's own attempt first
     found = {kind: next((f / name for f in folders if (f / name).is_file()), None) for kind, name in files.items()}
-    if not found.get("input") or not found.get("result"):
+    input_file, result_file = found.get("input"), found.get("result")
+    if input_file is None or result_file is None:
         return CompressionDiff(**base, counts={}, rows=[], note="the compression's input/result debug files are missing")
-    before, after = _loose_messages(found["input"]), _loose_messages(found["result"])
+    before, after = _loose_messages(input_file), _loose_messages(result_file)
     after_ids = {message_id(m) for m in after}
     before_ids = {message_id(m) for m in before}
     gone = [m for m in before if message_id(m) not in after_ids]
