@@ -43,8 +43,6 @@ class InstantProvider:
 
     @staticmethod
     def complete(request, settings):
-        if request.provider != "instant":
-            return None
         from massgen_plugins.types import CompletionResponse, Message
 
         async def answer():
@@ -60,8 +58,7 @@ def _register_instant() -> None:
     plugin = InstantProvider()
     for name in ("register_providers", "complete"):
         hookimpl(getattr(InstantProvider, name))
-    get_host().pm.register(plugin, name="bench-instant")
-    get_host()._providers = None
+    get_host().pm.register(plugin, name="bench-instant")  # the provider table is rebuilt on the next call
 
 
 def _history():

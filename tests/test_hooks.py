@@ -162,6 +162,16 @@ async def test_hook_complete(hooks):
         await hooks.complete(other, ProviderSettings(provider="zed"))
 
 
+async def test_an_async_def_complete_is_the_call_itself(hooks):
+    async def complete(request, settings):
+        return {"model": request.model, "message": {"role": "assistant", "content": "from a coroutine function"}}
+
+    register(hooks, "acme", register_providers=lambda: {"name": "acme"}, complete=complete)
+    request = CompletionRequest(model="acme/m", messages=[Message(role="user", content="hi")])
+    response = await hooks.complete(request, ProviderSettings(provider="acme"))
+    assert response.message.content == "from a coroutine function"
+
+
 async def test_hook_stream(hooks):
     async def events():
         yield {"type": "text", "delta": "he"}
@@ -201,3 +211,18 @@ async def test_hook_analyze_logs(hooks):
     assert [e.plugin for e in without.errors] == ["bad"]
     with_model = await hooks.analyze_logs(AnalysisRequest(run_dir="/tmp/run", model="acme/m"))
     assert sorted(r.analyzer for r in with_model.values) == ["det", "llm"]
+
+
+def test_hook_register_commands(hooks):
+    import click
+
+    @click.command("hello")
+    def hello() -> None:
+        click.echo("hi")
+
+    register(hooks, "adds", register_commands=lambda cli: cli.add_command(hello))
+    register(hooks, "bad", register_commands=broken)
+    group = click.Group("root")
+    result = hooks.register_commands(group)
+    assert group.commands["hello"] is hello
+    assert {a.plugin: a.status for a in result.attempts}["bad"] == "error"

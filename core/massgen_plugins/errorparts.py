@@ -12,6 +12,7 @@ work on its ``message``.
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -122,13 +123,27 @@ def error_parts(error: Any) -> ErrorParts:
         status=status,
         code=code,
         type=etype,
-        message=message or "",
+        message=bounded(message or ""),
         body=body,
         headers=_headers(error),
         exception=type(error).__name__,
         module=type(error).__module__,
         http_status=http_status,
     )
+
+
+#: how much of an error's text the detectors read: its start and its end. Provider errors state
+#: their numbers in the first few hundred characters; a 50 MB body echoed back in full must not
+#: keep the event loop busy matching patterns over all of it.
+SCAN_HEAD = 64 * 1024
+SCAN_TAIL = 4 * 1024
+
+
+def bounded(text: str) -> str:
+    """``text`` cut to its first :data:`SCAN_HEAD` and last :data:`SCAN_TAIL` characters."""
+    if len(text) <= SCAN_HEAD + SCAN_TAIL:
+        return text
+    return f"{text[:SCAN_HEAD]} … {text[-SCAN_TAIL:]}"
 
 
 def _str(value: Any) -> str | None:
@@ -142,23 +157,34 @@ _RETRY_IN = re.compile(r"(?:try again|retry) in ([0-9]+(?:\.[0-9]+)?)\s*(ms|s)\b
 _RETRY_DELAY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)s$")
 
 
+def _seconds(value: str) -> float | None:
+    """A non-negative, finite number of seconds, or ``None`` for anything else."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
 def retry_after(parts: ErrorParts) -> float | None:
     """Seconds the provider asked us to wait: ``retry-after-ms``, ``retry-after`` (seconds or an
     HTTP date), Gemini's ``RetryInfo.retryDelay``, or "try again in 26.6s" in the message."""
     headers = parts.headers
     if "retry-after-ms" in headers:
-        try:
-            return max(0.0, float(headers["retry-after-ms"]) / 1000.0)
-        except ValueError:
-            pass
+        seconds = _seconds(headers["retry-after-ms"])
+        if seconds is not None:
+            return seconds / 1000.0
     if "retry-after" in headers:
         value = headers["retry-after"].strip()
+        seconds = _seconds(value)
+        if seconds is not None:
+            return seconds
         try:
-            return max(0.0, float(value))
-        except ValueError:
             parsed = email.utils.parsedate_to_datetime(value) if value else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - time.time())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            parsed = None  # unparseable ("abc", "0.5, 3"): the caller's own backoff applies
+        if parsed is not None and parsed.tzinfo is not None:
+            return max(0.0, parsed.timestamp() - time.time())
     details = _inner(parts.body).get("details") if isinstance(parts.body, dict) else None
     for item in details or []:
         if isinstance(item, dict) and "retryDelay" in item:

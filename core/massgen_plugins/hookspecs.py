@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    import click
+
     from .memory.store import MemoryStore
     from .types import (
         AnalysisRequest,
@@ -78,6 +80,20 @@ def register_providers() -> list[ProviderInfo] | ProviderInfo | None:  # type: i
     every plugin's declarations; a name declared by two plugins is an error naming both
     distributions, and neither is called for it. Return ``None`` if the plugin implements no
     provider (it is then called for every provider's requests, after the owner, in call order).
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``massgen-plugins`` command line (llm's pattern).
+
+    :param cli: the top-level click group; call ``cli.add_command(command)`` for each command.
+
+    Called once per process, only when a command that is not built in is looked up (or ``--help``
+    lists them), so plugins that add no commands cost nothing. **Collected**: every plugin is
+    called; one that raises is skipped (its commands are missing) and the others still register.
+    A plugin command never replaces a built-in command of the same name. Keep the module that
+    defines the commands light: import heavy dependencies inside the command functions.
     """
 
 

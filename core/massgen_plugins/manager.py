@@ -34,6 +34,8 @@ from .hookcall import ChainResult, Collected, HookCall, Implementation, Ran, cal
 from .loader import PluginRecord, load_plugins
 
 if TYPE_CHECKING:
+    import click
+
     from .memory.store import MemoryStore
     from .types import (
         AnalysisRequest,
@@ -224,6 +226,11 @@ class Hooks:
 
     def _routed(self, hook: str, provider: str | None, kwargs: dict[str, Any], **options: Any) -> HookCall:
         return HookCall(self.pm, hook, kwargs, only=self.provider_table().route(provider), **options)
+
+    def register_commands(self, cli: click.Group) -> Collected[None]:
+        """Let every plugin add its commands to ``cli``; failures are isolated and reported."""
+        result: Collected[None] = HookCall(self.pm, "register_commands", {"cli": cli}, collect=True).run()
+        return result
 
     def list_models(self, provider: str, settings: ProviderSettings) -> ChainResult[list[ModelInfo]]:
         """``provider``'s owner lists its models (``attempts`` keep the exception for retries)."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from .errors import MissingCredentialsError, UnknownProviderError
 from .manager import get_host
 from .modelref import ModelRef, parse_model
+from .redact import remember_secret
 
 if TYPE_CHECKING:
     from .types import ProviderInfo, ProviderSettings
@@ -89,6 +90,7 @@ def settings_for(
             f"(for example: export {info.api_key_env[0]}=...)"
         )
     url = base_url or (env.get(info.base_url_env) if info.base_url_env else None) or info.default_base_url
+    remember_secret(key)  # a key given in code, or from any variable, is redacted like the standard ones
     settings = ProviderSettings(provider=provider, api_key=key, base_url=url or None)
     if timeout is not None:
         settings.timeout = timeout

@@ -1,14 +1,21 @@
 """Secret redaction for anything that may be printed, logged or written to a run directory.
 
-Two layers: the literal values of every known API-key environment variable present in this
-process, and token shapes that look like keys (``sk-...``, ``sk-ant-...``, ``AIza...``,
-``gsk_...``, ``xai-...``, bearer tokens, key headers).
+Three layers:
+
+* the literal values of every key this process knows: the API-key environment variables and
+  every key handed over in code (``Session(api_keys=...)``, ``resolve_settings(api_key=...)``:
+  :func:`remember_secret`) -- including a prefix of one (8 characters or more) that a server
+  echoes back truncated, with what follows it (``sk-abc…xyz``, the first 20 characters);
+* token shapes that look like keys (``sk-...``, ``sk-ant-...``, ``AIza...``, ``gsk_...``,
+  ``xai-...``), also when shortened with an ellipsis or asterisks;
+* bearer tokens and key headers.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
 
 KEY_ENV_VARS = (
     "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "GROQ_API_KEY",
@@ -20,23 +27,66 @@ _SHAPES = re.compile(
     r"(sk-ant-[A-Za-z0-9_\-]{8,}|sk-(?:proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{20,}"
     r"|gsk_[A-Za-z0-9]{16,}|xai-[A-Za-z0-9]{16,})"
 )
+_TRUNCATED = re.compile(
+    r"(?:sk-ant-|sk-proj-|sk-|AIza|gsk_|xai-)[A-Za-z0-9_\-]*(?:…|\.{3}|\*{3,})[A-Za-z0-9_\-]*"
+)
+#: a key's prefix this long, found in text, is masked (with the truncated tail after it)
+MIN_PREFIX = 8
+_ECHO_TAIL = r"[A-Za-z0-9_\-]*(?:(?:…|\.{3}|\*+)[A-Za-z0-9_\-]*)?"
 _HEADERS = re.compile(r"(?i)\b(authorization|x-api-key|x-goog-api-key|api[_-]?key)([\"']?\s*[:=]\s*[\"']?)(bearer\s+)?[^\s\"',}]+")
 
 
-def _env_secrets() -> list[str]:
+_known: set[str] = set()
+_known_lock = threading.Lock()
+
+
+#: shorter values are not remembered: a placeholder key ("ollama", "none") is also an ordinary word
+MIN_REMEMBERED = 12
+
+
+def remember_secret(value: str | None) -> None:
+    """Make :func:`redact` mask ``value`` (and truncated echoes of it) from now on."""
+    if value and len(value) >= MIN_REMEMBERED:
+        with _known_lock:
+            _known.add(value)
+
+
+def _secrets() -> list[str]:
     values = {os.environ.get(name, "") for name in KEY_ENV_VARS}
     values |= {v for k, v in os.environ.items() if k.endswith("_API_KEY")}
+    with _known_lock:
+        values |= _known
     return sorted((v for v in values if len(v) >= 6), key=len, reverse=True)
+
+
+def _mask_prefixes(text: str, secret: str) -> str:
+    """Mask any run of ``secret``'s first characters (``MIN_PREFIX`` or more) and its tail."""
+    if len(secret) < 2 * MIN_PREFIX or secret[:MIN_PREFIX] not in text:
+        return text
+    pattern = re.compile(re.escape(secret[:MIN_PREFIX]) + _ECHO_TAIL)
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        shared = 0
+        for a, b in zip(match.group(0), secret, strict=False):
+            if a != b:
+                break
+            shared += 1
+        if shared >= MIN_PREFIX:
+            out += [text[last:match.start()], MASK]
+            last = match.end()
+    return "".join(out) + text[last:] if out else text
 
 
 def redact(text: str, extra_secrets: tuple[str, ...] = ()) -> str:
     """``text`` with every known secret and key-shaped token replaced by ``[REDACTED]``."""
     if not text:
         return text
-    for secret in (*extra_secrets, *_env_secrets()):
+    for secret in (*extra_secrets, *_secrets()):
         if secret and secret in text:
             text = text.replace(secret, MASK)
-    text = _SHAPES.sub(MASK, text)
+        if secret:
+            text = _mask_prefixes(text, secret)
+    text = _SHAPES.sub(MASK, _TRUNCATED.sub(MASK, text))
     return _HEADERS.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{MASK}", text)
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from massgen_plugins.cli import cli
+
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
 
 
 def run(*args: str, env: dict[str, str] | None = None):

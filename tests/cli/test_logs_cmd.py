@@ -76,6 +76,7 @@ def test_model_unknown_provider(clean):
     assert "pip install massgen-plugins-nosuch" in line
 
 
+@pytest.mark.plugins("openai")
 def test_model_unknown_model(emulated):
     line = _one_error_line(run("logs", "analyze", str(SAMPLE), "--model", "openai/gpt-4o-minii"))
     assert "unknown model 'openai/gpt-4o-minii'" in line
@@ -84,12 +85,14 @@ def test_model_unknown_model(emulated):
     assert not [r for r in emulated.requests if "chat/completions" in r.path]  # nothing was analyzed
 
 
+@pytest.mark.plugins("openai")
 def test_model_unknown_without_a_key_is_still_an_unknown_model(clean, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     line = _one_error_line(run("logs", "analyze", str(SAMPLE), "--model", "openai/no-such-model-xyz"))
     assert "no-such-model-xyz" in line and "massgen-plugins models --provider openai" in line
 
 
+@pytest.mark.plugins("openai", "anthropic", "gemini")
 def test_model_missing_key(clean, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     line = _one_error_line(run("logs", "analyze", str(SAMPLE), "--model", "openai/gpt-4o-mini"))
@@ -163,7 +166,10 @@ def test_summary_of_a_massgen_log(clean):
 
 def test_bad_run_dir(clean, tmp_path):
     line = _one_error_line(run("logs", "summary", "no_such_run"))
-    assert "no run directory 'no_such_run'" in line and "massgen-plugins logs list" in line
+    assert "no run at " in line and "no_such_run" in line and "massgen-plugins logs list" in line
+    missing = tmp_path / "gone" / "run1"
+    line = _one_error_line(run("logs", "summary", str(missing)))
+    assert line == f"Error: no run at {missing}; `massgen-plugins logs list` shows the runs"
     (tmp_path / "empty").mkdir()
     line = _one_error_line(run("logs", "analyze", str(tmp_path / "empty")))
     assert "is not a run directory" in line
@@ -190,6 +196,7 @@ def test_analyze_without_a_model_is_deterministic(clean, tmp_path):
     assert "add --model provider/model" in text.output
 
 
+@pytest.mark.plugins("openai")
 def test_self_analysis_against_the_emulator(emulated, tmp_path):
     report = tmp_path / "analysis.md"
     result = run("logs", "analyze", str(SAMPLE), "--model", "openai/gpt-4o-mini", "--json", "--output", str(report))
@@ -211,6 +218,7 @@ def test_self_analysis_against_the_emulator(emulated, tmp_path):
     assert "# Run report:" in text and "# Self-analysis of run" in text
 
 
+@pytest.mark.plugins("openai")
 def test_self_analysis_on_a_small_window_is_fitted(emulated):
     result = run("logs", "analyze", str(SAMPLE), "--model", "anthropic/claude-tiny-8k", "--json")
     assert result.exit_code == 0, result.output
@@ -224,6 +232,7 @@ def test_self_analysis_on_a_small_window_is_fitted(emulated):
     assert "Write the report now." in json.dumps(analysis_calls[0].body)  # the request itself survived verbatim
 
 
+@pytest.mark.plugins("openai", "anthropic", "gemini")
 def test_self_analysis_of_a_massgen_log_from_the_config_default(emulated):
     import os
     from pathlib import Path as _P
@@ -239,6 +248,7 @@ def test_self_analysis_of_a_massgen_log_from_the_config_default(emulated):
     assert "emulated reply from gemini-2.0-flash" in llm["markdown"]
 
 
+@pytest.mark.plugins("openai")
 def test_self_analysis_failure_is_reported_and_the_rest_still_written(emulated, tmp_path):
     from massgen_plugins.testing import Fault
 

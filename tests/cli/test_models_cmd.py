@@ -12,6 +12,8 @@ import pytest
 from massgen_plugins.registry import cache
 from massgen_plugins.testing import Fault
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 PROVIDERS = ("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")
 
 

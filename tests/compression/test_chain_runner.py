@@ -121,6 +121,7 @@ def test_stage_output_that_breaks_an_invariant_is_rejected(conv, register, no_ke
     assert report.fits
 
 
+@pytest.mark.plugins("anthropic")
 def test_failing_stage_is_skipped_with_reason_and_chain_continues(conv, register, no_keys):
     class Down:
         @hookimpl

@@ -14,6 +14,8 @@ from massgen_plugins.compression.summarize import SYSTEM_PROMPT
 from massgen_plugins.compression.synthetic import generate_conversation, kept_facts
 from massgen_plugins.testing import Fault
 
+pytestmark = pytest.mark.plugins("openai", "anthropic")  # drives provider plugins end to end
+
 _spec = importlib.util.spec_from_file_location("invariant_checks", pathlib.Path(__file__).with_name("invariant_checks.py"))
 checks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(checks)

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 STAGES = ["model registry", "team", "overflow → native compaction", "overflow → summarization", "429/529 retried",
           "fallback across providers", "kill -9 and resume", "self-analysis"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from massgen_plugins.errors import InputError
+from massgen_plugins.errors import InputError, MassgenError
 from massgen_plugins.guard import AgentConfig, TeamConfig, load_config
 
 YAML = """
@@ -22,6 +22,7 @@ agents:
 """
 
 
+@pytest.mark.plugins("anthropic", "groq", "openai")
 def test_yaml_with_defaults_and_per_agent_overrides(tmp_path):
     path = tmp_path / "team.yaml"
     path.write_text(YAML)
@@ -35,6 +36,7 @@ def test_yaml_with_defaults_and_per_agent_overrides(tmp_path):
     assert (coder.retry.max_attempts, coder.retry.base_delay) == (5, 0.1)
 
 
+@pytest.mark.plugins("anthropic", "groq", "openai")
 def test_toml_and_json(tmp_path):
     (tmp_path / "t.toml").write_text('[agents.a]\nmodel = "openai/gpt-4o-mini"\nmax_compressions_per_turn = 2\n')
     assert load_config(tmp_path / "t.toml").agents["a"].max_compressions_per_turn == 2
@@ -76,3 +78,64 @@ def test_python_config_validates_model_strings():
         AgentConfig(model="openai/gpt-4o", fallbacks=["nonsense"])
     with pytest.raises(InputError):
         TeamConfig.from_mapping({"agents": {"a": {"model": "openai/x", "retry": {"max_attempts": 0}}}})
+
+
+# --- bad configuration fails at construction, naming the file and the field ------------------
+
+
+@pytest.mark.plugins("openai")
+@pytest.mark.parametrize(("kwargs", "needle"), [
+    ({"strategy": "fast"}, "unknown strategy 'fast'"),
+    ({"strategy": "balancd"}, "did you mean 'balanced'"),
+    ({"strategy": {"name": "aggressive", "keep_recnt_tokens": 2000}}, "did you mean 'keep_recent_tokens'"),
+    ({"fallbacks": ["nosuch/model"]}, "fallbacks[0]: unknown provider 'nosuch'"),
+    ({"summarizer_model": "opnai/gpt-4o-mini"}, "did you mean 'openai'"),
+])
+@pytest.mark.plugins("anthropic", "groq", "openai")
+def test_session_rejects_bad_configuration_at_construction(emulator_env, kwargs, needle):
+    from massgen_plugins.guard import Session
+
+    with pytest.raises(InputError) as caught:
+        Session("openai/gpt-4o-mini", memory=False, run_log=False, **kwargs)
+    assert needle in str(caught.value)
+
+
+@pytest.mark.parametrize(("agent", "needle"), [
+    ("    strategy: fast\n", "agents.a.strategy: unknown strategy 'fast'"),
+    ("    fallbacks: [nosuch/model]\n", "agents.a: fallbacks[0]: unknown provider 'nosuch'"),
+    ("    strategy: {name: balanced, keep_recnt_tokens: 10}\n", "did you mean 'keep_recent_tokens'"),
+    ("    fallback: [openai/gpt-4o]\n", "agents.a.fallback: Extra inputs are not permitted: unknown setting; "
+                                      "did you mean 'fallbacks'?"),
+])
+@pytest.mark.plugins("anthropic", "groq", "openai")
+def test_team_files_with_bad_settings_fail_at_load_naming_file_and_field(tmp_path, agent, needle):
+    path = tmp_path / "team.yaml"
+    path.write_text("agents:\n  a:\n    model: openai/gpt-4o-mini\n" + agent)
+    with pytest.raises(InputError) as caught:
+        load_config(path)
+    assert str(path) in str(caught.value) and needle in str(caught.value)
+
+
+@pytest.mark.plugins("openai")
+async def test_session_and_team_close_the_stores_they_opened(emulator_env, tmp_path):
+    from massgen_plugins.guard import Session, Team
+    from massgen_plugins.memory import open_store
+
+    url = f"sqlite:///{tmp_path / 'mem.db'}"
+    session = Session("openai/gpt-4o-mini", memory=url, run_log=False)
+    await session.send("hi")
+    store = session.memory.store
+    session.close()
+    with pytest.raises(MassgenError):
+        store.load_session(session.session_id)  # closed: unusable afterwards
+    team = Team({"a": AgentConfig(model="openai/gpt-4o-mini")}, memory=url, run_dir=str(tmp_path / "run"))
+    await team.run({"a": "hi"})
+    team_store = team.store
+    team.close()
+    with pytest.raises(MassgenError):
+        team_store.load_session("x")
+    # a store passed in stays the caller's
+    own = open_store(url)
+    Session("openai/gpt-4o-mini", memory=own, run_log=False).close()
+    assert own.load_session(session.session_id) is not None
+    own.close()

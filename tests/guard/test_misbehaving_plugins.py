@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from massgen_plugins.testing import Fault
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.plugins("openai", "anthropic")]
 
 PLUGIN = textwrap.dedent(
     '''
@@ -206,7 +206,9 @@ def run_agents(python: Path, emu, tmp_path: Path, mode: str) -> tuple[dict, str]
         "MASSGEN_PLUGINS_HOME": str(tmp_path / "home"),
         "MISBEHAVE_MODE": mode,
         "MISBEHAVE_MARK": str(mark),
-        "MASSGEN_PLUGINS_HOOK_DEADLINES": "detect_overflow=2,count_tokens=2,compress=2",
+        # detect_overflow is the first hook A reaches (after the injected 500): B's turn races its
+        # deadline, so that one is generous enough for a loaded machine
+        "MASSGEN_PLUGINS_HOOK_DEADLINES": "detect_overflow=5,count_tokens=2,compress=2",
     })
     child = python.parent.parent.parent / "child.py"
     result = subprocess.run([str(python), str(child), str(tmp_path / "run")], capture_output=True, text=True,
@@ -238,7 +240,9 @@ def test_misbehaving_hooks_are_skipped_reported_and_block_nobody(misbehave_env, 
         assert ("compress", status) in reported
         assert any("compress" in line for line in warned), stderr
     if mode in ("hang", "async-hang"):
-        assert all(e["seconds"] >= 2 for e in out["events"] if e["plugin"] == "misbehave")
+        # each was waited for up to its deadline (or, after three misses, not called again)
+        assert all(e["seconds"] >= 2 or e["reason"].startswith("not called")
+                   for e in out["events"] if e["plugin"] == "misbehave")
         # B's whole turn ran while A waited on the hung hook: the event loop was never blocked
         first_timeout = min(t for hook, plugin, st, t in out["skips"] if plugin == "misbehave" and st == "timeout")
         assert out["b_started"] < out["b_done"] < first_timeout

@@ -9,6 +9,8 @@ from massgen_plugins.guard.check import EMULATOR_MODELS, filled_conversation
 from massgen_plugins.runlog import read_run
 from massgen_plugins.testing import Fault
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 PROVIDERS = sorted(EMULATOR_MODELS)
 FAST = {"base_delay": 0.01, "max_delay": 0.05, "max_attempts": 3}
 

@@ -14,6 +14,8 @@ from massgen_plugins.guard import AgentConfig, Session, Team
 from massgen_plugins.memory import open_store
 from massgen_plugins.runlog import read_run
 
+pytestmark = pytest.mark.plugins("openai")  # drives provider plugins end to end
+
 WRITER = textwrap.dedent(
     """
     import asyncio, sys

@@ -4,9 +4,12 @@ the store (real openai and anthropic SDKs against the emulator, a real SQLite st
 
 from __future__ import annotations
 
+import pytest
 from massgen_plugins.guard import Session
 from massgen_plugins.guard.portable import expand
 from massgen_plugins.testing import Fault
+
+pytestmark = pytest.mark.plugins("openai", "anthropic")  # drives provider plugins end to end
 
 FILLER = "The payment service module {i} validates card numbers, retries declined charges and logs audit rows. "
 FAST_RETRY = {"base_delay": 0.01, "max_delay": 0.05, "max_attempts": 2}

@@ -10,6 +10,8 @@ from massgen_plugins.runlog import read_run
 from massgen_plugins.testing import Fault
 from massgen_plugins.types import Message
 
+pytestmark = pytest.mark.plugins("openai")  # drives provider plugins end to end
+
 BIG = "The build log says: step {i} compiled module_{i}.py with 0 errors and 3 warnings. " * 40
 FAST_RETRY = {"base_delay": 0.01, "max_delay": 0.05, "max_attempts": 3}
 

@@ -36,13 +36,20 @@ def test_reading_a_missing_store_exits_2_and_creates_nothing(tmp_path: Path, com
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_three_slashes_are_relative_and_never_invent_directories(tmp_path: Path, monkeypatch) -> None:
+def test_sqlite_tmp_x_never_means_dot_tmp_x_by_accident(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = run("memory", "add", "hello", "--store", "sqlite:///tmp/x.db")
     assert code == 2 and "relative" in err and "sqlite:////tmp/x.db" in err, err
     assert not (tmp_path / "tmp").exists()
     code, _, err = run("memory", "stats", "--store", "sqlite:///tmp/x.db")
     assert code == 2 and not (tmp_path / "tmp").exists()
+    # with ./tmp there, three slashes mean ./tmp/x.db, as in SQLAlchemy
+    (tmp_path / "tmp").mkdir()
+    assert run("memory", "add", "hello", "--store", "sqlite:///tmp/x.db")[0] == 0
+    assert (tmp_path / "tmp" / "x.db").is_file()
+    # a relative directory that could not be meant as absolute is created (private)
+    assert run("memory", "add", "hello", "--store", "sqlite:///runs/memory.db")[0] == 0
+    assert (tmp_path / "runs" / "memory.db").is_file()
     # the rule itself (SQLAlchemy's): three slashes relative, four absolute
     assert run("memory", "add", "hello", "--store", "sqlite:///here.db")[0] == 0
     assert (tmp_path / "here.db").is_file()

@@ -3,8 +3,11 @@ in JSON) must not break a session stored in SQLite: through the real openai SDK 
 
 from __future__ import annotations
 
+import pytest
 from massgen_plugins import Session
 from massgen_plugins.testing import Fault
+
+pytestmark = pytest.mark.plugins("openai")  # drives provider plugins end to end
 
 #: a chat completion whose content holds a lone surrogate, escaped as valid JSON allows
 ODD_REPLY = ('{"id":"chatcmpl-odd","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,'

@@ -10,6 +10,8 @@ from massgen_plugins.testing import EmulatedModel
 
 from .conftest import list_requests
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 
 def test_get_model_info_happy_path_from_the_api(registry_env):
     info = massgen_plugins.get_model_info("anthropic/claude-haiku-4-5-20251001")

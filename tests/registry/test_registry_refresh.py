@@ -12,6 +12,8 @@ from massgen_plugins.testing import EmulatedModel, Fault
 
 from .conftest import PROVIDERS, list_requests
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 
 def test_every_provider_is_listed_from_its_api(registry_env):
     emu = registry_env

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from massgen_plugins.cli import cli
 from massgen_plugins.guard import Session
@@ -35,6 +36,7 @@ def tool_history(n: int) -> list[Message]:
     return out
 
 
+@pytest.mark.plugins("openai")
 async def test_a_guarded_team_run_is_logged_validated_redacted_and_analyzable(emulator_env, monkeypatch, tmp_path):
     monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)

@@ -61,11 +61,12 @@ def test_streamed_parallel_tool_use(anthropic_client):
                                            messages=[{"role": "user", "content": content}])
     pieces = "".join(e.delta.partial_json for e in raw if e.type == "content_block_delta" and e.index == 0)
     assert json.loads(pieces) == {"city": "Paris"}
-    # the tool result turn is answered with text
+    # the tool result turn (every call answered, as the API requires) is answered with text
     reply = anthropic_client.messages.create(model="claude-haiku-4-5", max_tokens=200, tools=TOOLS, messages=[
         {"role": "user", "content": content},
         {"role": "assistant", "content": [b.model_dump() for b in final.content]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": final.content[1].id, "content": "cold"}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": final.content[0].id, "content": "warm"},
+                                     {"type": "tool_result", "tool_use_id": final.content[1].id, "content": "cold"}]},
     ])
     assert reply.content[0].text == "emulated reply from claude-haiku-4-5 after tool get_weather: cold"
 

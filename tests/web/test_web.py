@@ -7,14 +7,13 @@ import json
 
 import httpx
 import pytest
+from massgen_plugins.errors import InputError
+from massgen_plugins.web import BackgroundServer, ServerSentEvent, error_handlers, json_error, sse_response
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-
-from massgen_plugins.errors import InputError
-from massgen_plugins.web import BackgroundServer, ServerSentEvent, error_handlers, json_error, sse_response
 
 
 async def events(request: Request) -> Response:

@@ -4,7 +4,7 @@ Subcommands live in their own modules and are imported only when invoked (a lazy
 so ``massgen-plugins list`` never pays for the registry, the compression chain or an SDK.
 
 Exit codes: 0 ok, 1 failure, 2 bad input or usage. Errors are one line on stderr; ``--debug``
-shows the traceback.
+(before or after the subcommand) shows the traceback.
 """
 
 from __future__ import annotations
@@ -35,15 +35,41 @@ COMMANDS: dict[str, str] = {
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on demand, with one error policy."""
 
+    _plugins_loaded = False
+
+    def _plugin_commands(self) -> None:
+        """Let plugins add their commands (``register_commands`` hook), once per process.
+
+        Only names that are not built in are looked up here, so built-in commands never load
+        plugins, and a plugin cannot replace a built-in command.
+        """
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from ..manager import get_hooks
+
+        result = get_hooks().register_commands(self)
+        for name in [n for n in self.commands if n in COMMANDS]:
+            del self.commands[name]
+        for attempt in result.attempts:
+            if attempt.status == "error":
+                click.echo(f"Warning: plugin {attempt.plugin} could not add its commands: {attempt.error}", err=True)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        self._plugin_commands()
+        return sorted(set(COMMANDS) | set(self.commands))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
         if target is None:
-            return None
+            self._plugin_commands()
+            found = self.commands.get(cmd_name)
+            if found is not None:
+                _accept_debug(found)
+            return found
         module, attr = target.split(":")
         command: click.Command = getattr(import_module(module), attr)
+        _accept_debug(command)
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -65,6 +91,24 @@ class LazyGroup(click.Group):
             from ..redact import redact
 
             fail(f"unexpected {type(exc).__name__}: {redact(str(exc))} (run with --debug for the traceback)", 1)
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj["debug"] = True
+
+
+def _accept_debug(command: click.Command) -> None:
+    """Let ``--debug`` follow the subcommand too (``massgen-plugins tokens f.json --debug``)."""
+    if any(p.name == "debug" for p in command.params):
+        return
+    command.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, is_eager=True,
+                                       callback=_set_debug, help="Show tracebacks for errors."))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_debug(sub)
 
 
 def fail(message: str, code: int) -> None:

@@ -1,8 +1,9 @@
 """Stage 3, *summarize*: an LLM summary of the older turns by a configurable summarizer model.
 
 * The summarizer is ``strategy.summarizer_model`` (default: the conversation's own model),
-  called through the ``complete`` hook with the provider's resolved settings. No key, no
-  provider plugin, or a failing call → the stage raises and the chain records why and moves on.
+  called through the ``complete`` hook with the enclosing session's settings and retry policy
+  (:mod:`.access`). No key, no provider plugin, or a call that still fails after the policy's
+  retries → the stage raises and the chain records why and moves on.
 * The structured prompt (:data:`SYSTEM_PROMPT`) keeps the task, the user's instructions and
   constraints, decisions, identifiers (files, ids, numbers), work done, current state and next
   steps.
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ..types import ArchivedMessage, CompressionRequest, CompressionResult, Message
+from ..types import ArchivedMessage, CompletionResponse, CompressionRequest, CompressionResult, ErrorInfo, Message
 from .context import StageContext
 from .conversation import message_id, render, tool_names
 
@@ -96,38 +97,41 @@ def chunk_blocks(blocks: list[str], count, budget: int) -> list[str]:
 
 
 class Summarizer:
-    """Calls one summarizer model through the ``complete`` hook (with a short, bounded retry
-    for transient errors)."""
+    """Calls one summarizer model through the ``complete`` hook, with the credentials and the
+    retry policy of the enclosing session (:mod:`.access`; outside a session: the environment's
+    keys and the default policy)."""
 
     def __init__(self, model: str, max_tokens: int, timeout: float) -> None:
         from ..manager import get_hooks
         from ..modelref import parse_model
-        from ..providers import resolve_settings
+        from .access import current_access
 
+        access = current_access()
         self.model = model
         self.provider = parse_model(model).provider
-        self.settings = resolve_settings(self.provider)  # raises MissingCredentialsError / UnknownProvider
+        self.settings = access.settings(model)  # raises MissingCredentialsError / UnknownProvider
+        self.retry = access.retry
         self.hooks = get_hooks()
         self.max_tokens = max_tokens
         self.timeout = timeout
         self.calls = 0
 
     async def __call__(self, user: str) -> str:
+        from ..guard.retry import call_with_retries
         from ..types import CompletionRequest
 
         request = CompletionRequest(
             model=self.model, max_tokens=self.max_tokens, timeout=self.timeout,
             messages=[Message(role="system", content=SYSTEM_PROMPT), Message(role="user", content=user)])
-        for attempt in range(3):
-            try:
-                self.calls += 1
-                response = await self.hooks.complete(request, self.settings)
-                break
-            except Exception as exc:
-                info = (await self.hooks.aclassify_error(exc, self.provider)).value
-                if attempt == 2 or info is None or not info.retryable:
-                    raise
-                await asyncio.sleep(min(info.retry_after or 0.5 * 2 ** attempt, 5.0))
+
+        async def once() -> CompletionResponse:
+            self.calls += 1
+            return await self.hooks.complete(request, self.settings)
+
+        async def classify(exc: BaseException) -> ErrorInfo | None:
+            return (await self.hooks.aclassify_error(exc, self.provider)).value
+
+        response = await call_with_retries(once, policy=self.retry, classify=classify)
         text = response.message.text().strip()
         if not text:
             raise RuntimeError(f"the summarizer {self.model} returned an empty summary")

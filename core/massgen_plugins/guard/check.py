@@ -11,7 +11,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..types import Message
+from ..types import Message, ToolCall
 
 # backend -> (default model, default fill ratio), after MassGen's context-overflow test script's choices
 BACKENDS: dict[str, tuple[str, float]] = {
@@ -84,8 +84,8 @@ def filled_conversation(model: str, target_tokens: int) -> list[Message]:
     messages = [Message(role="system", content="You are a code reviewer. Answer briefly.")]
     index = 0
     while counter.count(messages) < target_tokens:
-        call = {"id": f"call_{index}", "type": "function",
-                "function": {"name": "read_file", "arguments": json.dumps({"path": f"src/module_{index}.py"})}}
+        call = ToolCall(id=f"call_{index}",
+                        function={"name": "read_file", "arguments": json.dumps({"path": f"src/module_{index}.py"})})
         messages += [Message(role="user", content=f"Read src/module_{index}.py"),
                      Message(role="assistant", tool_calls=[call]),
                      Message(role="tool", tool_call_id=f"call_{index}", content=_filler(index)),

@@ -20,8 +20,10 @@ Validation errors name the file, the field path and what is wrong (exit code 2 o
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,50 @@ class AgentConfig(BaseModel):
     def _fallback_strings(cls, values: list[str]) -> list[str]:
         return [str(parse_model(v)) for v in values]
 
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, value: str | dict[str, Any]) -> str | dict[str, Any]:
+        check_strategy(value)
+        return value
+
+    @classmethod
+    def from_arguments(cls, config: AgentConfig | None = None, *, where: str = "Session()",
+                       **arguments: Any) -> AgentConfig:
+        """``config`` with keyword ``arguments`` (``model``, ``fallbacks``, ...) on top, validated.
+
+        :raises InputError: naming the argument, for an unknown keyword (with the closest
+            known one), a malformed model string, an unknown provider or strategy, a bad value.
+        """
+        unknown = [k for k in arguments if k not in cls.model_fields]
+        if unknown:
+            raise InputError("; ".join(f"{where} got an unknown keyword argument {k!r}"
+                                       f"{did_you_mean(k, cls.model_fields)}" for k in unknown))
+        data = config.model_dump() if config is not None else {}
+        data.update({k: v for k, v in arguments.items() if not (k == "model" and v is None)})
+        try:
+            agent = cls.model_validate(data)
+        except ValidationError as exc:
+            raise InputError(f"{where}: {explain(exc)}") from None
+        agent.check_providers(where)
+        return agent
+
+    def check_providers(self, where: str) -> None:
+        """Every model string names an installed provider (``where`` prefixes the error)."""
+        from ..errors import UnknownProviderError
+        from ..providers import installed_providers
+
+        installed = list(installed_providers())
+        fields = [("model", self.model), ("summarizer_model", self.summarizer_model)]
+        fields += [(f"fallbacks[{i}]", f) for i, f in enumerate(self.fallbacks)]
+        for name, value in fields:
+            if value is None:
+                continue
+            try:
+                parse_model(value, installed=installed)
+            except UnknownProviderError as exc:
+                provider = value.split("/", 1)[0]
+                raise InputError(f"{where}: {name}: {exc}{did_you_mean(provider, installed)}") from None
+
 
 class TeamConfig(BaseModel):
     """A team of agents sharing one memory store and one team scope."""
@@ -90,9 +136,55 @@ class TeamConfig(BaseModel):
             raise InputError(f"{source}: 'agents' must map agent names to their settings (at least one agent)")
         merged = {name: _deep_merge(defaults, spec or {}) for name, spec in agents.items()}
         try:
-            return cls.model_validate({**data, "agents": merged})
+            config = cls.model_validate({**data, "agents": merged})
         except ValidationError as exc:
-            raise InputError(f"{source}: {_explain(exc)}") from None
+            raise InputError(f"{source}: {explain(exc)}") from None
+        for name, agent in config.agents.items():
+            agent.check_providers(f"{source}: agents.{name}")
+        return config
+
+
+def check_api_keys(api_keys: Any, where: str) -> dict[str, str]:
+    """``{provider: key}`` checked (installed providers, non-empty strings) and remembered for
+    redaction; the error never shows a key."""
+    from ..providers import installed_providers
+    from ..redact import remember_secret
+
+    if api_keys is None:
+        return {}
+    if not isinstance(api_keys, dict):
+        raise InputError(f"{where}: api_keys must map provider names to keys, not {type(api_keys).__name__}")
+    installed = list(installed_providers())
+    for provider, key in api_keys.items():
+        if provider not in installed:
+            raise InputError(f"{where}: api_keys: unknown provider {provider!r}{did_you_mean(str(provider), installed)} "
+                             f"(installed: {', '.join(sorted(installed))})")
+        if not isinstance(key, str) or not key.strip():
+            raise InputError(f"{where}: api_keys[{provider!r}] must be a non-empty string")
+        remember_secret(key)
+    return dict(api_keys)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def check_strategy(value: Any) -> None:
+    """Raise :class:`InputError` (with a "did you mean") unless ``value`` is a valid strategy:
+    a preset name or ``{name: preset, option: value, ...}``."""
+    from ..compression.strategy import PRESETS, Strategy, resolve_strategy
+
+    name = value if isinstance(value, str) else value.get("name", "balanced") if isinstance(value, dict) else None
+    if isinstance(name, str) and name not in PRESETS:
+        raise InputError(f"unknown strategy {name!r}{did_you_mean(name, PRESETS)} (choose one of: {', '.join(PRESETS)})")
+    if isinstance(value, dict):
+        for key in value:
+            if key != "name" and key not in Strategy.model_fields:
+                raise InputError(f"unknown strategy option {key!r}{did_you_mean(key, Strategy.model_fields)} "
+                                 f"(known: {', '.join(Strategy.model_fields)})")
+    resolve_strategy(value)
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -105,11 +197,15 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def _explain(exc: ValidationError) -> str:
+def explain(exc: ValidationError) -> str:
+    """A pydantic error as ``field.path: what is wrong`` (one clause per problem)."""
+    known = {*AgentConfig.model_fields, *TeamConfig.model_fields, *RetryPolicy.model_fields}
     problems = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"]) or "(top level)"
         message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden" and error["loc"]:
+            message = f"{message}: unknown setting{did_you_mean(str(error['loc'][-1]), known)}"
         problems.append(f"{where}: {message}")
     return "; ".join(problems)
 

@@ -8,9 +8,18 @@ next fallback is tried) rather than stalling the run.
 
 from __future__ import annotations
 
+import asyncio
+import math
 import random
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from ..types import ErrorInfo
+
+T = TypeVar("T")
 
 
 class RetryPolicy(BaseModel):
@@ -33,9 +42,42 @@ class RetryPolicy(BaseModel):
 
     def delay(self, retry_number: int, retry_after: float | None, rng: random.Random | None = None) -> float | None:
         """The wait before the next attempt, or ``None`` when the provider asks for longer than
-        ``max_retry_after`` (give up on this model)."""
-        if retry_after is not None:
+        ``max_retry_after`` (give up on this model). A missing or non-finite ``retry_after``
+        means the backoff."""
+        if retry_after is not None and math.isfinite(retry_after):
             if retry_after > self.max_retry_after:
                 return None
             return max(retry_after, 0.0)
         return self.backoff(retry_number, rng)
+
+
+async def call_with_retries(
+    call: Callable[[], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    classify: Callable[[BaseException], Awaitable[ErrorInfo | None]],
+    on_retry: Callable[[int, ErrorInfo, float], None] | None = None,
+) -> T:
+    """Await ``call()`` under ``policy``: a retryable failure (as ``classify`` sees it) waits
+    :meth:`RetryPolicy.delay` and tries again, up to ``policy.max_attempts`` calls; anything
+    else, the last failure, or a provider asking to wait longer than ``max_retry_after`` is
+    raised. For calls that need no overflow or fallback handling (the summarizer's); the
+    guarded turn's own loop (:mod:`.turn`) applies the same policy.
+    """
+    retry_number = 0
+    while True:
+        try:
+            return await call()
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            info = await classify(exc)
+            retry_number += 1
+            if info is None or not info.retryable or retry_number >= policy.max_attempts:
+                raise
+            delay = policy.delay(retry_number, info.retry_after)
+            if delay is None:
+                raise
+            if on_retry is not None:
+                on_retry(retry_number, info, delay)
+            await asyncio.sleep(delay)

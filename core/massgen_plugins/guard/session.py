@@ -23,7 +23,6 @@ A failed turn leaves the conversation exactly as it was before the ``send``.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,46 +30,22 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..hookreport import observe
 from ..memory.codec import sendable_messages
 from ..redact import redact
-from ..types import ArchivedMessage, CompletionRequest, CompletionResponse, Message, StreamEvent
-from .calls import CallContext, CallOutcome, call_model
-from .config import AgentConfig
-from .errors import AllModelsFailedError, AttemptRecord, ContextOverflowError, PartialOutput
+from ..types import CompletionResponse, Message, StreamEvent
+from .calls import CallContext, EventSink
+from .compressor import Compressor
+from .config import AgentConfig, check_api_keys
+from .inputs import as_messages, check_tool_pairing
 from .limits import ModelLimits
-from .portable import expand, foreign_compactions
+from .session_memory import SessionMemory, open_store
+from .tools import MAX_BUILTIN_ROUNDS, BuiltinTool, answer_call, builtin_tools, only_builtin_calls
+from .turn import TurnLoop, TurnState
 
 if TYPE_CHECKING:
     from ..hookcall import Attempt
     from ..memory.store import MemoryStore
     from ..runlog import RunLog
     from ..types import ProviderSettings
-
-RECALL_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "recall",
-        "description": "Search earlier parts of this conversation that were compressed away, and long-term "
-        "memory. Use it when you need a detail (an id, a number, a decision) you no longer see.",
-        "parameters": {
-            "type": "object",
-            "properties": {"query": {"type": "string", "description": "What to look for."}},
-            "required": ["query"],
-        },
-    },
-}
-MAX_RECALL_ROUNDS = 3
-
-
-class _TurnState:
-    """Mutable state of one turn: the working conversation and what happened to it."""
-
-    def __init__(self, messages: list[Message]) -> None:
-        self.messages = messages
-        self.archived: list[ArchivedMessage] = []
-        self.compressed = False
-        self.compressions = 0
-        self.attempts: list[AttemptRecord] = []
-        self.partials: list[PartialOutput] = []
-        self.response: CompletionResponse | None = None
+    from .sync import SyncSession
 
 
 class Session:
@@ -80,12 +55,16 @@ class Session:
     :param session_id: stable id (persisted turns are keyed by it); a new one by default.
     :param agent: agent id (run log, memory scope). :param team: team id (shared memory scope).
     :param memory: a :class:`MemoryStore`, a store URL, ``None`` for the default SQLite store
-        under ``MASSGEN_PLUGINS_HOME``, or ``False`` for no persistence.
+        under ``MASSGEN_PLUGINS_HOME``, or ``False`` for no persistence. A store the session
+        opens (URL or default) is closed by :meth:`close`; a store passed in is the caller's.
     :param run_log: a :class:`RunLog`, a directory, ``None`` for a new run under the home, or
         ``False`` for none.
-    :param api_keys: explicit keys per provider (otherwise the environment variables).
+    :param api_keys: explicit keys per provider (otherwise the environment variables); used for
+        the conversation's calls and the summarizer's, and redacted everywhere.
     :param config: an :class:`AgentConfig`; keyword arguments override its fields
         (``fallbacks``, ``strategy``, ``system``, ``tools``, ``retry``, ...).
+    :raises InputError: for an unknown keyword (with the closest known one), a malformed model
+        string, an unknown provider or strategy, or an invalid value -- naming the argument.
     """
 
     def __init__(
@@ -101,26 +80,30 @@ class Session:
         api_keys: dict[str, str] | None = None,
         **overrides: Any,
     ) -> None:
-        base = config.model_dump() if config is not None else {}
-        if model is not None:
-            base["model"] = model
-        base.update(overrides)
-        self.config = AgentConfig.model_validate(base)
+        self._api_keys = check_api_keys(api_keys, "Session()")
+        self.config = AgentConfig.from_arguments(config, model=model, **overrides)
         self.session_id = session_id or f"{agent}-{uuid.uuid4().hex[:12]}"
         self.agent = agent
         self.team = team
         self.turn = 0
         self.messages: list[Message] = []
         self._unpersisted: list[Message] = []
-        self._archive: list[ArchivedMessage] = []
-        self._api_keys = dict(api_keys or {})
         self._settings: dict[str, ProviderSettings] = {}
         self.limits = ModelLimits(self.config)
         self._memories_injected = False
+        self._checked: tuple[int, int] | None = None  # (id, length) of the history last acknowledged
         self._lock = asyncio.Lock()
-        self._store = _open_store(memory)
+        store, owned = open_store(memory)
+        self.memory = SessionMemory(store, owned=owned, session_id=self.session_id, agent=agent, team=team,
+                                    config=self.config, emit=self._emit)
         self._owns_log = run_log is None or isinstance(run_log, str)
         self._log = _open_log(run_log, self)
+        self._builtin: dict[str, BuiltinTool] = builtin_tools(self.config, recall=self.recall)
+        self._compressor = Compressor(self.config, self.limits, self.memory, tools=self._tools,
+                                      settings=self._settings_for, emit=self._emit)
+        self._loop = TurnLoop(config=self.config, limits=self.limits, compressor=self._compressor, memory=self.memory,
+                              settings=self._settings_for, tools=self._tools, context=self._call_context,
+                              emit=self._emit)
         if self.config.system:
             self._append_initial(Message(role="system", content=self.config.system))
 
@@ -132,6 +115,7 @@ class Session:
         *,
         memory: MemoryStore | str | None = None,
         run_log: RunLog | str | None | bool = None,
+        api_keys: dict[str, str] | None = None,
         **overrides: Any,
     ) -> Session:
         """Reopen a persisted session exactly at its last acknowledged turn.
@@ -141,27 +125,24 @@ class Session:
         """
         from ..errors import InputError
 
-        store = _open_store(memory)
+        store, owned = open_store(memory)
         if store is None:
             raise InputError("Session.resume needs a memory store (memory=False has nothing to resume)")
         state = store.load_session(session_id)
         if state is None:
+            if owned:
+                store.close()
             raise InputError(f"no persisted session {session_id!r} in {getattr(store, 'url', 'the store')}")
-        saved = dict(state.meta.get("config") or {})
-        saved.update(overrides)
-        session = cls(
-            config=AgentConfig.model_validate(saved),
-            session_id=session_id,
-            agent=state.meta.get("agent") or state.scope.agent or "agent",
-            team=state.meta.get("team") or state.scope.team,
-            memory=store,
-            run_log=run_log,
-        )
+        saved = AgentConfig.model_validate(state.meta.get("config") or {})
+        session = cls(config=saved, session_id=session_id, agent=state.meta.get("agent") or state.scope.agent or "agent",
+                      team=state.meta.get("team") or state.scope.team, memory=store, run_log=run_log,
+                      api_keys=api_keys, **overrides)
+        session.memory.owned = owned
+        session.memory.load()
         session.messages = list(state.messages)
         session._unpersisted = []
         session.turn = state.turn
-        session._archive = [hit.entry for hit in store.list_archive(session_id)]
-        session._emit("memory_read", scope="session", hits=state.turn, query=None, store=_store_url(store))
+        session._emit("memory_read", scope="session", hits=state.turn, query=None, store=session.memory.url)
         return session
 
     def sync(self) -> SyncSession:
@@ -175,6 +156,7 @@ class Session:
                    max_tokens: int | None = None) -> CompletionResponse:
         """Send a user turn (or tool results) and return the assistant's reply.
 
+        :raises InputError: malformed messages, or tool calls and results that do not pair up.
         :raises ContextOverflowError: the conversation fits no configured model even compressed.
         :raises AllModelsFailedError: every model failed (the conversation is unchanged).
         """
@@ -223,49 +205,26 @@ class Session:
     async def recall(self, query: str, *, limit: int = 5) -> list[dict[str, Any]]:
         """Search what compression archived in this session and the long-term memories of this
         agent's user, agent and team scopes. Returns ``[{source, text, score, ...}]``."""
-        from ..memory.records import Scope
-
-        started = time.perf_counter()
-        found: list[dict[str, Any]] = []
-        if self._store is not None:
-            for hit in self._store.recall(self.session_id, query, limit=limit):
-                found.append({"source": "archive", "id": hit.entry.id, "turn": hit.turn, "score": hit.score,
-                              "text": hit.entry.message.text(), "replaced_by": hit.entry.replaced_by})
-            scopes = [Scope(user=self.config.user)] if self.config.user else []
-            scopes += [Scope(agent=self.agent)] + ([Scope(team=self.team)] if self.team else [])
-            for scope in scopes:
-                results = self._store.search(query, scope=scope, limit=limit)
-                for match in results.hits:
-                    found.append({"source": "memory", "id": match.record.id, "score": match.score,
-                                  "text": match.record.text})
-        else:
-            needle = query.lower()
-            found = [{"source": "archive", "id": e.id, "score": 1.0, "text": e.message.text(),
-                      "replaced_by": e.replaced_by}
-                     for e in self._archive if needle in e.message.text().lower()]
-        found.sort(key=lambda item: item["score"], reverse=True)
-        found = found[: limit * 2]
-        self._emit("memory_read", scope="session", query=redact(query), hits=len(found),
-                   ids=[str(f["id"]) for f in found], store=_store_url(self._store),
-                   duration_ms=(time.perf_counter() - started) * 1000)
-        return found
+        return await self.memory.recall(query, limit=limit)
 
     async def remember(self, text: str, *, scope: str = "agent", kind: Literal["fact", "note"] = "fact") -> str:
         """Store a long-term memory in this session's ``user``/``agent``/``team`` scope."""
-        from ..errors import InputError
-        from ..memory.records import Scope
+        return await self.memory.remember(text, scope=scope, kind=kind)
 
-        if self._store is None:
-            raise InputError("this session has no memory store (memory=False)")
-        scopes = {"user": Scope(user=self.config.user), "agent": Scope(agent=self.agent, user=self.config.user),
-                  "team": Scope(team=self.team)}
-        if scope not in scopes or (scope == "team" and not self.team) or (scope == "user" and not self.config.user):
-            raise InputError(f"cannot remember in scope {scope!r} for this session (user={self.config.user}, "
-                             f"team={self.team})")
-        record, created = await asyncio.to_thread(self._store.add, text, scope=scopes[scope], kind=kind)
-        self._emit("memory_write", scope=scope, kind=kind, ids=[record.id], count=int(created),
-                   store=_store_url(self._store))
-        return record.id
+    def count_tokens(self, messages: Sequence[Message] | None = None, *, model: str | None = None) -> int:
+        """Input tokens of ``messages`` (default: the live conversation) with this session's tools,
+        as the guard counts them for ``model`` (default: the primary), margin included."""
+        chosen = model or self.config.model
+        return self.limits.count(chosen, self.messages if messages is None else messages, self._tools())
+
+    @property
+    def _archive(self) -> list[Any]:
+        """Everything compression (and failed streams) archived in this session."""
+        return self.memory.archive
+
+    @property
+    def _store(self) -> MemoryStore | None:
+        return self.memory.store
 
     def close(self, status: str = "ok", *, error: BaseException | str | None = None) -> None:
         """Close the run log (if this session owns it) and the store it opened.
@@ -274,6 +233,7 @@ class Session:
         """
         if self._log is not None and self._owns_log:
             self._log.close(status, error=error)
+        self.memory.close()
 
     async def __aenter__(self) -> Session:
         return self
@@ -285,206 +245,59 @@ class Session:
         self.close(status, error=exc if status != "ok" else None)
 
     # ------------------------------------------------------------------ the turn
-    async def _turn(self, content: Any, max_tokens: int | None, sink: Any) -> CompletionResponse:
-        added = sendable_messages(_as_messages(content))  # no lone surrogate can break later calls
+    async def _turn(self, content: Any, max_tokens: int | None, sink: EventSink | None) -> CompletionResponse:
+        added = sendable_messages(as_messages(content))  # no lone surrogate can break later calls
+        history = self.messages
+        # the history this session acknowledged is valid: only its last reply and what is new are checked
+        start = max(0, len(history) - 1) if self._checked == (id(history), len(history)) else 0
+        check_tool_pairing([*history, *added], first_new=len(history), start=start)
         if self.turn == 0 and not self._memories_injected:
             await self._inject_memories(added)
-        state = _TurnState([*self.messages, *added])
-        response = await self._run(state, max_tokens, sink)
+        state = TurnState([*self.messages, *added])
+        response = await self._loop.run(state, max_tokens, sink)
         rounds = 0
-        while self.config.recall_tool and rounds < MAX_RECALL_ROUNDS and _only_recall_calls(response):
+        while rounds < MAX_BUILTIN_ROUNDS and (calls := only_builtin_calls(response, self._builtin)):
             rounds += 1
             state.messages.append(response.message)
             added.append(response.message)
-            for call in response.message.tool_calls or []:
-                result = await self._recall_tool_result(call.function.get("arguments") or "{}")
-                tool_message = Message(role="tool", tool_call_id=call.id, content=result)
-                state.messages.append(tool_message)
-                added.append(tool_message)
-            response = await self._run(state, max_tokens, sink)
+            for call in calls:
+                result = Message(role="tool", tool_call_id=call.id, content=await answer_call(call, self._builtin))
+                state.messages.append(result)
+                added.append(result)
+            response = await self._loop.run(state, max_tokens, sink)
         await self._acknowledge(state, added, response)
         return response
 
-    async def _run(self, state: _TurnState, max_tokens: int | None, sink: Any) -> CompletionResponse:
-
-        candidates = [self.config.model, *self.config.fallbacks]
-        last_overflow: tuple[int | None, int | None] | None = None
-        last_why = ""
-        tried: set[str] = set()
-        model: str | None = candidates[0]
-        while model is not None:
-            tried.add(model)
-            failure = await self._run_model(model, state, max_tokens, sink)
-            if failure is None:
-                assert state.response is not None
-                return state.response.model_copy(update={"message": sendable_messages([state.response.message])[0]})
-            why, detail, numbers = failure
-            last_why = why
-            if why == "overflow":
-                last_overflow = numbers
-            following = self._next_model(model, candidates, tried, prefer_larger=(why == "overflow"))
-            if following is not None:
-                self._emit("fallback", from_model=model, to_model=following, why=why, detail=redact(detail))
-            model = following
-        if last_why == "overflow" and last_overflow is not None:
-            tokens, limit = last_overflow
-            raise ContextOverflowError(
-                f"the conversation ({tokens or '?'} tokens) does not fit any configured model even after "
-                f"{state.compressions} compression(s) (smallest limit seen: {limit or '?'} tokens); add a "
-                "larger-window fallback or a more aggressive strategy",
-                model=self.config.model, tokens=tokens, limit=limit, attempts=state.attempts,
-            )
-        summary = "; ".join(f"{a.model} #{a.attempt}: {a.outcome}" + (f" ({a.message})" if a.message else "")
-                            for a in state.attempts[-6:])
-        raise AllModelsFailedError(f"every model failed for this turn: {summary}", attempts=state.attempts)
-
-    async def _run_model(self, model: str, state: _TurnState, max_tokens: int | None, sink: Any
-                         ) -> tuple[str, str, tuple[int | None, int | None]] | None:
-        """Try ``model`` until success (returns None) or a reason to fall back."""
-        from ..errors import MassgenError
-        from ..types import ErrorKind
-
-        try:
-            settings = self._settings_for(model)
-        except MassgenError as exc:
-            state.attempts.append(AttemptRecord(model, 0, "unavailable", str(exc)))
-            return "unavailable", str(exc), (None, None)
-        await self._make_portable(model, state)
-        window, reserve = self.limits.window(model), self.limits.reserve(model, max_tokens)
-        retry_number = 0
-        attempt = 0
-        cap_fixes = 0
-        while True:
-            attempt += 1
-            tokens = self._count(model, state.messages)
-            budget = self.limits.input_budget(window, reserve)
-            if self.config.proactive and budget is not None and tokens > budget * self.config.trigger_ratio:
-                self._emit("overflow", mode="proactive", model=model, limit=window, counted=tokens, budget=budget)
-                fits = await self._compress(model, state, budget, tokens)
-                tokens = self._count(model, state.messages)
-                if not fits or tokens > budget:
-                    state.attempts.append(AttemptRecord(model, attempt, "too_large",
-                                                        f"{tokens} tokens > budget {budget}"))
-                    return "overflow", f"{tokens} tokens do not fit {model}", (tokens, window)
-            request = CompletionRequest(model=model, messages=state.messages, tools=self._tools(),
-                                        max_tokens=reserve, timeout=self.config.retry.timeout)
-            ctx = CallContext(agent=self.agent, turn=self.turn + 1, log=self._log)
-            outcome = await call_model(request, settings, ctx, attempt=attempt, input_tokens=tokens, sink=sink)
-            if outcome.ok:
-                state.attempts.append(AttemptRecord(model, attempt, "ok"))
-                state.response = outcome.response
-                return None
-            self._keep_partial(model, outcome, state)
-            if sink is not None and (outcome.partial or outcome.partial_tool_calls):
-                await sink(StreamEvent(type="error", error=outcome.error, partial=outcome.partial))
-            info = outcome.info
-            message = redact(info.message if info else str(outcome.error))[:300]
-            state.attempts.append(AttemptRecord(model, attempt, info.kind.value if info else "unknown", message))
-            if outcome.overflow is not None:
-                ov = outcome.overflow
-                self.limits.learn_window(model, ov.limit)
-                self._emit("overflow", mode="reactive", model=model, limit=ov.limit, requested=ov.requested,
-                           counted=tokens, matched_by=ov.matched_by)
-                if state.compressions >= self.config.max_compressions_per_turn:
-                    return "overflow", f"still too long after {state.compressions} compression(s)", (
-                        ov.requested or tokens, ov.limit)
-                target = self.limits.reactive_target(tokens, ov.limit, ov.requested, reserve)
-                await self._compress(model, state, target, tokens)
-                continue
-            if info is not None and info.kind == ErrorKind.OUTPUT_CAP and cap_fixes < 2:
-                cap_fixes += 1  # the reserved output exceeds the model's cap: ask for what it allows
-                reserve = self.limits.learn_cap(model, info.message, reserve)
-                self._emit("note", message=f"{model} allows at most {reserve} output tokens; retrying with that")
-                continue
-            if info is None or not info.retryable:
-                kind = info.kind.value if info else "error"
-                return kind, message, (None, None)
-            retry_number += 1
-            if retry_number >= self.config.retry.max_attempts:
-                return "retries_exhausted", f"{info.kind.value}: {message}", (None, None)
-            delay = self.config.retry.delay(retry_number, info.retry_after)
-            if delay is None:
-                return info.kind.value, f"asked to wait {info.retry_after:.0f} s (> max_retry_after)", (None, None)
-            self._emit("retry", model=model, attempt=attempt, kind=info.kind.value, reason=message,
-                       status=info.status, delay_s=delay)
-            await asyncio.sleep(delay)
-
-    # ------------------------------------------------------------------ compression
-    async def _compress(self, model: str, state: _TurnState, budget: int, tokens: int,
-                        *, exclude: tuple[str, ...] = ()) -> bool:
-        """Run the compression chain toward ``budget``; record it; True when the result fits."""
-        from ..compression import CannotFitError, compress_conversation, compression_active
-        from ..compression.strategy import ALL_STAGES, resolve_strategy
-
-        if compression_active() or state.compressions >= self.config.max_compressions_per_turn:
-            return False  # a summarizer's own call never compresses itself
-        state.compressions += 1
-        strategy, overrides = _strategy(self.config.strategy)
-        if self.config.summarizer_model:
-            overrides.setdefault("summarizer_model", self.config.summarizer_model)
-        summarizer = overrides.get("summarizer_model") or model
-        if "summarizer_window" not in overrides and self.limits.window(summarizer):
-            overrides["summarizer_window"] = self.limits.window(summarizer)  # incl. windows learned from errors
-        if exclude:
-            allowed = resolve_strategy(strategy, overrides).stages or list(ALL_STAGES)
-            overrides["stages"] = [s for s in allowed if s not in exclude]
-        try:
-            report = await compress_conversation(state.messages, model=model, budget=budget, strategy=strategy,
-                                                 tools=self._tools(), options=overrides)
-        except CannotFitError as exc:
-            report = exc.report
-            if report is None:
-                self._emit("error", kind="cannot_fit", message=redact(str(exc)), model=model)
-                return False
-        state.messages = list(report.messages) or state.messages
-        state.archived.extend(report.archive)
-        self._archive.extend(report.archive)
-        state.compressed = True
-        self._emit(
-            "compression", stage=(report.ran[-1] if report.ran else "none"), model=model,
-            strategy=report.strategy.name, budget=budget, tokens_before=report.tokens_before,
-            tokens_after=report.tokens_after, duration_ms=report.seconds * 1000,
-            archived_ids=[a.id for a in report.archive], stages_tried=[s.name for s in report.stages],
-            skipped=[{"stage": s.name, "reason": redact(s.reason or s.status)}
-                     for s in report.stages if s.status in ("skipped", "rejected")],
-            fits=report.fits,
+    async def _acknowledge(self, state: TurnState, added: list[Message], response: CompletionResponse) -> None:
+        """The turn succeeded: persist it (durably, before ``send`` returns), then commit it to
+        the live conversation."""
+        await self.memory.persist_turn(
+            turn=self.turn + 1, new=[*self._unpersisted, *added, response.message], archived=state.archived,
+            snapshot=[*state.messages, response.message] if state.compressed else None,
+            meta={"config": self.config.model_dump(mode="json"), "agent": self.agent, "team": self.team,
+                  "model": response.model},
         )
-        return bool(report.fits)
+        self.messages = [*state.messages, response.message]
+        self._checked = (id(self.messages), len(self.messages))
+        self.turn += 1
+        self._unpersisted = []
 
-    async def _make_portable(self, model: str, state: _TurnState) -> None:
-        """Replace another provider's compaction items before calling ``model``, then let the
-        chain (native stage off) summarise the originals within ``model``'s budget."""
-        provider = model.split("/", 1)[0]
-        if not foreign_compactions(state.messages, provider):
-            return
-        expanded, replaced = expand(state.messages, self._archive, provider)
-        state.messages = expanded
-        state.compressed = True
-        self._emit("note", message=f"regenerating a portable summary for {model}: {replaced} native "
-                   "compaction item(s) replaced by their archived originals")
-        budget = self.limits.input_budget(self.limits.window(model), self.limits.reserve(model, None))
-        tokens = self._count(model, state.messages)
-        if budget is not None and tokens > budget * self.config.trigger_ratio:
-            state.compressions = max(0, state.compressions - 1)  # regeneration does not use up the turn's quota
-            await self._compress(model, state, budget, tokens, exclude=("native",))
+    async def _inject_memories(self, added: list[Message]) -> None:
+        """Before the first turn: relevant long-term memories, within ``memory_tokens``."""
+        self._memories_injected = True
+        note = await self.memory.memories_for(
+            added, self.config.memory_tokens,
+            lambda text: self.limits.count(self.config.model, [Message(role="user", content=text)], []))
+        if note:
+            self._append_initial(Message(role="system", content=note))
 
-    def _count(self, model: str, messages: Sequence[Message]) -> int:
-        return self.limits.count(model, messages, self._tools())
-
-    # ------------------------------------------------------------------ fallbacks
-    def _next_model(self, current: str, candidates: list[str], tried: set[str], *, prefer_larger: bool) -> str | None:
-        remaining = [c for c in candidates if c not in tried]
-        if not remaining:
-            return None
-        if prefer_larger:
-            own = self.limits.window(current) or 0
-            larger = [c for c in remaining if (self.limits.window(c) or 0) > own]
-            if larger:
-                return larger[0]
-        return remaining[0]
+    def _append_initial(self, message: Message) -> None:
+        self.messages.append(message)
+        self._unpersisted.append(message)
 
     # ------------------------------------------------------------------ plumbing
     def _settings_for(self, model: str) -> ProviderSettings:
+        """Connection settings for ``model``'s provider: the session's key, else the environment's."""
         from ..providers import resolve_model, resolve_settings
 
         provider = model.split("/", 1)[0]
@@ -495,74 +308,10 @@ class Session:
         return self._settings[provider]
 
     def _tools(self) -> list[dict[str, Any]]:
-        return [*self.config.tools, RECALL_TOOL] if self.config.recall_tool else list(self.config.tools)
+        return [*self.config.tools, *(tool.schema for tool in self._builtin.values())]
 
-    def _keep_partial(self, model: str, outcome: CallOutcome, state: _TurnState) -> None:
-        if not outcome.partial and not outcome.partial_tool_calls:
-            return
-        partial = PartialOutput(model=model, text=outcome.partial, tool_calls=outcome.partial_tool_calls)
-        state.partials.append(partial)
-        entry = ArchivedMessage(id=f"partial-{uuid.uuid4().hex[:10]}", stage="partial-output",
-                                message=Message(role="assistant", content=outcome.partial or None))
-        state.archived.append(entry)
-        self._archive.append(entry)
-
-    async def _acknowledge(self, state: _TurnState, added: list[Message], response: CompletionResponse) -> None:
-        """The turn succeeded: persist it (durably, before ``send`` returns -- in a worker thread,
-        so other agents on this event loop keep running), then commit it to the live conversation."""
-        new = [*self._unpersisted, *added, response.message]
-        if self._store is not None:
-            from ..memory.records import Scope
-
-            started = time.perf_counter()
-            await asyncio.to_thread(
-                self._store.append_turn,
-                self.session_id, new, turn=self.turn + 1, archived=state.archived,
-                snapshot=[*state.messages, response.message] if state.compressed else None,
-                meta={"config": self.config.model_dump(mode="json"), "agent": self.agent, "team": self.team,
-                      "model": response.model},
-                scope=Scope(user=self.config.user, agent=self.agent, team=self.team),
-            )
-            self._emit("memory_write", scope="session", kind="turn", count=len(new), store=_store_url(self._store),
-                       ids=[a.id for a in state.archived], duration_ms=(time.perf_counter() - started) * 1000)
-        self.messages = [*state.messages, response.message]
-        self.turn += 1
-        self._unpersisted = []
-
-    def _append_initial(self, message: Message) -> None:
-        self.messages.append(message)
-        self._unpersisted.append(message)
-
-    async def _inject_memories(self, added: list[Message]) -> None:
-        """Before the first turn: relevant long-term memories, within ``memory_tokens``."""
-        self._memories_injected = True
-        if not self.config.memory_tokens or self._store is None:
-            return
-        query = " ".join(m.text() for m in added if m.role == "user")[:500]
-        if not query.strip():
-            return
-        hits = [h for h in await self.recall(query, limit=10) if h["source"] == "memory"]
-        lines, used = [], 0
-        for hit in hits:
-            cost = self._count(self.config.model, [Message(role="user", content=hit["text"])])
-            if used + cost > self.config.memory_tokens:
-                break
-            lines.append(f"- {hit['text']}")
-            used += cost
-        if lines:
-            self._append_initial(Message(role="system", content="Relevant long-term memories:\n" + "\n".join(lines)))
-
-    async def _recall_tool_result(self, arguments: str) -> str:
-        import json
-
-        try:
-            query = str(json.loads(arguments).get("query", ""))
-        except (ValueError, AttributeError):
-            query = arguments
-        hits = await self.recall(query, limit=5)
-        if not hits:
-            return f"No archived or remembered text matches {query!r}."
-        return "\n\n".join(f"[{h['source']} {h['id']}] {h['text'][:2000]}" for h in hits)
+    def _call_context(self) -> CallContext:
+        return CallContext(agent=self.agent, turn=self.turn + 1, log=self._log)
 
     def _plugin_skipped(self, attempt: Attempt) -> None:
         """A hook implementation was skipped during this turn: one ``plugin_skipped`` event."""
@@ -572,52 +321,6 @@ class Session:
     def _emit(self, type_: str, **fields: Any) -> None:
         if self._log is not None:
             self._log.event(type_, agent=self.agent, turn=self.turn + 1, **fields)
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def _as_messages(content: Any) -> list[Message]:
-    from ..errors import InputError
-
-    if isinstance(content, str):
-        return [Message(role="user", content=content)]
-    if isinstance(content, Message):
-        return [content]
-    if isinstance(content, dict):
-        return [Message.model_validate(content)]
-    if isinstance(content, Sequence):
-        return [m if isinstance(m, Message) else Message.model_validate(m) for m in content]
-    raise InputError(f"send() takes a string, a Message or a list of messages, not {type(content).__name__}")
-
-
-def _only_recall_calls(response: CompletionResponse) -> bool:
-    calls = response.message.tool_calls or []
-    return bool(calls) and all(c.function.get("name") == "recall" for c in calls)
-
-
-def _strategy(value: str | dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    if isinstance(value, str):
-        return value, {}
-    overrides = dict(value)
-    return str(overrides.pop("name", "balanced")), overrides
-
-
-def _open_store(memory: Any) -> MemoryStore | None:
-    if memory is False:
-        return None
-    if memory is None or memory is True or isinstance(memory, str):
-        from ..memory import open_store
-
-        return open_store(memory if isinstance(memory, str) else None)
-    return memory  # type: ignore[no-any-return]
-
-
-def _store_url(store: Any) -> str | None:
-    from ..redact import redact as _r
-
-    url = getattr(store, "url", None)
-    return _r(str(url)) if url else None
 
 
 def _open_log(run_log: Any, session: Session) -> RunLog | None:
@@ -630,7 +333,3 @@ def _open_log(run_log: Any, session: Session) -> RunLog | None:
     return RunLog.create(run_log, title=f"session {session.session_id}", team=session.team,
                          agents=[{"id": session.agent, "model": session.config.model}],
                          secrets=tuple(session._api_keys.values()))
-
-
-if TYPE_CHECKING:
-    from .sync import SyncSession

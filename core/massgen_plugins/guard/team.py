@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .config import AgentConfig, TeamConfig, load_config
-from .session import Session, _open_store
+from .config import AgentConfig, TeamConfig, check_api_keys, load_config
+from .session import Session
+from .session_memory import open_store
 
 if TYPE_CHECKING:
     from ..types import CompletionResponse
@@ -40,14 +41,15 @@ class Team:
     ) -> None:
         from ..runlog import RunLog
 
+        api_keys = check_api_keys(api_keys, "Team()")
         if isinstance(agents, TeamConfig):
             config = agents
         else:
             config = TeamConfig.from_mapping({"agents": {k: (v.model_dump() if isinstance(v, AgentConfig) else v)
-                                                          for k, v in agents.items()}})
+                                                          for k, v in agents.items()}}, source="Team()")
         self.config = config
         self.team = team or config.team or f"team-{uuid.uuid4().hex[:8]}"
-        self.store = _open_store(memory if memory is not None else config.memory)
+        self.store, self._owns_store = open_store(memory if memory is not None else config.memory)
         directory = run_dir if run_dir is not None else config.run_dir
         self.log = RunLog.create(directory, title=f"team {self.team}", team=self.team,
                                  agents=[{"id": name, "model": a.model} for name, a in config.agents.items()],
@@ -84,8 +86,12 @@ class Team:
         return await first.remember(text, scope="team", kind=kind)
 
     def close(self, status: str = "ok", *, error: BaseException | str | None = None) -> None:
-        """Close the team's run log: ``ok``, ``failed`` or ``interrupted``."""
+        """Close the run log with ``status`` (``ok``, ``failed`` or ``interrupted``) and the memory
+        store the team opened."""
         self.log.close(status, error=error)
+        if self.store is not None and self._owns_store:
+            self.store.close()
+            self._owns_store = False
 
     async def __aenter__(self) -> Team:
         return self

@@ -26,7 +26,6 @@ def scope_token(level: str, value: str) -> str:
     return "z" + level[0] + hashlib.sha256(value.encode()).hexdigest()[:20]
 
 
-
 _WS = re.compile(r"\s+")
 _TERM = re.compile(r"\w+", re.UNICODE)
 
@@ -142,8 +141,12 @@ def now() -> float:
 
 @overload
 def to_datetime(ts: float) -> datetime: ...
+
+
 @overload
 def to_datetime(ts: float | None) -> datetime | None: ...
+
+
 def to_datetime(ts: float | None) -> datetime | None:
     """Epoch seconds as an aware UTC datetime (``None`` stays ``None``)."""
     return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc)

@@ -16,9 +16,9 @@ Durability design:
   replaced files aside and swaps atomically.
 
 URL: ``sqlite:////absolute/path.db`` (four slashes) or ``sqlite:///relative/path.db`` (three:
-relative to the working directory), SQLAlchemy's convention. A relative path never creates
-directories: ``sqlite:///tmp/x.db`` with no ``./tmp`` is an error that suggests
-``sqlite:////tmp/x.db``, not a new ``./tmp``. Optional query parameters: ``synchronous``,
+relative to the working directory), SQLAlchemy's convention. A three-slash URL that was surely
+meant as absolute is refused rather than followed: ``sqlite:///tmp/x.db`` where ``./tmp`` does
+not exist but ``/tmp`` does is an error suggesting ``sqlite:////tmp/x.db``, not a new ``./tmp``. Optional query parameters: ``synchronous``,
 ``busy_timeout`` (ms), ``guard_budget``, ``create=false`` (open only an existing store), and the
 limits of :meth:`Limits.from_query` (``ttl_session=7d``, ``max_user=10000``, ...).
 
@@ -81,6 +81,15 @@ def parse_sqlite_url(url: str) -> tuple[Path, dict[str, str]]:
             raise InputError(f"unknown store URL parameter {name!r} (known: {', '.join(sorted(_KNOWN_PARAMS))}, "
                              "ttl_<level>, max_<level>)")
     return Path(path).expanduser(), params
+
+
+def _looks_absolute(path: Path) -> bool:
+    """A relative path from a three-slash URL that was almost surely meant as absolute:
+    ``sqlite:///tmp/x.db`` where ``./tmp`` does not exist but ``/tmp`` does. (Opening it
+    would quietly create ``./tmp``.)"""
+    if path.is_absolute() or path.exists() or path.parent == Path(".") or path.parent.is_dir():
+        return False
+    return (Path("/") / path.parent).is_dir()
 
 
 def sqlite_url(path: str | os.PathLike[str]) -> str:
@@ -188,10 +197,10 @@ class SQLiteMemoryStore(RelationalMemoryStore):
                     options[key] = int(params[name])
                 except ValueError:
                     raise InputError(f"{name} must be a whole number, got {params[name]!r}") from None
-        if not path.is_absolute() and not path.exists() and not path.parent.is_dir():
+        if _looks_absolute(path):
             raise InputError(f"{url.split('?')[0]} names the relative path ./{path} (three slashes: relative, "
-                             f"as in SQLAlchemy) and ./{path.parent} does not exist; for /{path} write "
-                             f"sqlite:////{path}")
+                             f"as in SQLAlchemy), but ./{path.parent} does not exist and /{path.parent} does; "
+                             f"for /{path} write sqlite:////{path}, or create ./{path.parent} first")
         return cls(path, **options)
 
     # ----------------------------------------------------------------- connection plumbing

@@ -35,8 +35,6 @@ mere warning.
 
 from __future__ import annotations
 
-import builtins
-
 import abc
 import builtins
 import json

@@ -379,7 +379,7 @@ class MemoryStoreSuite:
         stats = store.stats()
         numbers = [stats.memories, stats.sessions, stats.turns, stats.archived, stats.history, stats.size_bytes]
         assert all(type(n) is int for n in numbers), [type(n) for n in numbers]
-        assert f"{stats.size_bytes / 1e6:.1f} MB"  # what `memory stats` prints
+        assert stats.size_bytes is not None and f"{stats.size_bytes / 1e6:.1f} MB"  # what `memory stats` prints
 
     def test_archive_entries_keep_position_and_kept_flags(self, store: MemoryStore) -> None:
         archived = [{"id": f"m{i}", "message": _msg(role, f"range message {i}"), "replaced_by": "cmp_1",

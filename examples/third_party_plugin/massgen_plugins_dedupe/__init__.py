@@ -5,6 +5,10 @@ a status). Only the latest copy carries information; older copies are replaced b
 stub that names the message they duplicate. The stage runs early in the chain (order 150, after
 observation masking, before any model-backed stage) because it is free and loses nothing: every
 replaced message is archived with provenance, so the host's memory keeps the original.
+
+The plugin declares no provider (no ``register_providers``), so the host calls its stage for every
+provider's conversations; a provider plugin's stage would be called only for its own provider's.
+The stage runs under the ``compress`` deadline, on a worker thread (it is a plain function).
 """
 
 from __future__ import annotations

@@ -185,10 +185,40 @@ def _create_args(request: CompletionRequest) -> dict[str, Any]:
     return args
 
 
+def raise_body_error(message: Any, settings: ProviderSettings) -> None:
+    """Raise ``APIStatusError`` for an error object in an HTTP 200 body.
+
+    The SDK reads ``{"type": "error", "error": {...}}`` with status 200 as a ``Message`` of
+    type ``error`` and no content (an empty reply). It is raised instead with the same shape the
+    SDK gives an ``event: error`` inside a stream (status 200, the full body), so the host's
+    classifier treats both alike.
+    """
+    if getattr(message, "type", None) != "error":
+        return
+    import anthropic
+
+    try:  # the HTTP library this SDK version is built on (newer versions use the httpx2 fork)
+        import httpx2 as http
+    except ImportError:  # pragma: no cover - older SDKs
+        import httpx as http  # type: ignore[no-redef]
+
+    extra = getattr(message, "model_extra", None) or {}
+    found = extra.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {"type": "api_error"}
+    body = {"type": "error", "error": error}
+    text = str(error.get("message") or "the Anthropic API returned an error in an HTTP 200 body")
+    request = http.Request("POST", _base_url(settings).rstrip("/") + "/v1/messages")
+    headers = {"request-id": str(extra["request_id"])} if extra.get("request_id") else {}
+    response = http.Response(200, json=body, headers=headers, request=request)
+    raise anthropic.APIStatusError(text, response=response, body=body)
+
+
 async def complete(request: CompletionRequest, settings: ProviderSettings) -> CompletionResponse:
-    """One non-streaming ``POST /v1/messages``; SDK exceptions propagate unchanged."""
+    """One non-streaming ``POST /v1/messages``; SDK exceptions propagate unchanged, and an error
+    object in an HTTP 200 body is raised (:func:`raise_body_error`)."""
     client = async_client(settings, request.timeout)
     message = await client.messages.create(**_create_args(request))
+    raise_body_error(message, settings)
     return from_anthropic(message, request.model)
 
 

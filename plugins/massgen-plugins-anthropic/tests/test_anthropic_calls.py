@@ -193,3 +193,16 @@ async def test_temperature_reaches_the_wire_without_breaking_the_sdk(emulator_en
     assert reply.message.content
     body = [r.body for r in emulator_env.requests if r.path.endswith("/messages")][-1]
     assert body["temperature"] == 0.2 and body["top_k"] == 5
+
+
+async def test_an_error_body_with_http_200_is_raised_not_read_as_an_empty_reply(emulator_env, settings, hooks):
+    from massgen_plugins.testing import Fault
+    from massgen_plugins.types import ErrorKind
+
+    emulator_env.inject(Fault(kind="http200_error", provider="anthropic", times=1, message="Internal server error"))
+    with pytest.raises(Exception) as caught:
+        await hooks.complete(CompletionRequest(model=MODEL, messages=[Message(role="user", content="hi")]), settings)
+    assert type(caught.value).__name__ == "APIStatusError" and caught.value.status_code == 200
+    info = hooks.classify_error(caught.value, "anthropic").value
+    assert info is not None and info.retryable and info.kind != ErrorKind.OVERFLOW
+    assert "Internal server error" in info.message

@@ -81,7 +81,7 @@ class GeminiClient:
 
         seconds = float(timeout or settings.timeout)
         self._sync = httpx.Client(timeout=seconds)
-        self._async = httpx.AsyncClient(timeout=seconds)
+        self._async = httpx.AsyncClient(timeout=seconds, event_hooks={"response": [raise_body_error]})
         options = types.HttpOptions(
             base_url=settings.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
             api_version=str(settings.extra.get("api_version", API_VERSION)),
@@ -99,6 +99,32 @@ class GeminiClient:
         await self.sdk.aio.aclose()
         await self._async.aclose()
         self.close()
+
+
+async def raise_body_error(response: Any) -> None:
+    """Raise the SDK's error for an error object in an HTTP 200 ``generateContent`` body.
+
+    The SDK would read ``{"error": {...}}`` with status 200 as a reply without candidates (an
+    empty answer); this httpx response hook raises ``ServerError``/``ClientError`` for the code
+    inside instead, so the host retries or reports it. Streams are left alone: their error
+    chunks are raised by the SDK already.
+    """
+    if response.status_code != 200 or not response.request.url.path.endswith(":generateContent"):
+        return
+    await response.aread()
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return
+    from google.genai import errors
+
+    stated = error.get("code")
+    code = stated if isinstance(stated, int) else 500
+    kind = errors.ServerError if code >= 500 else errors.ClientError if code >= 400 else errors.APIError
+    raise kind(code, body, response)
 
 
 def client(settings: ProviderSettings, timeout: float | None = None) -> GeminiClient:

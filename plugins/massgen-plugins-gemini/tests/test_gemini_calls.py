@@ -189,3 +189,16 @@ async def test_runs_on_httpx_without_hidden_connection_retries(emulator_env, hoo
         await hooks.complete(request, settings)
     info = hooks.classify_error(caught.value, "gemini").value
     assert info.kind.value == "connection" and info.retryable
+
+
+async def test_an_error_body_with_http_200_is_raised_not_read_as_an_empty_reply(emulator_env, settings, hooks):
+    from massgen_plugins.testing import Fault
+    from massgen_plugins.types import CompletionRequest, ErrorKind, Message
+
+    emulator_env.inject(Fault(kind="http200_error", provider="gemini", times=1, message="An internal error has occurred."))
+    with pytest.raises(Exception) as caught:
+        await hooks.complete(CompletionRequest(model=MODEL, messages=[Message(role="user", content="hi")]), settings)
+    assert type(caught.value).__module__.startswith("google.genai")  # the SDK's own error type
+    info = hooks.classify_error(caught.value, "gemini").value
+    assert info is not None and info.retryable and info.kind in (ErrorKind.SERVER, ErrorKind.STREAM)
+    assert "An internal error has occurred." in info.message

@@ -227,8 +227,9 @@ class RecordsCore(MemoryStore):
         if not prefix:
             return []
         with self._read("find_ids") as conn:
-            rows = self._q(conn, "SELECT id FROM memories WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-                           (prefix, prefix + "\uffff", limit)).fetchall()
+            # substr, not a range or LIKE: exact under any collation and for any character
+            rows = self._q(conn, "SELECT id FROM memories WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT ?",
+                           (len(prefix), prefix, limit)).fetchall()
         return [r[0] for r in rows]
 
     def list(self, scope: Scope | None = None, *, kind: Kind | None = None, limit: int = 50,

@@ -159,8 +159,8 @@ class SessionsCore(RecordsCore):
         if not prefix:
             return []
         with self._read("find_sessions") as conn:
-            rows = self._q(conn, "SELECT session_id FROM sessions WHERE last_turn > 0 AND session_id >= ? AND "
-                           "session_id < ? ORDER BY session_id LIMIT ?", (prefix, prefix + "\uffff", limit)).fetchall()
+            rows = self._q(conn, "SELECT session_id FROM sessions WHERE last_turn > 0 AND substr(session_id, 1, ?) = ? "
+                           "ORDER BY session_id LIMIT ?", (len(prefix), prefix, limit)).fetchall()
         return [r[0] for r in rows]
 
     def delete_session(self, session_id: str) -> bool:

@@ -14,6 +14,7 @@ from .. import replies
 from ..replies import Conversation, Generated, Turn
 from ..spec import EmulatedModel, Fault
 from .base import Dialect, HttpError, Reply, Request, Sizes, retry_headers, sse
+from .pairing import anthropic_pairing_error
 
 
 def block_text(content: Any) -> str:
@@ -86,6 +87,11 @@ def rfc3339(ts: int) -> str:
 
 class AnthropicDialect(Dialect):
     provider = "anthropic"
+    accepted_credentials = frozenset({"x-api-key", "bearer"})
+
+    def unauthenticated(self, req: Request) -> Reply:
+        # Anthropic's 401 (stackblitz-labs/bolt.diy#156 quotes the message)
+        return self.error(401, "authentication_error", "x-api-key header is required")
 
     def handle(self, req: Request, fault: Fault | None) -> Reply:
         if req.method == "GET" and req.path == "/v1/models":
@@ -166,6 +172,9 @@ class AnthropicDialect(Dialect):
         max_tokens = body.get("max_tokens")
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
             raise HttpError(self.error(400, "invalid_request_error", "max_tokens: Field required"))
+        pairing = anthropic_pairing_error(body.get("messages") or [])
+        if pairing is not None:
+            raise HttpError(self.error(400, "invalid_request_error", pairing))
         conv, texts, n = messages_conversation(body)
         sizes = Sizes(self.count(texts, n), max_tokens, max_tokens)
         stream = bool(body.get("stream"))

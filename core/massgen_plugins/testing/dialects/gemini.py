@@ -17,6 +17,7 @@ from .. import replies
 from ..replies import Conversation, Generated, Turn
 from ..spec import EmulatedModel, Fault
 from .base import Dialect, HttpError, Reply, Request, sse
+from .pairing import gemini_pairing_error
 
 _VERSIONS = ("/v1/", "/v1beta/")
 _METHODS = {
@@ -93,6 +94,14 @@ def contents_conversation(body: dict[str, Any]) -> tuple[Conversation, list[str]
 
 class GeminiDialect(Dialect):
     provider = "gemini"
+    accepted_credentials = frozenset({"x-goog-api-key", "key"})
+
+    def unauthenticated(self, req: Request) -> Reply:
+        # Google answers a keyless call with 403 PERMISSION_DENIED, not 401
+        # (PublicAffairs/openai-gemini#92 and google-gemini/deprecated-generative-ai-python#463 quote it)
+        return self.error(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without "
+                          "established identity). Please use API Key or other form of API consumer identity to "
+                          "call this API.")
 
     def model_of(self, req: Request) -> str | None:
         name = self._model_segment(req.path)
@@ -187,6 +196,9 @@ class GeminiDialect(Dialect):
         config = _get(body, "generationConfig", "generation_config") or {}
         requested = _get(config, "maxOutputTokens", "max_output_tokens") if isinstance(config, dict) else None
         requested = requested if isinstance(requested, int) and not isinstance(requested, bool) else None
+        pairing = gemini_pairing_error(body.get("contents") or [])
+        if pairing is not None:
+            raise HttpError(self.error(400, "INVALID_ARGUMENT", pairing))
         conv, texts, n = contents_conversation(body)
         prompt = self.count(texts, n)
         if self.forced_output_cap(fault) or (requested is not None and requested > m.max_output):

@@ -16,6 +16,7 @@ from ..replies import Conversation, Generated, Turn
 from ..spec import EmulatedModel, Fault
 from .base import HttpError, Reply, Request, Sizes, sse
 from .openai_compat import OpenAICompatDialect, content_text, openai_error
+from .pairing import responses_pairing_error
 
 _OVERFLOW_MESSAGE = "Your input exceeds the context window of this model. Please adjust your input and try again."
 #: Compaction summaries are capped so a compaction item costs a small, bounded number of tokens.
@@ -135,6 +136,9 @@ class OpenAIDialect(OpenAICompatDialect):
         body = req.json
         m = self.resolve_chat_model(req)
         items = self.input_items(req)
+        pairing = responses_pairing_error(items)
+        if pairing is not None:
+            raise HttpError(self.error_reply(400, openai_error(pairing, "invalid_request_error", "input")))
         conv, texts, n = items_conversation(items, body.get("instructions"), body.get("tools"))
         requested = body.get("max_output_tokens")
         requested = requested if isinstance(requested, int) and not isinstance(requested, bool) else None

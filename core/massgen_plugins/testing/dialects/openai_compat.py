@@ -14,6 +14,7 @@ from .. import replies
 from ..replies import Conversation, Generated, Turn
 from ..spec import EmulatedModel, Fault
 from .base import Dialect, HttpError, Reply, Request, Sizes, retry_headers, sse
+from .pairing import chat_pairing_error
 
 
 def openai_error(message: str, type_: str | None, param: str | None = None, code: Any = None) -> dict[str, Any]:
@@ -137,6 +138,9 @@ class OpenAICompatDialect(Dialect):
     def chat(self, req: Request, fault: Fault | None) -> Reply:
         body = req.json
         m = self.resolve_chat_model(req)
+        pairing = chat_pairing_error(body.get("messages") or [])
+        if pairing is not None:
+            raise HttpError(self.error_reply(400, openai_error(pairing[0], "invalid_request_error", pairing[1])))
         conv, texts, n = chat_conversation(body)
         param, requested = self.output_param(body)
         sizes = Sizes(self.count(texts, n), requested, self.default_output)
@@ -218,6 +222,14 @@ class OpenAICompatDialect(Dialect):
 
     def not_found(self, req: Request) -> Reply:
         return self.error_reply(404, openai_error(f"Invalid URL ({req.method} {req.path})", "invalid_request_error"))
+
+    def unauthenticated(self, req: Request) -> Reply:
+        # OpenAI's reply to a request without a key (continuedev/continue#10931 quotes the message)
+        return self.error_reply(401, openai_error(
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using "
+            "Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if "
+            "you're accessing the API from your browser and are prompted for a username and password. You can "
+            "obtain an API key from https://platform.openai.com/account/api-keys.", "invalid_request_error"))
 
     def unknown_model(self, model_id: str) -> Reply:
         return self.error_reply(404, openai_error(
