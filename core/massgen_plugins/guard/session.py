@@ -229,17 +229,23 @@ class Session:
     def _store(self) -> MemoryStore | None:
         return self.memory.store
 
-    def close(self) -> None:
-        """Close the run log (if this session owns it) and the store it opened."""
+    def close(self, status: str = "ok", *, error: BaseException | str | None = None) -> None:
+        """Close the run log (if this session owns it) and the store it opened.
+
+        :param status: how the run ended: ``ok``, ``failed`` or ``interrupted``.
+        """
         if self._log is not None and self._owns_log:
-            self._log.close()
+            self._log.close(status, error=error)
         self.memory.close()
 
     async def __aenter__(self) -> Session:
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        from ..runlog.lifecycle import exit_status
+
+        status = exit_status(exc)
+        self.close(status, error=exc if status != "ok" else None)
 
     # ------------------------------------------------------------------ the turn
     async def _turn(self, content: Any, max_tokens: int | None, sink: EventSink | None) -> CompletionResponse:
