@@ -14,6 +14,8 @@ import sys
 import pytest
 from rich.cells import cell_len
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 LIVE_STAGES = ["model registry", "team", "overflow → native compaction", "overflow → summarization",
                "429/529 retried", "fallback across providers", "kill -9 and resume", "self-analysis"]
 PROVIDERS = ("OPENAI", "ANTHROPIC", "GEMINI", "GOOGLE", "GROQ", "XAI", "NEBIUS", "OPENROUTER")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agent_loop.py"
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide" / "agent-loop.md"
 
