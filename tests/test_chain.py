@@ -132,3 +132,13 @@ async def test_async_helpers_await_coroutines(pm):
     assert [a.status for a in first.attempts] == ["error", "none", "result"]
     everything = await acollect_all(pm, "embed", {"texts": [], "model": None})
     assert everything.values == [[[5.0]]] and len(everything.errors) == 1
+
+
+def test_an_async_implementation_called_from_sync_code_is_awaited(pm):
+    class Async:
+        @hookimpl
+        async def embed(self, texts, model):
+            return [[float(len(t))] for t in texts]
+
+    pm.register(Async(), name="async")
+    assert first_result(pm, "embed", {"texts": ["abc"], "model": None}).value == [[3.0]]

@@ -162,6 +162,16 @@ async def test_hook_complete(hooks):
         await hooks.complete(other, ProviderSettings(provider="zed"))
 
 
+async def test_an_async_def_complete_is_the_call_itself(hooks):
+    async def complete(request, settings):
+        return {"model": request.model, "message": {"role": "assistant", "content": "from a coroutine function"}}
+
+    register(hooks, "acme", register_providers=lambda: {"name": "acme"}, complete=complete)
+    request = CompletionRequest(model="acme/m", messages=[Message(role="user", content="hi")])
+    response = await hooks.complete(request, ProviderSettings(provider="acme"))
+    assert response.message.content == "from a coroutine function"
+
+
 async def test_hook_stream(hooks):
     async def events():
         yield {"type": "text", "delta": "he"}

@@ -123,13 +123,27 @@ def error_parts(error: Any) -> ErrorParts:
         status=status,
         code=code,
         type=etype,
-        message=message or "",
+        message=bounded(message or ""),
         body=body,
         headers=_headers(error),
         exception=type(error).__name__,
         module=type(error).__module__,
         http_status=http_status,
     )
+
+
+#: how much of an error's text the detectors read: its start and its end. Provider errors state
+#: their numbers in the first few hundred characters; a 50 MB body echoed back in full must not
+#: keep the event loop busy matching patterns over all of it.
+SCAN_HEAD = 64 * 1024
+SCAN_TAIL = 4 * 1024
+
+
+def bounded(text: str) -> str:
+    """``text`` cut to its first :data:`SCAN_HEAD` and last :data:`SCAN_TAIL` characters."""
+    if len(text) <= SCAN_HEAD + SCAN_TAIL:
+        return text
+    return f"{text[:SCAN_HEAD]} … {text[-SCAN_TAIL:]}"
 
 
 def _str(value: Any) -> str | None:

@@ -11,8 +11,8 @@ acceptable one, or all of them), which plugins may answer (provider routing), an
 ``call.run()`` drives it from synchronous code, ``await call.arun()`` from the event loop; both
 walk the implementations the same way and differ only in how one implementation is run:
 
-* from synchronous code, the implementation runs on a worker thread and the caller waits at most
-  the deadline;
+* from synchronous code, the implementation runs on a worker thread (an ``async def`` one in its
+  own event loop there) and the caller waits at most the deadline;
 * on the event loop, a plain ``def`` implementation runs on a worker thread too (so a blocking
   plugin never freezes the loop and the other agents on it); an ``async def`` one is awaited
   under a timeout; an awaitable that a plain function returns is awaited within what is left of
@@ -248,7 +248,7 @@ def _late_error(impl: Implementation, limit: float) -> HookTimeout:
 Ran = tuple[Any, "BaseException | None", float]
 
 
-def _run_sync(impl: Implementation, kwargs: Mapping[str, Any], limit: float) -> Ran:
+def _run_sync(impl: Implementation, kwargs: Mapping[str, Any], limit: float, await_result: bool = True) -> Ran:
     started = time.perf_counter()
     blocked = _quarantined(impl)
     if blocked is not None:
@@ -259,7 +259,12 @@ def _run_sync(impl: Implementation, kwargs: Mapping[str, Any], limit: float) -> 
 
     def job() -> None:
         try:
-            box[0] = context.run(impl, **kwargs)
+            value = context.run(impl, **kwargs)
+            if await_result and inspect.iscoroutine(value):  # an ``async def`` called from sync code
+                import asyncio
+
+                value = context.run(asyncio.run, value)
+            box[0] = value
         except BaseException as exc:  # reported to the caller, never lost in the thread
             box[1] = exc
         done.set()
@@ -278,7 +283,9 @@ async def _run_async(impl: Implementation, kwargs: Mapping[str, Any], limit: flo
     if blocked is not None:
         return None, blocked, 0.0
     try:
-        if impl.is_async:
+        if impl.is_async and not await_result:
+            value = impl(**kwargs)  # ``async def complete``: the coroutine *is* the call; the caller bounds it
+        elif impl.is_async:
             value = await asyncio.wait_for(impl(**kwargs), limit)
         else:
             value = await asyncio.wait_for(_in_thread(impl, kwargs), limit)
@@ -363,7 +370,7 @@ class HookCall:
         walk = _Walk(self)
         limit = self.limit if self.limit is not None else deadline(self.hook)
         for impl in self.implementations():
-            if walk.record(impl, *_run_sync(impl, self.kwargs, limit)):
+            if walk.record(impl, *_run_sync(impl, self.kwargs, limit, self.await_result)):
                 break
         return walk.outcome()
 

@@ -166,7 +166,10 @@ def test_summary_of_a_massgen_log(clean):
 
 def test_bad_run_dir(clean, tmp_path):
     line = _one_error_line(run("logs", "summary", "no_such_run"))
-    assert "no run directory 'no_such_run'" in line and "massgen-plugins logs list" in line
+    assert "no run at " in line and "no_such_run" in line and "massgen-plugins logs list" in line
+    missing = tmp_path / "gone" / "run1"
+    line = _one_error_line(run("logs", "summary", str(missing)))
+    assert line == f"Error: no run at {missing}; `massgen-plugins logs list` shows the runs"
     (tmp_path / "empty").mkdir()
     line = _one_error_line(run("logs", "analyze", str(tmp_path / "empty")))
     assert "is not a run directory" in line

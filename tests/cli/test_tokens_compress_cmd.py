@@ -140,3 +140,23 @@ def test_console_script_subprocess(conv_file):
                            "--ratio", "2", "--json"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["fits"] is True
+
+
+def test_compress_output_never_writes_through_a_planted_symlink(conv_file, tmp_path):
+    path, _ = conv_file
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out_file = tmp_path / "small.json"
+    (tmp_path / "small.json.tmp").symlink_to(victim)  # where the old fixed temp name pointed
+    code, out = run("compress", str(path), "-m", "openai/gpt-4o", "--ratio", "0.5", "--output", str(out_file))
+    assert code == 0, out
+    assert victim.read_text() == "precious"
+    assert json.loads(out_file.read_text())["messages"]
+
+
+def test_compress_output_into_a_missing_directory_is_one_clear_line(conv_file, tmp_path):
+    path, _ = conv_file
+    code, out = run("compress", str(path), "-m", "openai/gpt-4o", "--ratio", "0.5",
+                    "--output", str(tmp_path / "nope" / "small.json"))
+    assert code == 2
+    assert "cannot write" in out and "nope" in out and "Traceback" not in out

@@ -22,6 +22,7 @@ agents:
 """
 
 
+@pytest.mark.plugins("anthropic", "groq", "openai")
 def test_yaml_with_defaults_and_per_agent_overrides(tmp_path):
     path = tmp_path / "team.yaml"
     path.write_text(YAML)
@@ -35,6 +36,7 @@ def test_yaml_with_defaults_and_per_agent_overrides(tmp_path):
     assert (coder.retry.max_attempts, coder.retry.base_delay) == (5, 0.1)
 
 
+@pytest.mark.plugins("anthropic", "groq", "openai")
 def test_toml_and_json(tmp_path):
     (tmp_path / "t.toml").write_text('[agents.a]\nmodel = "openai/gpt-4o-mini"\nmax_compressions_per_turn = 2\n')
     assert load_config(tmp_path / "t.toml").agents["a"].max_compressions_per_turn == 2
@@ -81,6 +83,7 @@ def test_python_config_validates_model_strings():
 # --- bad configuration fails at construction, naming the file and the field ------------------
 
 
+@pytest.mark.plugins("openai")
 @pytest.mark.parametrize(("kwargs", "needle"), [
     ({"strategy": "fast"}, "unknown strategy 'fast'"),
     ({"strategy": "balancd"}, "did you mean 'balanced'"),
@@ -88,6 +91,7 @@ def test_python_config_validates_model_strings():
     ({"fallbacks": ["nosuch/model"]}, "fallbacks[0]: unknown provider 'nosuch'"),
     ({"summarizer_model": "opnai/gpt-4o-mini"}, "did you mean 'openai'"),
 ])
+@pytest.mark.plugins("anthropic", "groq", "openai")
 def test_session_rejects_bad_configuration_at_construction(emulator_env, kwargs, needle):
     from massgen_plugins.guard import Session
 
@@ -103,6 +107,7 @@ def test_session_rejects_bad_configuration_at_construction(emulator_env, kwargs,
     ("    fallback: [openai/gpt-4o]\n", "agents.a.fallback: Extra inputs are not permitted: unknown setting; "
                                       "did you mean 'fallbacks'?"),
 ])
+@pytest.mark.plugins("anthropic", "groq", "openai")
 def test_team_files_with_bad_settings_fail_at_load_naming_file_and_field(tmp_path, agent, needle):
     path = tmp_path / "team.yaml"
     path.write_text("agents:\n  a:\n    model: openai/gpt-4o-mini\n" + agent)
@@ -111,6 +116,7 @@ def test_team_files_with_bad_settings_fail_at_load_naming_file_and_field(tmp_pat
     assert str(path) in str(caught.value) and needle in str(caught.value)
 
 
+@pytest.mark.plugins("openai")
 async def test_session_and_team_close_the_stores_they_opened(emulator_env, tmp_path):
     from massgen_plugins.guard import Session, Team
     from massgen_plugins.memory import open_store

@@ -7,6 +7,8 @@ import random
 import pytest
 from massgen_plugins.guard import RetryPolicy
 
+pytestmark = pytest.mark.plugins("openai", "anthropic")  # drives provider plugins end to end
+
 
 def test_backoff_doubles_and_is_capped():
     policy = RetryPolicy(base_delay=0.5, max_delay=4.0, jitter=0.0)
@@ -35,6 +37,7 @@ def test_a_non_finite_retry_after_means_the_backoff():
     assert policy.delay(1, retry_after=float("nan")) == 0.5
 
 
+@pytest.mark.plugins("openai", "anthropic")
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
 @pytest.mark.parametrize("header", ["abc", "0.5, 3", "inf", ""])
 async def test_an_unparseable_retry_after_falls_back_to_the_backoff(emulator_env, tmp_path, provider, header):

@@ -10,6 +10,8 @@ from massgen_plugins.guard import AllModelsFailedError, Session
 from massgen_plugins.redact import redact, remember_secret
 from massgen_plugins.testing import Fault
 
+pytestmark = pytest.mark.plugins("openai")  # drives provider plugins end to end
+
 
 def fake_key(prefix: str) -> str:
     # built at run time, so secret scanners do not flag the tree

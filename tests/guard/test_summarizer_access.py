@@ -3,12 +3,15 @@ given only in code (``Session(api_keys=...)``), the session's ``retry`` settings
 
 from __future__ import annotations
 
+import pytest
 from massgen_plugins.compression.summarize import SYSTEM_PROMPT
 from massgen_plugins.guard import Session
 from massgen_plugins.runlog import read_run
 from massgen_plugins.testing import Fault
 
 from .test_session import tool_history
+
+pytestmark = pytest.mark.plugins("anthropic")  # drives provider plugins end to end
 
 MODEL = "anthropic/claude-haiku-4-5-20251001"
 SUMMARIZE_ONLY = {"name": "balanced", "stages": ["summarize"], "keep_recent_tokens": 200}

@@ -15,6 +15,8 @@ from massgen_plugins.types import ErrorKind
 
 from .test_session import FAST_RETRY, tool_history
 
+pytestmark = pytest.mark.plugins("openai")  # drives provider plugins end to end
+
 
 def events(session: Session, type_: str) -> list[dict]:
     return [e for e in read_run(session._log.path).events if e["type"] == type_]
@@ -112,3 +114,20 @@ def test_a_failure_is_typed_by_error_kind_and_stop_reason():
 ])
 def test_provider_input_reads_requested_as_input_or_input_plus_output(counted, requested, sent, stated, expected):
     assert ModelLimits.provider_input(counted, requested, sent, stated) == expected
+
+
+async def test_a_real_window_smaller_than_the_registry_says_is_recovered_within_the_turn(emulator_env, tmp_path):
+    # the registry's bundled data says gpt-4o-mini has 128k; this endpoint serves it with 3,000
+    from massgen_plugins.testing.spec import EmulatedModel
+
+    emulator_env.set_models("openai", [EmulatedModel("gpt-4o-mini", context_window=3000, max_output=16384)])
+    session = Session("openai/gpt-4o-mini", memory=False, run_log=str(tmp_path / "run"), retry=FAST_RETRY)
+    session.messages = tool_history(2)
+    assert 1500 < session.count_tokens() < 2500
+    reply = await session.send("Which steps passed?")
+    assert reply.message.content
+    statuses = [r.status for r in chat_posts(emulator_env)]
+    assert statuses == [400, 200], statuses  # one rejection, then the same turn succeeds
+    assert session.limits.window("openai/gpt-4o-mini") == 3000
+    body = chat_posts(emulator_env)[-1].body
+    assert body.get("max_completion_tokens", body.get("max_tokens")) <= 750  # the reserve follows the learned window

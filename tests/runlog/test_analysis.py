@@ -81,7 +81,7 @@ def test_sample_findings():
     titles = [f["title"] for f in findings]
     assert any(t.startswith("agent researcher compressed 6 times in 10 turns: a larger-window model would avoid it")
                for t in titles), titles
-    assert "1 overflow(s) were caught only when the provider rejected the call" in titles
+    assert "1 overflow was caught only when the provider rejected the call" in titles
     assert "fell back from anthropic/claude-haiku-4-5 to openai/gpt-4o-mini (overloaded)" in titles
     assert any(t.startswith("3 retries (") for t in titles)
     severities = [f["severity"] for f in findings]
@@ -118,9 +118,9 @@ def test_massgen_sample_analysis():
     assert s["cost"]["usd"] == pytest.approx(0.15213, abs=1e-6)  # per-round costs of both attempts
     assert s["tools"]["failed"] == 1 and s["compressions"]["total"] == 1
     titles = [f["title"] for f in find_issues(s, run.events)]
-    assert "orchestration restarted: 2 attempts over 1 turn(s)" in titles
+    assert "orchestration restarted: 2 attempts over 1 turn" in titles
     assert "MassGen rounds ended badly: restarted ×1, error ×1" in titles
-    assert "1 unreadable line(s) skipped in events.jsonl" in titles
+    assert "1 unreadable line skipped in events.jsonl" in titles
 
 
 def test_through_the_collected_hook():

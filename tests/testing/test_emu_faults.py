@@ -205,7 +205,7 @@ def test_fault_validation():
 
 
 def test_raw_http_keep_alive_and_unknown_paths(emu):
-    with httpx.Client(timeout=10) as client:
+    with httpx.Client(timeout=10, headers={"Authorization": "Bearer k", "x-api-key": "k"}) as client:
         for _ in range(3):  # several requests over one kept-alive connection
             assert client.get(emu.base_url("openai") + "/models").status_code == 200
         assert client.get(emu.url + "/nowhere/x").status_code == 404

@@ -4,7 +4,7 @@ Subcommands live in their own modules and are imported only when invoked (a lazy
 so ``massgen-plugins list`` never pays for the registry, the compression chain or an SDK.
 
 Exit codes: 0 ok, 1 failure, 2 bad input or usage. Errors are one line on stderr; ``--debug``
-shows the traceback.
+(before or after the subcommand) shows the traceback.
 """
 
 from __future__ import annotations
@@ -62,9 +62,13 @@ class LazyGroup(click.Group):
         target = COMMANDS.get(cmd_name)
         if target is None:
             self._plugin_commands()
-            return self.commands.get(cmd_name)
+            found = self.commands.get(cmd_name)
+            if found is not None:
+                _accept_debug(found)
+            return found
         module, attr = target.split(":")
         command: click.Command = getattr(import_module(module), attr)
+        _accept_debug(command)
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -86,6 +90,24 @@ class LazyGroup(click.Group):
             from ..redact import redact
 
             fail(f"unexpected {type(exc).__name__}: {redact(str(exc))} (run with --debug for the traceback)", 1)
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj["debug"] = True
+
+
+def _accept_debug(command: click.Command) -> None:
+    """Let ``--debug`` follow the subcommand too (``massgen-plugins tokens f.json --debug``)."""
+    if any(p.name == "debug" for p in command.params):
+        return
+    command.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, is_eager=True,
+                                       callback=_set_debug, help="Show tracebacks for errors."))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_debug(sub)
 
 
 def fail(message: str, code: int) -> None:

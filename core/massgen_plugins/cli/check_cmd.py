@@ -8,7 +8,7 @@ import os
 
 import click
 
-from .output import emit_json, print_table
+from .output import Column, emit_json, print_table
 
 
 @click.group("check")
@@ -42,9 +42,12 @@ def compression_command(backends: tuple[str, ...], model: str | None, fill_ratio
             if as_json:
                 emit_json(rows)
             else:
-                print_table("compression check backends", ["backend", "default model", "fill ratio", "plugin", "key"],
-                            [(r["backend"], r["model"], r["fill_ratio"], "installed" if r["installed"] else "missing",
-                              "set" if r["key"] else f"missing ({r['key_env']})") for r in rows])
+                print_table("compression check backends",
+                            [Column("backend", "id"), Column("default model", "id"), Column("fill", "num"),
+                             Column("status")],
+                            [(r["backend"], r["model"], r["fill_ratio"],
+                              "not installed" if not r["installed"] else "ready" if r["key"] else
+                              f"needs {r['key_env']}") for r in rows])
             return
         unknown = [b for b in backends if b not in BACKENDS]
         if unknown:
@@ -79,12 +82,18 @@ def compression_command(backends: tuple[str, ...], model: str | None, fill_ratio
         emit_json([r.to_dict() for r in results])
     else:
         print_table(f"compression check ({mode})",
-                    ["backend", "model", "window", "filled", "detected", "stages", "after", "result", "s"],
-                    [(r.backend, r.model, r.window, r.filled_tokens, r.detection, " → ".join(r.stages) or "-",
-                      r.tokens_after, "ok" if r.ok else f"FAILED: {r.error}", f"{r.seconds:.1f}")
-                     for r in results])
+                    [Column("backend", "id"), Column("model", "id"), Column("window", "num"),
+                     Column("filled → after"), Column("what happened"), Column("s", "num"),
+                     Column("result", "note")],
+                    [(r.backend, r.model, _n(r.window), f"{_n(r.filled_tokens)} → {_n(r.tokens_after)}",
+                      f"{r.detection}: {' → '.join(r.stages) or 'no compression'}", f"{r.seconds:.1f}",
+                      "ok" if r.ok else f"FAILED: {r.error}") for r in results])
     if not all(r.ok for r in results):
         raise SystemExit(1)
+
+
+def _n(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .output import emit_json, print_table
+from .output import Column, emit_json, plural, print_table, print_wrapped
 
 
 @click.command("compress")
@@ -63,21 +63,22 @@ def compress_command(file: str, model: str, budget: int | None, ratio: float | N
         data["archive"] = [a.model_dump(mode="json") for a in report.archive]
         emit_json(data)
         return
-    rows = [(s.name, s.status, f"{s.tokens_before:,}", f"{s.tokens_after:,}", f"{s.seconds * 1000:.0f} ms",
+    rows = [(s.name, s.status, f"{s.tokens_before:,}", f"{s.tokens_after:,}", f"{s.seconds * 1000:,.0f} ms",
              s.archived or "", s.reason or "; ".join(s.notes)) for s in report.stages]
     print_table(f"{file} · {model} · strategy {report.strategy.name}",
-                ["stage", "status", "before", "after", "time", "archived", "detail"], rows)
-    click.echo(f"{report.tokens_before:,} → {report.tokens_after:,} tokens (budget {report.budget:,}, "
-               f"{len(report.messages)} messages, {len(report.archive)} archived, counted with "
+                [Column("stage", "id"), Column("status", "id"), Column("before", "num"), Column("after", "num"),
+                 Column("time", "num"), Column("archived", "num"), Column("detail", "note")], rows)
+    print_wrapped(f"{report.tokens_before:,} → {report.tokens_after:,} tokens (budget {report.budget:,}, "
+               f"{plural(len(report.messages), 'message')}, {len(report.archive):,} archived, counted with "
                f"{report.counting['method']})")
     for note in report.notes:
-        click.echo(f"note: {note}")
+        print_wrapped(f"note: {note}")
     for s in report.stages:
         if s.status == "skipped" and s.name == "summarize":
-            click.echo(f"note: the model-backed summarize stage was skipped: {s.reason}")
+            print_wrapped(f"note: the model-backed summarize stage was skipped: {s.reason}")
     if output:
-        click.echo(f"wrote {output}")
+        print_wrapped(f"wrote {output}")
     if archive:
-        click.echo(f"wrote the archive to {archive}")
+        print_wrapped(f"wrote the archive to {archive}")
     if not output and not archive:
-        click.echo("(use --output FILE to write the compressed conversation)")
+        print_wrapped("(use --output FILE to write the compressed conversation)")

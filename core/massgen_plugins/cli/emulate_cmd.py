@@ -35,10 +35,10 @@ def emulate_command(port: int, host: str, as_json: bool) -> None:
         payload: dict[str, Any] = {"url": emu.url, "base_urls": {p: emu.base_url(p) for p in PROVIDERS}, "env": env}
         click.echo(json.dumps(payload))
     else:
-        from .output import print_table
+        from .output import Column, print_table
 
         click.echo(f"massgen-plugins emulator listening on {emu.url}")
-        print_table(None, ["provider", "base URL"], [(p, emu.base_url(p)) for p in PROVIDERS])
+        print_table(None, [Column("provider", "id"), Column("base URL", "id")], [(p, emu.base_url(p)) for p in PROVIDERS])
         click.echo("")
         click.echo("# point the SDKs and the provider plugins at the emulator:")
         for name, value in env.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .output import emit_json, print_table
+from .output import Column, emit_json, print_table
 
 
 @click.command("list")
@@ -37,4 +37,5 @@ def list_command(as_json: bool, show_all: bool, hooks: tuple[str, ...]) -> None:
          ", ".join(r.hooks), r.error or "")
         for r in records
     ]
-    print_table(None, ["plugin", "version", "distribution", "status", "hooks", "error"], rows)
+    print_table(None, [Column("plugin", "id"), Column("version", "id"), Column("distribution", "id"),
+                       Column("status", "id"), Column("hooks"), Column("error", "note")], rows)

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from .output import emit_json, print_table
+from .output import Column, emit_json, money, print_table, print_wrapped
 
 
 @click.group("logs")
@@ -37,8 +37,10 @@ def _resolve_run_dir(value: str) -> Path:
     candidate = runs_root() / value
     if candidate.exists():
         return candidate
-    raise InputError(f"no run directory {value!r} (looked at {path} and {candidate}); "
-                     "see `massgen-plugins logs list`")
+    looked = [str(path.absolute())]
+    if not path.is_absolute() and len(path.parts) == 1:  # a bare run id may also name a run under the home
+        looked.append(str(candidate))
+    raise InputError(f"no run at {' or '.join(looked)}; `massgen-plugins logs list` shows the runs")
 
 
 # --------------------------------------------------------------------------- list
@@ -145,31 +147,17 @@ def list_command(dirs: tuple[Path, ...], limit: int, as_json: bool) -> None:
     if not ordered:
         click.echo(f"No runs yet. Runs are written under {runs_root()} (set MASSGEN_PLUGINS_HOME to move it).")
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(file=sys.stdout, soft_wrap=False)
-    table = Table(header_style="bold")
-    width = max([len(r["run_id"]) for r in ordered] + [3])
-    status_width = max([len(r["status"]) for r in ordered] + [6])
-    rest = console.width - (width + 16 + status_width + 7 + 6) - 3 * 6 - 1
-    table.add_column("run", no_wrap=True, min_width=width)
-    table.add_column("started (UTC)", no_wrap=True, min_width=16)
-    table.add_column("status", no_wrap=True, min_width=status_width)
-    table.add_column("source", no_wrap=True, min_width=7)
-    table.add_column("events", justify="right", min_width=6)
-    if rest >= 16:  # narrow terminals: the essentials only (--json has everything)
-        table.add_column("agents / title", overflow="ellipsis", no_wrap=True, max_width=rest)
+    rows = []
     for r in ordered:
         detail = ", ".join(a for a in r["agents"] if a)
         if r.get("title"):
             detail = f"{detail} — {r['title']}" if detail else r["title"]
-        if len(detail) > rest:
-            detail = detail[: rest - 1] + "…"
-        row = [r["run_id"], (r.get("started_at") or "").replace("T", " ")[:16], r["status"],
-               "ours" if r["source"] == "massgen-plugins" else r["source"], str(r.get("events") or "")]
-        table.add_row(*(row + [detail] if rest >= 16 else row))
-    console.print(table)
+        rows.append((r["run_id"], (r.get("started_at") or "").replace("T", " ")[:16], r["status"],
+                     "ours" if r["source"] == "massgen-plugins" else r["source"],
+                     "" if r.get("events") is None else f"{r['events']:,}", detail))
+    print_table(None, [Column("run", "id"), Column("started (UTC)", "id"), Column("status", "id"),
+                       Column("source", "id"), Column("events", "num"),
+                       Column("agents / title", optional=True)], rows)
 
 
 # --------------------------------------------------------------------------- summary
@@ -190,33 +178,33 @@ def _print_summary(summary: dict[str, Any], findings: list[dict[str, Any]]) -> N
         f"[bold]events[/] {run.get('events')}",
         f"[bold]calls[/] {summary['calls']['total']} ({summary['calls']['failed']} failed)   [bold]tokens[/] "
         f"{summary['tokens']['input']:,} in / {summary['tokens']['output']:,} out   [bold]cost[/] "
-        + ("unknown" if cost is None else f"${cost:,.4f}" + ("" if summary["cost"]["complete"] else " (incomplete)")),
+        + money(cost) + ("" if cost is None or summary["cost"]["complete"] else " (incomplete)"),
         f"[bold]overflows[/] {summary['overflows']['total']} ({summary['overflows']['proactive']} proactive, "
         f"{summary['overflows']['reactive']} reactive)   [bold]compressions[/] {summary['compressions']['total']} "
         f"(saved {summary['compressions']['tokens_saved']:,} tokens)   [bold]retries[/] {summary['retries']['total']}   "
         f"[bold]fallbacks[/] {sum(f['count'] for f in summary['fallbacks'])}   [bold]errors[/] {summary['errors']['total']}",
     ]
     title = f"run {run.get('id')}" + (f" — {run['title']}" if run.get("title") else "")
-    console.print(Panel("\n".join(lines), title=title, expand=False))
+    print_wrapped(title, style="bold", out=console)  # a long title wraps between words, never cropped
+    console.print(Panel("\n".join(lines), expand=False))
     lat = summary["latency_ms"]["by_model"]
     if summary["calls"]["by_model"]:
-        def money(v: Any) -> str:
-            return "unknown" if v is None else f"${v:,.4f}"
-
-        print_table("per model", ["model", "calls", "failed", "input", "output", "cost", "p50 ms", "p95 ms"],
-                    [(m, b["calls"], b["failed"], f"{b['input_tokens']:,}", f"{b['output_tokens']:,}", money(b["cost_usd"]),
-                      f"{lat.get(m, {}).get('p50', 0):.0f}", f"{lat.get(m, {}).get('p95', 0):.0f}")
-                     for m, b in summary["calls"]["by_model"].items()])
-        print_table("per agent", ["agent", "calls", "failed", "input", "output", "cost"],
-                    [(a, b["calls"], b["failed"], f"{b['input_tokens']:,}", f"{b['output_tokens']:,}", money(b["cost_usd"]))
-                     for a, b in summary["calls"]["by_agent"].items()])
+        numbers = [Column(h, "num") for h in ("calls", "failed", "input", "output", "cost")]
+        latency = [Column("p50 ms", "num", optional=True), Column("p95 ms", "num", optional=True)]
+        print_table("per model", [Column("model", "id"), *numbers, *latency],
+                    [(m, f"{b['calls']:,}", f"{b['failed']:,}", f"{b['input_tokens']:,}", f"{b['output_tokens']:,}",
+                      money(b["cost_usd"]), f"{lat.get(m, {}).get('p50', 0):,.0f}",
+                      f"{lat.get(m, {}).get('p95', 0):,.0f}") for m, b in summary["calls"]["by_model"].items()])
+        print_table("per agent", [Column("agent", "id"), *numbers],
+                    [(a, f"{b['calls']:,}", f"{b['failed']:,}", f"{b['input_tokens']:,}", f"{b['output_tokens']:,}",
+                      money(b["cost_usd"])) for a, b in summary["calls"]["by_agent"].items()])
     if findings:
         style = {"error": "bold red", "warning": "yellow", "info": "cyan"}
         console.print("[bold]Findings[/]")
         for f in findings:
             detail = f" — {f['detail']}" if f.get("detail") else ""
-            console.print(f"  [{style.get(f['severity'], '')}]{f['severity']:>7}[/] {f['title']}{detail}", highlight=False,
-                          markup=True)
+            print_wrapped(f"{f['severity']:>9} {f['title']}{detail}", indent=10, out=console,
+                          style=style.get(f["severity"]))
 
 
 @logs_group.command("summary")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .output import emit_json, print_table
+from .output import Column, emit_json, plural, print_table
 
 if TYPE_CHECKING:
     from ..errors import InputError
@@ -99,8 +99,12 @@ class _MemoryGroup(click.Group):
 
 
 def _short(text: str, width: int = 80) -> str:
+    """``text`` on one line, cut at a word boundary (never inside a word) to at most ``width``."""
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + " …"
 
 
 def _scope_text(scope: Scope) -> str:
@@ -114,14 +118,15 @@ def _record_json(record: MemoryRecord) -> dict[str, Any]:
 
 
 def _records_table(records: list[MemoryRecord], title: str | None, scores: list[float] | None = None) -> None:
-    columns = ["id", "kind", "scope", "text", "updated"]
+    columns = [Column("id", "id"), Column("kind", "id", optional=True), Column("scope"), Column("text"),
+               Column("updated", "id", optional=True)]
     rows: list[list[Any]] = []
     for i, r in enumerate(records):
         row = [r.id, r.kind, _scope_text(r.scope), _short(r.text), r.updated_at.strftime("%Y-%m-%d %H:%M")]
         if scores is not None:
             row.insert(0, f"{scores[i]:.3f}")
         rows.append(row)
-    print_table(title, (["score"] if scores is not None else []) + columns, rows)
+    print_table(title, ([Column("score", "num")] if scores is not None else []) + columns, rows)
 
 
 @click.group("memory", cls=_MemoryGroup)
@@ -174,9 +179,10 @@ def list_command(store_url: str | None, user: str | None, agent: str | None, ses
             if as_json:
                 emit_json([s.model_dump(mode="json") for s in found])
                 return
-            print_table("sessions", ["session", "scope", "turns", "archived", "updated"],
-                        [(s.session_id, _scope_text(s.scope.model_copy(update={"session": None})), s.turns,
-                          s.archived, s.updated_at.strftime("%Y-%m-%d %H:%M")) for s in found])
+            print_table("sessions", [Column("session", "id"), Column("scope"), Column("turns", "num"),
+                                     Column("archived", "num"), Column("updated", "id")],
+                        [(s.session_id, _scope_text(s.scope.model_copy(update={"session": None})), f"{s.turns:,}",
+                          f"{s.archived:,}", s.updated_at.strftime("%Y-%m-%d %H:%M")) for s in found])
             return
         records = store.list(scope, kind=kind, limit=limit, offset=offset, include_expired=expired)  # type: ignore[arg-type]
     if as_json:
@@ -210,7 +216,7 @@ def search_command(query: str, store_url: str | None, user: str | None, agent: s
     note = ""
     if results.common_terms:
         note = f" -- very common terms matched newest-first: {', '.join(results.common_terms)}"
-    _records_table(results.records(), f"{len(results.hits)} result(s), plan: {results.plan}{note}",
+    _records_table(results.records(), f"{plural(len(results.hits), 'result')}, plan: {results.plan}{note}",
                    [h.score for h in results.hits])
 
 

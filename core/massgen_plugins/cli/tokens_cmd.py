@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import click
 
-from .output import emit_json, print_table
+from .output import Column, emit_json, plural, print_table, print_wrapped
 
 KNOWN_PROVIDERS = ("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")
 
@@ -93,10 +93,11 @@ def tokens_command(file: str, model: str, window: int | None, as_json: bool) -> 
     if conv.tools:
         rows.append((f"tool schemas ({len(conv.tools)})", f"{tools_tokens:,}"))
     rows.append(("total", f"{total:,}"))
-    print_table(f"{file} · {model} · {len(conv.messages)} messages", ["part", "tokens"], rows)
+    print_table(f"{file} · {model} · {plural(len(conv.messages), 'message')}",
+                [Column("part", "id"), Column("tokens", "num")], rows)
     how = "exact" if exact else f"estimate, ±{margin:.0%} → budget with {with_margin:,}"
-    click.echo(f"counted with {method} ({how}) by {counted_by}")
+    print_wrapped(f"counted with {method} ({how}) by {counted_by}")
     if win:
-        click.echo(f"context window {win:,} ({win_source}): {with_margin / win:.1%} used")
+        print_wrapped(f"context window {win:,} ({win_source}): {with_margin / win:.1%} used")
     else:
-        click.echo(f"context window unknown ({win_source}); pass --window N to compare")
+        print_wrapped(f"context window unknown ({win_source}); pass --window N to compare")

@@ -102,11 +102,12 @@ def load_conversation(path: str | os.PathLike[str]) -> ConversationFile:
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> None:
-    """Write ``data`` as JSON atomically (temp file + rename)."""
+    """Write ``data`` as JSON atomically (see :func:`massgen_plugins.atomicfile.atomic_write_text`)."""
+    from ..atomicfile import atomic_write_text
+
     p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
     try:
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-        os.replace(tmp, p)
+        atomic_write_text(p, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     except OSError as exc:
-        raise InputError(f"cannot write {p}: {exc}") from None
+        raise InputError(f"cannot write {p}: {exc.strerror or exc}; check that the directory exists and is "
+                         "writable") from None

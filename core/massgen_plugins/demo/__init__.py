@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .scenario import ANALYSIS_MODEL, DemoResult, StageResult, run_scenario
+from ..formatting import plural
+from .scenario import ANALYSIS_MODEL, LIVE_KEYS, DemoResult, StageResult, run_scenario
 
-__all__ = ["DemoResult", "run_demo"]
+__all__ = ["DemoResult", "check_live_keys", "run_demo"]
 
 # real keys must never reach the emulator, and emulator keys never a real provider
 _PROVIDER_ENV = ("OPENAI", "ANTHROPIC", "GEMINI", "GOOGLE", "GROQ", "XAI", "NEBIUS", "OPENROUTER")
@@ -37,9 +38,28 @@ def offline_providers() -> Iterator[Any]:
             os.environ.update(saved)
 
 
+def check_live_keys() -> None:
+    """Raise :class:`~massgen_plugins.errors.MissingCredentialsError` (exit 2 on the CLI) naming
+    every key and plugin a live demo lacks, before anything starts."""
+    from ..errors import MissingCredentialsError
+    from ..providers import installed_providers
+
+    installed = set(installed_providers())
+    plugins = [f"massgen-plugins-{p}" for p in LIVE_KEYS if p not in installed]
+    keys = [" or ".join(names) for names in LIVE_KEYS.values() if not any(os.environ.get(n) for n in names)]
+    if plugins or keys:
+        needs = ([f"set {', '.join(keys)}"] if keys else []) + ([f"pip install {' '.join(plugins)}"] if plugins else [])
+        raise MissingCredentialsError(
+            f"demo --live calls OpenAI, Anthropic and Gemini with your keys: {'; '.join(needs)} "
+            "(or run `massgen-plugins demo` without --live to use the bundled emulator)")
+
+
 def run_demo(run_dir: Path | None = None, *, live: bool = False, say: Any = print) -> DemoResult:
     """Run the scenario (offline unless ``live``), then analyse the run; returns what happened."""
     from ..runlog import new_run_id, runs_root
+
+    if live:
+        check_live_keys()
 
     directory = Path(run_dir) if run_dir is not None else runs_root() / f"demo-{new_run_id()}"
     directory.mkdir(parents=True, exist_ok=True)
@@ -63,7 +83,7 @@ def _analyse(result: DemoResult, say: Any) -> StageResult:
     result.html.write_text(outcome.html(), encoding="utf-8")
     deterministic = outcome.deterministic
     ok = deterministic is not None and outcome.self_analysis is not None
-    detail = (f"{len(deterministic.findings)} finding(s); reports: {result.report.name}, {result.html.name}"
+    detail = (f"{plural(len(deterministic.findings), 'finding')}; reports: {result.report.name}, {result.html.name}"
               if ok and deterministic else f"analyzers failed: {outcome.errors}")
     say(f"{'✔' if ok else '✘'} self-analysis: {detail}")
     return StageResult("self-analysis", ok, detail)

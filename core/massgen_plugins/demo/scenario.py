@@ -11,6 +11,12 @@ official SDKs talk to it over real HTTP. Stages, each verified from the run's ow
    the OpenAI-only compaction item from its archive;
 5. a fourth agent in its own process is killed with SIGKILL and resumed from memory;
 6. the run analyses its own log (deterministic + an LLM self-analysis) and prints a timeline.
+
+With real keys (``live``) the same stages run on real model ids (``openai/gpt-4o-mini``,
+``anthropic/claude-haiku-4-5``, ``gemini/gemini-2.5-flash``) whose windows are capped at
+:data:`LIVE_WINDOW` for the run, so the guard compresses proactively after a few turns; the
+fault-injection stages (3 and 4) are reported as skipped, since nothing can make a real
+provider fail on cue.
 """
 
 from __future__ import annotations
@@ -25,28 +31,60 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..guard import AgentConfig, Session, Team
+from ..formatting import plural
+from ..guard import AgentConfig, RetryPolicy, Session, Team
 from ..types import Message
 
 READ_FILE = {"type": "function", "function": {
     "name": "read_file", "description": "Read a file of the repository.",
     "parameters": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}}}
 
+_RETRY = RetryPolicy(base_delay=0.05, max_delay=0.5, max_attempts=3)
+
+#: Offline: the emulator's small-window models, so the provider itself rejects the overflowing call.
 AGENTS = {
     "researcher": AgentConfig(model="openai/gpt-4o-mini-8k", fallbacks=["anthropic/claude-tiny-8k"],
                               system="You are the researcher. Read the code and report findings.",
                               tools=[READ_FILE], proactive=False,
                               strategy={"name": "balanced", "stages": ["native", "summarize", "extract", "truncate"]},
-                              retry={"base_delay": 0.05, "max_delay": 0.5, "max_attempts": 3}),
+                              retry=_RETRY),
     "analyst": AgentConfig(model="anthropic/claude-tiny-8k", fallbacks=["gemini/gemini-tiny-8k"],
                            system="You are the analyst. Summarise risks precisely.", tools=[READ_FILE],
                            proactive=False,
                            strategy={"name": "balanced", "stages": ["summarize", "extract", "truncate"]},
-                           retry={"base_delay": 0.05, "max_delay": 0.5, "max_attempts": 3}),
+                           retry=_RETRY),
     "reviewer": AgentConfig(model="gemini/gemini-tiny-8k", fallbacks=["groq/llama-tiny-8k"],
-                            system="You are the reviewer. Approve or reject.", strategy="aggressive",
-                            retry={"base_delay": 0.05, "max_delay": 0.5, "max_attempts": 3}),
+                            system="You are the reviewer. Approve or reject.", strategy="aggressive", retry=_RETRY),
 }
+
+#: The window every live agent is capped at for the run: real models have 128k-1M windows, and
+#: filling one would be slow and expensive; a capped window makes the guard compress after a few
+#: turns, at a cost of cents.
+LIVE_WINDOW = 8_192
+
+#: With real keys: real model ids, windows capped at :data:`LIVE_WINDOW`, proactive compression
+#: (a real provider would accept far more than the cap, so it never rejects the call itself).
+LIVE_AGENTS = {
+    "researcher": AgentConfig(model="openai/gpt-4o-mini", fallbacks=["anthropic/claude-haiku-4-5"],
+                              system=AGENTS["researcher"].system, tools=[READ_FILE], context_window=LIVE_WINDOW,
+                              reserve_output=1_024,
+                              strategy={"name": "balanced", "stages": ["native", "summarize", "extract", "truncate"]}),
+    "analyst": AgentConfig(model="anthropic/claude-haiku-4-5", fallbacks=["gemini/gemini-2.5-flash"],
+                           system=AGENTS["analyst"].system, tools=[READ_FILE], context_window=LIVE_WINDOW,
+                           reserve_output=1_024,
+                           strategy={"name": "balanced", "stages": ["summarize", "extract", "truncate"]}),
+    "reviewer": AgentConfig(model="gemini/gemini-2.5-flash", fallbacks=["openai/gpt-4o-mini"],
+                            system=AGENTS["reviewer"].system, strategy="aggressive", context_window=LIVE_WINDOW,
+                            reserve_output=1_024),
+}
+
+#: What ``demo --live`` needs: each provider it calls and the variables that can hold its key.
+LIVE_KEYS: dict[str, tuple[str, ...]] = {
+    "openai": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+}
+
 SCRIBE_MODEL = "openai/gpt-4o-mini"
 ANALYSIS_MODEL = "openai/gpt-4o-mini"
 
@@ -80,12 +118,18 @@ def _file(path: str) -> str:
 
 
 async def _tool_turn(session: Session, path: str) -> None:
-    """One realistic tool round: ask, let the model call read_file, hand it the file."""
+    """One realistic tool round: ask, let the model call read_file, hand it the file.
+
+    The ``[[call ...]]`` marker makes the emulator call the tool; a real model decides by itself,
+    and when it answers without calling, the file is pasted into the next message instead, so
+    the conversation grows toward the window either way."""
     reply = await session.send(f"Read {path} and note anything risky. "
                                f'[[call read_file {json.dumps({"path": path})}]]')
     calls = reply.message.tool_calls or []
     if calls:
         await session.send([Message(role="tool", tool_call_id=c.id, content=_file(path)) for c in calls])
+    else:
+        await session.send(f"Here is {path}; note anything risky:\n{_file(path)}")
 
 
 def _events(team: Team, *types: str, agent: str | None = None) -> list[dict[str, Any]]:
@@ -100,7 +144,7 @@ async def _fill_until_overflow(team: Team, agent: str, say: Say, limit: int = 12
     for index in range(limit):
         await _tool_turn(session, f"src/{agent}/module_{index}.py")
         compressions = _events(team, "compression", agent=agent)
-        say(f"{agent}: {index + 1} file(s) read, {session.count_tokens():,} tokens "
+        say(f"{agent}: {plural(index + 1, 'file')} read, {session.count_tokens():,} tokens "
             f"in context")
         if compressions:
             return compressions
@@ -114,7 +158,8 @@ async def run_scenario(emulator: Any, run_dir: Path, say: Say) -> DemoResult:
 
     result = DemoResult(run_dir=run_dir)
     memory = f"sqlite:///{run_dir / 'memory.db'}"
-    team = Team(AGENTS, team="demo", memory=memory, run_dir=run_dir)
+    live = emulator is None
+    team = Team(LIVE_AGENTS if live else AGENTS, team="demo", memory=memory, run_dir=run_dir)
 
     def stage(name: str, ok: bool, detail: str) -> None:
         result.stages.append(StageResult(name, ok, detail))
@@ -126,7 +171,7 @@ async def run_scenario(emulator: Any, run_dir: Path, say: Say) -> DemoResult:
 
         models = list_models(refresh=True)
         providers = sorted({m.provider for m in models})
-        stage("model registry", len(providers) == 7 or emulator is None,
+        stage("model registry", len(providers) == 7 or (live and {"openai", "anthropic", "gemini"} <= set(providers)),
               f"{len(models)} chat models from {len(providers)} providers, windows and prices merged")
 
         # 1 -- the team starts
@@ -140,11 +185,20 @@ async def run_scenario(emulator: Any, run_dir: Path, say: Say) -> DemoResult:
 
         # 2 -- fill windows until the providers reject them; compress
         native = await _fill_until_overflow(team, "researcher", say)
-        rejected = [e for e in _events(team, "overflow", agent="researcher") if e["mode"] == "reactive"]
-        stage("overflow → native compaction", bool(rejected) and any(c["stage"] == "native" for c in native),
-              f"openai rejected {rejected[0]['requested'] if rejected else '?'} tokens > "
-              f"{rejected[0]['limit'] if rejected else '?'}; compacted with /responses/compact"
-              if native else "no compaction happened")
+        overflows = [e for e in _events(team, "overflow", agent="researcher")
+                     if e["mode"] == ("proactive" if live else "reactive")]
+        compacted = any(c["stage"] == "native" for c in native)
+        if not native:
+            detail = "no compaction happened"
+        elif live:
+            detail = (f"window capped at {LIVE_WINDOW:,} for the run: compressed before the call "
+                      f"({native[0]['tokens_before']:,} → {native[0]['tokens_after']:,} tokens, stage "
+                      f"{native[0]['stage']})")
+        else:
+            first = overflows[0] if overflows else {}
+            detail = (f"openai rejected {first.get('requested', '?')} tokens > {first.get('limit', '?')}; "
+                      "compacted with /responses/compact")
+        stage("overflow → native compaction", bool(overflows) and compacted, detail)
         summary = await _fill_until_overflow(team, "analyst", say)
         stage("overflow → summarization", any(c["stage"] == "summarize" for c in summary),
               f"anthropic context summarised: {summary[0]['tokens_before']:,} → {summary[0]['tokens_after']:,} tokens"
@@ -156,20 +210,23 @@ async def run_scenario(emulator: Any, run_dir: Path, say: Say) -> DemoResult:
             emulator.inject(Fault(kind="overloaded", provider="anthropic", times=1, retry_after=None))
         await team.run({"researcher": "One-line status, please.", "analyst": "One-line status, please."})
         kinds = sorted({e["kind"] for e in _events(team, "retry")})
-        stage("429/529 retried", {"rate_limit", "overloaded"} <= set(kinds) or emulator is None,
-              f"retries: {', '.join(kinds) or 'none needed'}")
+        stage("429/529 retried", {"rate_limit", "overloaded"} <= set(kinds) or live,
+              f"retries: {', '.join(kinds) or 'none needed'}"
+              + (" (no faults are injected into real providers)" if live else ""))
 
-        # 4 -- a provider goes down: fall back across providers
-        if emulator is not None:
+        # 4 -- a provider goes down: fall back across providers (only the emulator can take one down)
+        if live:
+            stage("fallback across providers", True, "skipped with real providers (needs an injected outage); "
+                  "fallbacks stay configured for real failures")
+        else:
             emulator.inject(Fault(kind="server_error", provider="openai", times=None))
-        await team["researcher"].send("Give me your three most important findings so far.")
-        moved = _events(team, "fallback", agent="researcher")
-        portable = [e for e in _events(team, "note", agent="researcher") if "portable" in e.get("message", "")]
-        stage("fallback across providers", bool(moved) and (bool(portable) or emulator is None),
-              f"{moved[0]['from_model']} → {moved[0]['to_model']} ({moved[0]['why']}); "
-              f"{'portable summary regenerated from the archive' if portable else 'no compaction to port'}"
-              if moved else "no fallback happened")
-        if emulator is not None:
+            await team["researcher"].send("Give me your three most important findings so far.")
+            moved = _events(team, "fallback", agent="researcher")
+            portable = [e for e in _events(team, "note", agent="researcher") if "portable" in e.get("message", "")]
+            stage("fallback across providers", bool(moved) and bool(portable),
+                  f"{moved[0]['from_model']} → {moved[0]['to_model']} ({moved[0]['why']}); "
+                  f"{'portable summary regenerated from the archive' if portable else 'no compaction to port'}"
+                  if moved else "no fallback happened")
             emulator.clear_faults()
 
         # 5 -- kill -9 an agent's process, resume it from memory

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..formatting import plural
+
 SHOWN = ("overflow", "compression", "retry", "fallback", "note", "error")
 
 
@@ -16,11 +18,17 @@ def describe(event: dict[str, Any]) -> str:
                 f"{event.get('latency_ms', 0):.0f} ms ({usage.get('input_tokens', 0):,} in / "
                 f"{usage.get('output_tokens', 0):,} out)")
     if kind == "overflow":
-        return (f"{event['mode']} overflow on {event['model']}: "
-                f"{event.get('requested') or event.get('counted') or '?'} tokens > {event.get('limit') or '?'}")
+        tokens = event.get("requested") or event.get("counted")
+        shown = f"{tokens:,}" if isinstance(tokens, int) else "?"
+        if event["mode"] == "proactive" and isinstance(event.get("budget"), int):
+            window = f" of the {event['limit']:,} window" if isinstance(event.get("limit"), int) else ""
+            return (f"proactive overflow on {event['model']}: {shown} tokens > the {event['budget']:,}-token "
+                    f"input budget{window}")
+        limit = f"{event['limit']:,}" if isinstance(event.get("limit"), int) else "?"
+        return f"{event['mode']} overflow on {event['model']}: {shown} tokens > {limit}"
     if kind == "compression":
         return (f"{event['stage']}: {event['tokens_before']:,} → {event['tokens_after']:,} tokens, "
-                f"{len(event.get('archived_ids') or [])} message(s) archived")
+                f"{plural(len(event.get('archived_ids') or []), 'message')} archived")
     if kind == "retry":
         return f"{event['model']}: {event['kind']}, retrying in {event['delay_s']:.2f} s"
     if kind == "fallback":
@@ -29,16 +37,11 @@ def describe(event: dict[str, Any]) -> str:
 
 
 def render(events: list[dict[str, Any]], *, calls: bool = False) -> None:
-    """Print the run as a table: when, who, what."""
-    from rich.console import Console
-    from rich.table import Table
+    """Print the run as a table: when, who, what (readable at 80 columns)."""
+    from ..cli.output import Column, print_table
 
-    table = Table(title="run timeline", header_style="bold")
-    for column in ("t (s)", "agent", "event", "what happened"):
-        table.add_column(column, overflow="fold")
     shown = SHOWN + (("call_end",) if calls else ())
-    for event in events:
-        if event["type"] in shown:
-            table.add_row(f"{event.get('elapsed_ms', 0) / 1000:.1f}", event.get("agent") or "",
-                          event["type"], describe(event))
-    Console().print(table)
+    rows = [(f"{event.get('elapsed_ms', 0) / 1000:.1f}", event.get("agent") or "", event["type"], describe(event))
+            for event in events if event["type"] in shown]
+    print_table("run timeline", [Column("t (s)", "num"), Column("agent", "id"), Column("event", "id"),
+                                 Column("what happened")], rows)

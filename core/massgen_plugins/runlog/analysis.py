@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from ..formatting import money, plural
 from .pricing import cost_usd, larger_window_model, model_facts
 
 __all__ = ["find_issues", "percentile", "render_markdown", "summarize_run"]
@@ -244,7 +245,7 @@ def find_issues(summary: dict[str, Any], events: list[dict[str, Any]]) -> list[d
     elif run.get("status") == "interrupted":
         out.append(_finding("warning", "the run was interrupted"))
     if run.get("resumes"):
-        out.append(_finding("info", f"resumed {run['resumes']} time(s) from its saved state"))
+        out.append(_finding("info", f"resumed {plural(run['resumes'], 'time')} from its saved state"))
 
     fatal = [e for e in events if e.get("type") == "error" and e.get("fatal")]
     for event in fatal[:5]:
@@ -263,7 +264,7 @@ def find_issues(summary: dict[str, Any], events: list[dict[str, Any]]) -> list[d
     if overflows["reactive"]:
         models = sorted({str(e.get("model")) for e in events if e.get("type") == "overflow" and e.get("mode") == "reactive"})
         out.append(_finding(
-            "warning", f"{overflows['reactive']} overflow(s) were caught only when the provider rejected the call",
+            "warning", f"{plural(overflows['reactive'], 'overflow')} {'was' if overflows['reactive'] == 1 else 'were'} caught only when the provider rejected the call",
             f"the proactive count underestimated the request on {', '.join(models)}: raise the token margin "
             "for that provider or use its exact tokenizer/count endpoint, so the guard compresses before sending",
             models=models))
@@ -278,7 +279,7 @@ def find_issues(summary: dict[str, Any], events: list[dict[str, Any]]) -> list[d
             advice = ": lower concurrency, raise the provider's rate limits, or add a fallback on another provider"
         elif retries["by_kind"].get("overloaded", 0) + retries["by_kind"].get("server_error", 0) >= 3:
             advice = ": the provider was unstable; a fallback model on another provider keeps the run going"
-        out.append(_finding(severity, f"{retries['total']} retries ({kinds}), {retries['total_delay_s']:g} s spent waiting",
+        out.append(_finding(severity, f"{plural(retries['total'], 'retry', 'retries')} ({kinds}), {retries['total_delay_s']:g} s spent waiting",
                             f"by model: {', '.join(f'{m} ×{n}' for m, n in retries['by_model'].items())}{advice}",
                             by_kind=retries["by_kind"]))
 
@@ -300,7 +301,7 @@ def find_issues(summary: dict[str, Any], events: list[dict[str, Any]]) -> list[d
                             + ", ".join(cost["unknown_price_models"]),
                             "refresh the model registry (`massgen-plugins models --refresh`) or add prices for these models"))
     if run.get("skipped_lines"):
-        out.append(_finding("info", f"{run['skipped_lines']} unreadable line(s) skipped in events.jsonl",
+        out.append(_finding("info", f"{plural(run['skipped_lines'], 'unreadable line')} skipped in events.jsonl",
                             "usually a torn last line: the process stopped while writing it"))
     if summary.get("massgen"):
         out.extend(_massgen_findings(summary["massgen"]))
@@ -341,24 +342,24 @@ def _compression_findings(summary: dict[str, Any], events: list[dict[str, Any]])
             tail = f" (e.g. {suggestion[0]}, {suggestion[1]:,} tokens vs {window:,})" if suggestion and window else ""
             who = f"agent {agent}" if agent != "-" else "the run"
             out.append(_finding(
-                "warning", f"{who} compressed {n} times in {turns} turns: a larger-window model would avoid it{tail}",
+                "warning", f"{who} compressed {plural(n, 'time')} in {plural(turns, 'turn')}: a larger-window model would avoid it{tail}",
                 f"{model} keeps hitting its window; every compression costs time and loses detail",
                 agent=agent, compressions=n, turns=turns, model=model, window=window,
                 suggested_model=suggestion[0] if suggestion else None))
     if comp["not_fitting"]:
-        out.append(_finding("error", f"{comp['not_fitting']} compression(s) could not fit the budget",
+        out.append(_finding("error", f"{plural(comp['not_fitting'], 'compression')} could not fit the budget",
                             "every stage ran and the conversation still did not fit: the latest turn alone may be too big"))
     weak = [e for e in events if e.get("type") == "compression" and isinstance(e.get("tokens_before"), int)
             and e["tokens_before"] > 0 and isinstance(e.get("tokens_after"), int)
             and (e["tokens_before"] - e["tokens_after"]) / e["tokens_before"] < 0.1]
     if weak:
-        out.append(_finding("info", f"{len(weak)} compression(s) saved less than 10%",
+        out.append(_finding("info", f"{plural(len(weak), 'compression')} saved less than 10%",
                             "the budget was barely above the conversation; consider a lower target ratio"))
     for stage, reasons in comp["skipped_stages"].items():
         text = "; ".join(f"{r} ×{n}" for r, n in reasons.items())
-        out.append(_finding("info", f"stage {stage!r} was skipped {sum(reasons.values())} time(s)", text))
+        out.append(_finding("info", f"stage {stage!r} was skipped {plural(sum(reasons.values()), 'time')}", text))
     saved = comp["tokens_saved"]
-    out.append(_finding("info", f"{comp['total']} compression(s) saved {saved:,} tokens",
+    out.append(_finding("info", f"{plural(comp['total'], 'compression')} saved {saved:,} tokens",
                         ", ".join(f"{s}: {v['count']}× / {v['tokens_saved']:,} tokens" for s, v in comp["by_stage"].items())))
     return out
 
@@ -372,7 +373,7 @@ def _massgen_findings(info: dict[str, Any]) -> list[dict[str, Any]]:
                             "see the agent_restart and error events in the timeline"))
     if (info.get("attempts") or 0) > len(info.get("turns") or [1]):
         out.append(_finding("warning", f"orchestration restarted: {info['attempts']} attempts over "
-                            f"{len(info.get('turns') or [])} turn(s)"))
+                            f"{plural(len(info.get('turns') or []), 'turn')}"))
     tools = info.get("tools") or {}
     if tools.get("total_failures"):
         out.append(_finding("warning", f"{tools['total_failures']} of {tools.get('total_calls')} tool calls failed"))
@@ -392,7 +393,7 @@ def _massgen_findings(info: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _fmt_cost(value: Any) -> str:
-    return "unknown" if value is None else f"${value:,.4f}"
+    return money(value)
 
 
 def render_markdown(summary: dict[str, Any], findings: list[dict[str, Any]]) -> str:

@@ -22,6 +22,8 @@ import re
 from collections import Counter
 from typing import Any
 
+from ..formatting import money
+
 __all__ = ["markdown_to_html", "render_html"]
 
 PALETTE = ("#2563eb", "#059669", "#0891b2", "#db2777", "#65a30d", "#475569", "#a16207", "#4f46e5")
@@ -360,7 +362,7 @@ def render_html(events: list[dict[str, Any]], summary: dict[str, Any], findings:
         (f"calls ({summary['calls']['failed']} failed)" if summary["calls"]["failed"] else "calls", f"{summary['calls']['total']}"),
         ("input tokens", _num(summary["tokens"]["input"])),
         ("output tokens", _num(summary["tokens"]["output"])),
-        ("cost", "unknown" if cost is None else f"${cost:,.4f}" + ("" if summary["cost"]["complete"] else "+")),
+        ("cost", money(cost) + ("" if cost is None or summary["cost"]["complete"] else "+")),
         ("overflows", f"{summary['overflows']['total']}"),
         (f"compressions (−{_short(summary['compressions']['tokens_saved'])} tokens)", f"{summary['compressions']['total']}"),
         ("retries", f"{summary['retries']['total']}"),
@@ -374,11 +376,11 @@ def render_html(events: list[dict[str, Any]], summary: dict[str, Any], findings:
     ) or '<li class="muted">No findings.</li>'
     lat = summary["latency_ms"]["by_model"]
     model_rows = [[m, b["calls"], b["failed"], _num(b["input_tokens"]), _num(b["output_tokens"]),
-                   "unknown" if b["cost_usd"] is None else f"${b['cost_usd']:,.4f}",
+                   money(b["cost_usd"]),
                    _num(lat.get(m, {}).get("p50")), _num(lat.get(m, {}).get("p95"))]
                   for m, b in summary["calls"]["by_model"].items()]
     agent_rows = [[a, b["calls"], b["failed"], _num(b["input_tokens"]), _num(b["output_tokens"]),
-                   "unknown" if b["cost_usd"] is None else f"${b['cost_usd']:,.4f}"]
+                   money(b["cost_usd"])]
                   for a, b in summary["calls"]["by_agent"].items()]
     counts = Counter(str(e.get("type")) for e in events)
     event_rows = [[e.get("seq"), f"{float(e.get('elapsed_ms') or 0) / 1000:.2f}s", e.get("agent") or "", e.get("type"),

@@ -212,11 +212,16 @@ class Emulator:
         record = RecordedRequest(provider=provider, method=method, path=path, query=query, headers=headers,
                                  body=body)
         req = Request(provider=provider, method=method, path=path, query=query, headers=headers, body=body,
-                      record=record)
+                      record=record, credentials=_credentials(h.headers, parts.query))
         dialect = self._dialects[provider]
         record.model = dialect.model_of(req)
         record.stream = dialect.is_stream(req)
         self._record(record)
+        denied = dialect.auth_error(req)
+        if denied is not None:  # the real APIs check the key before anything else
+            record.status = denied.status
+            h.send_reply(denied)
+            return
         fault = self._faults.take(provider=provider, model=record.model, path=path, stream=record.stream)
         if fault is not None:
             record.fault = fault.kind
@@ -271,6 +276,20 @@ class Emulator:
                        f"{type(exc).__name__}: {exc}")
             return Reply(status=500, body={"type": "error", "error": {"type": "emulator_error", "message": message,
                                                                       "code": 500, "status": "INTERNAL"}})
+
+
+def _credentials(headers: Any, query: str) -> frozenset[str]:
+    """Which credentials a request carries (non-empty values only), never the values themselves."""
+    found = set()
+    auth = (headers.get("authorization") or "").strip()
+    if auth[:7].lower() == "bearer " and auth[7:].strip():
+        found.add("bearer")
+    for name in ("x-api-key", "x-goog-api-key"):
+        if (headers.get(name) or "").strip():
+            found.add(name)
+    if any(k == "key" and v.strip() for k, v in parse_qsl(query, keep_blank_values=True)):
+        found.add("key")
+    return frozenset(found)
 
 
 def _override(reply: Reply, fault: Fault) -> Reply:

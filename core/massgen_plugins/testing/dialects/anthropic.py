@@ -87,6 +87,11 @@ def rfc3339(ts: int) -> str:
 
 class AnthropicDialect(Dialect):
     provider = "anthropic"
+    accepted_credentials = frozenset({"x-api-key", "bearer"})
+
+    def unauthenticated(self, req: Request) -> Reply:
+        # Anthropic's 401 (stackblitz-labs/bolt.diy#156 quotes the message)
+        return self.error(401, "authentication_error", "x-api-key header is required")
 
     def handle(self, req: Request, fault: Fault | None) -> Reply:
         if req.method == "GET" and req.path == "/v1/models":

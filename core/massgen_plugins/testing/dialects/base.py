@@ -32,6 +32,9 @@ class Request:
     headers: dict[str, str]
     body: Any
     record: RecordedRequest
+    #: Which credentials came with the request (never their values): ``bearer`` (a non-empty
+    #: ``Authorization: Bearer``), ``x-api-key``, ``x-goog-api-key``, ``key`` (the ``?key=`` query).
+    credentials: frozenset[str] = frozenset()
 
     @property
     def json(self) -> dict[str, Any]:
@@ -104,6 +107,23 @@ class Dialect:
 
     def is_stream(self, req: Request) -> bool:
         return bool(req.json.get("stream"))
+
+    #: Credentials this provider accepts (any one of them will do).
+    accepted_credentials: frozenset[str] = frozenset({"bearer"})
+
+    def needs_credentials(self, req: Request) -> bool:
+        """Whether the real API refuses ``req`` without a key (every endpoint, unless overridden)."""
+        return True
+
+    def unauthenticated(self, req: Request) -> Reply:  # pragma: no cover - abstract
+        """The provider's real reply to a request that carries no key."""
+        raise NotImplementedError
+
+    def auth_error(self, req: Request) -> Reply | None:
+        """The refusal a keyless request gets, before anything else is looked at; else ``None``."""
+        if not self.needs_credentials(req) or req.credentials & self.accepted_credentials:
+            return None
+        return self.unauthenticated(req)
 
     def handle(self, req: Request, fault: Fault | None) -> Reply:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -94,6 +94,14 @@ def contents_conversation(body: dict[str, Any]) -> tuple[Conversation, list[str]
 
 class GeminiDialect(Dialect):
     provider = "gemini"
+    accepted_credentials = frozenset({"x-goog-api-key", "key"})
+
+    def unauthenticated(self, req: Request) -> Reply:
+        # Google answers a keyless call with 403 PERMISSION_DENIED, not 401
+        # (PublicAffairs/openai-gemini#92 and google-gemini/deprecated-generative-ai-python#463 quote it)
+        return self.error(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without "
+                          "established identity). Please use API Key or other form of API consumer identity to "
+                          "call this API.")
 
     def model_of(self, req: Request) -> str | None:
         name = self._model_segment(req.path)

@@ -12,6 +12,10 @@ from .openai_compat import OpenAICompatDialect, openai_error
 
 
 class GroqDialect(OpenAICompatDialect):
+    def unauthenticated(self, req: Request) -> Reply:
+        # Groq's 401 (ag5826000/resume-commentor#4 shows the body)
+        return self.error_reply(401, openai_error("Invalid API Key", "invalid_request_error", None, "invalid_api_key"))
+
     provider = "groq"
     root = "/openai/v1"
     owned_by = "Groq"

@@ -18,6 +18,11 @@ def vllm_error(message: str, status: int, type_: str = "BadRequestError") -> dic
 class NebiusDialect(OpenAICompatDialect):
     provider = "nebius"
     root = "/v1"
+
+    def unauthenticated(self, req: Request) -> Reply:
+        # a 401 in the vLLM-style envelope the rest of this dialect uses (no verbatim body on record)
+        return self.error_reply(401, vllm_error("Unauthorized: missing or invalid API key", 401,
+                                                "AuthenticationError"))
     owned_by = "system"
 
     def list_models(self, req: Request) -> Reply:

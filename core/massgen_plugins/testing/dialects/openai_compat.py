@@ -223,6 +223,14 @@ class OpenAICompatDialect(Dialect):
     def not_found(self, req: Request) -> Reply:
         return self.error_reply(404, openai_error(f"Invalid URL ({req.method} {req.path})", "invalid_request_error"))
 
+    def unauthenticated(self, req: Request) -> Reply:
+        # OpenAI's reply to a request without a key (continuedev/continue#10931 quotes the message)
+        return self.error_reply(401, openai_error(
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using "
+            "Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if "
+            "you're accessing the API from your browser and are prompted for a username and password. You can "
+            "obtain an API key from https://platform.openai.com/account/api-keys.", "invalid_request_error"))
+
     def unknown_model(self, model_id: str) -> Reply:
         return self.error_reply(404, openai_error(
             f"The model `{model_id}` does not exist or you do not have access to it.",

@@ -25,6 +25,13 @@ class OpenRouterDialect(OpenAICompatDialect):
     provider = "openrouter"
     root = "/api/v1"
 
+    def needs_credentials(self, req: Request) -> bool:
+        return not (req.method == "GET" and req.path.startswith(self.root + "/models"))  # a public catalogue
+
+    def unauthenticated(self, req: Request) -> Reply:
+        # OpenRouter's 401 (musistudio/claude-code-router#227 quotes the body)
+        return self.error_reply(401, {"error": {"message": "No auth credentials found", "code": 401}})
+
     def model_json(self, m: EmulatedModel) -> dict[str, Any]:
         author = m.id.split("/", 1)[0]
         data = {

@@ -20,6 +20,11 @@ def xai_error(code: str, message: str) -> dict[str, Any]:
 class XAIDialect(OpenAICompatDialect):
     provider = "xai"
     root = "/v1"
+
+    def unauthenticated(self, req: Request) -> Reply:
+        # xAI refuses an unusable key with a 400 in its own envelope (i-am-bee/beeai-framework#447)
+        return self.error_reply(400, xai_error(_INVALID, "Incorrect API key provided: . You can obtain an API key "
+                                                         "from https://console.x.ai."))
     owned_by = "xai"
 
     def route_more(self, req: Request, sub: str, fault: Fault | None) -> Reply:
