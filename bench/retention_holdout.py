@@ -20,8 +20,8 @@ key: mask, extract, truncate) with its three named strategies, and keep-last tru
 baseline, in the same run. For every dropped fact it says where the fact was (run, position, kind)
 and whether one ``expand(gist_id)`` of a gist shown in the result brings it back.
 
-The trajectories are not in this repository. Fetch them, then point ``--tau-json`` (or
-``MASSGEN_BENCH_TAU_JSON``) at the file::
+The trajectories are not in this repository (measured at tau-bench commit 59a200c). Fetch them,
+then point ``--tau-json`` (or ``MASSGEN_BENCH_TAU_JSON``) at the file::
 
     git clone --filter=blob:none https://github.com/sierra-research/tau-bench /tmp/tau-bench
     python bench/retention_holdout.py --tau-json /tmp/tau-bench/historical_trajectories/gpt-4o-airline.json
@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,7 +139,10 @@ def keep_last(messages: list[dict[str, Any]], budget: int) -> tuple[list[dict[st
     return head + keep[::-1], []
 
 
-def ours(strategy: str):  # type: ignore[no-untyped-def]
+Method = Callable[[list[dict[str, Any]], int], tuple[list[dict[str, Any]], list[Any]]]
+
+
+def ours(strategy: str) -> Method:
     def run(messages: list[dict[str, Any]], budget: int) -> tuple[list[dict[str, Any]], list[Any]]:
         report = compress_conversation_sync(messages, model=MODEL, budget=budget, strategy=strategy)
         return [m.model_dump(mode="json", exclude_unset=True) for m in report.messages], list(report.archive)
@@ -175,7 +179,7 @@ def main() -> int:
           f"{len(facts)} facts")
     for f in facts:
         print(f"  fact {f.key}: {f.kind} in task {f.task} (message {f.index}; appears {text_of.count(f.key)}x)")
-    methods = [("ours: balanced", ours("balanced")), ("ours: aggressive", ours("aggressive")),
+    methods: list[tuple[str, Method]] = [("ours: balanced", ours("balanced")), ("ours: aggressive", ours("aggressive")),
                ("ours: conservative", ours("conservative")), ("keep-last", keep_last)]
     results: dict[str, Any] = {}
     print(f"\n{'method':22} " + " ".join(f"{r}x kept".rjust(10) for r in RATIOS) + "   valid+fits   dropped (recoverable by one expand)")
