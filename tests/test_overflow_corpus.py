@@ -1,6 +1,8 @@
 """Overflow detection on real errors people pasted into public issues, raised the way they met them.
 
-Every row of ``bench/data/overflow_corpus.jsonl`` (each cites its source) is raised through its
+Every row of ``bench/data/overflow_corpus.jsonl`` (the rules were written from it) and of
+``bench/data/overflow_holdout.jsonl`` (a hold-out from other sources; each row cites its source) is
+raised through its
 client -- the official openai / anthropic / google-genai / groq SDK or httpx against the emulator,
 which answers with the row's status and body, or a plain exception carrying the pasted text -- and
 classified by ``massgen_plugins.detect_overflow`` with every installed plugin loaded. Overflows must
@@ -19,7 +21,9 @@ from massgen_plugins.testing import Fault
 from massgen_plugins.testing.error_corpus import fault_for, load, raise_row
 
 ROOT = Path(__file__).resolve().parents[1]
-ROWS = load(ROOT / "bench" / "data" / "overflow_corpus.jsonl")
+CORPUS = load(ROOT / "bench" / "data" / "overflow_corpus.jsonl")
+HOLDOUT = load(ROOT / "bench" / "data" / "overflow_holdout.jsonl")
+ROWS = CORPUS + HOLDOUT
 BUILTIN = {"openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter"}
 
 
@@ -43,14 +47,20 @@ def _raise(emu, row):
 
 
 def test_the_corpus_is_broad_and_cited():
-    providers = {row["provider"] for row in ROWS}
-    negatives = [row for row in ROWS if row["label"] != "overflow"]
-    assert len(ROWS) >= 150 and len(providers) >= 20
+    providers = {row["provider"] for row in CORPUS}
+    negatives = [row for row in CORPUS if row["label"] != "overflow"]
+    assert len(CORPUS) >= 150 and len(providers) >= 20
     assert len(negatives) >= len(ROWS) // 4
     assert {row["label"] for row in negatives} >= {"rate_limit", "tpm_too_large", "quota", "output_cap", "payload",
                                                    "auth", "overloaded"}
     assert all(row["source"].startswith("https://github.com/") for row in ROWS)
     assert len({row["id"] for row in ROWS}) == len(ROWS)
+
+
+def test_the_holdout_shares_no_source_with_the_corpus():
+    assert len(HOLDOUT) >= 60
+    assert sum(1 for row in HOLDOUT if row["label"] != "overflow") >= len(HOLDOUT) // 3
+    assert not {row["source"] for row in HOLDOUT} & {row["source"] for row in CORPUS}
 
 
 @pytest.mark.parametrize("row", [r for r in ROWS if r["label"] == "overflow"], ids=lambda r: r["id"])

@@ -100,13 +100,15 @@ BUILTIN: tuple[OverflowPattern, ...] = (
              r"is too large: <output>\. This model's maximum context length is <limit> tokens "
              r"and your request has <input> input tokens"),
     _counted("maximum context length",  # OpenAI, Azure, vLLM, DeepSeek, OpenRouter, FastChat, SambaNova
-             r"maximum context length (?:is|of)(?: [\w./:-]{1,80} is)? <limit>(?: tokens)?(?:.{0,120}?(?:resulted in"
+             r"maximum context length (?:is|of)(?: [\w./:-]{1,80} is)? <limit>(?: tokens)?(?:.{0,160}?(?:resulted in"
+             r"|for a total of(?: at least)?|requested a total of"
              r"|requested(?: about| up to)?|your request has|will take) <requested>(?: input)? tokens)?"),
     _counted("configured limit", r"input tokens exceed the configured limit of <limit> tokens"
                                  r"(?:.{0,80}?resulted in <requested> tokens)?"),
     _counted("prompt too long with counts", r"prompt is too long:\s*<requested> tokens\s*>\s*<limit>"),
     _counted("fireworks prompt too long", r"prompt is too long:\s*<requested>, model maximum context length:\s*<limit>"),
-    _counted("exceed context limit", r"exceeds? context limit:\s*<input>\s*\+\s*<output>\s*>\s*<limit>"),
+    _counted("exceed context limit",  # the "+" is sometimes lost when the error is pasted
+             r"exceeds? context limit:\s*<input>(?:\s*\+\s*|\s+)<output>\s*>\s*<limit>"),
     _counted("gemini input token count",
              r"input token count(?:\s*\(<requested>\))? exceeds the maximum number of tokens allowed"
              r"(?:\s*\(?<limit>\)?)?"),
@@ -128,7 +130,12 @@ BUILTIN: tuple[OverflowPattern, ...] = (
                                             r"\(context length <limit>\)"),
     _counted("vllm longer than maximum model length", r"prompt \(length <requested>\) is longer than the maximum "
                                                       r"model length of <limit>"),
-    _counted("tgi inputs must have less than", r"`inputs` must have less than <limit> tokens\.\s*Given: <requested>"),
+    _counted("vllm v1 prompt length", r"prompt length of <requested> is longer than the maximum model length of "
+                                      r"<limit>"),
+    _counted("tgi inputs must have less than", r"`?inputs`? must have less than <limit> tokens"
+                                               r"(?:\.\s*Given: <requested>)?"),
+    _counted("cannot truncate to the limit", r"cannot truncate (?:the (?:input|prompt) )?to <limit>(?: tokens)?,? "
+                                             r"(?:required|needs?|needed) <requested>"),
     _counted("model max length exceeded", r"model max length exceeded(?:,? max length:\s*<limit>)?"),
     _counted("request too large for model in tokens", r"request body too large for model\.? max size: <limit> tokens"),
     _counted("llama.cpp request exceeds context", r"request \(<requested> tokens\) exceeds the available context "
@@ -164,6 +171,8 @@ BUILTIN: tuple[OverflowPattern, ...] = (
     _p("longer than the context", r"(?:longer|greater|larger) than the (?:model'?s )?(?:maximum )?(?:context (?:length|"
                                   r"window|size)|maximum model length)|too long to fit into the model"),
     _p("input context too long", r"input context is too long"),
+    _p("reached the context window", r"\breached (?:its|the|their|your) (?:maximum )?context (?:window|length|size)"
+                                     r"(?: limit)?\b"),
     # ---- not overflow: checked after the strong wordings, before the weak ones ----
     _p("rate limit", r"rate[ _-]?limit|too many requests|throttl|please wait before trying again"
                      r"|tokens per (?:min|minute|day|hour)\b|requests per (?:min|minute|day)\b|\((?:TPM|RPM|TPD|RPD)\)"
@@ -185,7 +194,7 @@ BUILTIN: tuple[OverflowPattern, ...] = (
     # ---- weak: generic phrases ----
     _p("reduce the length of the messages", r"reduce the length of (?:the messages|either one)", "weak"),
     _p("too many tokens", r"\btoo many tokens\b", "weak"),
-    _p("input too long", r"\b(?:input|context|prompt) (?:is )?too (?:long|large)\b", "weak"),
+    _p("input too long", r"\b(?:input|context|prompt|conversation) (?:is )?too (?:long|large)\b", "weak"),
     _p("token limit exceeded", r"\btoken limit exceeded\b|\bexceed(?:s|ed)? (?:the )?(?:model(?:'s)? )?(?:token|context)"
                                r" limit\b", "weak"),
     _p("prompt exceeds maximum", r"\bprompt (?:length )?exceeds (?:the )?max(?:imum)? (?:length|tokens|context)", "weak"),

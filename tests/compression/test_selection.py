@@ -103,3 +103,42 @@ def test_tasks_are_found_when_outputs_come_back_as_user_turns():
     # the task's outcome is its last action, not every action of it
     assert lines["assistant: submit flag{r0ck}"] == CONCLUSION_BONUS
     assert lines["assistant: python solve.py"] < CONCLUSION_BONUS
+
+
+def _support_run(n: int, ref: str) -> list[dict]:
+    """One customer-support chat (each user turn a new unit): look-ups, a change made through a
+    tool in the middle, then several courtesy turns -- the change is never the last call."""
+    def call(cid: str, name: str, args: dict) -> dict:
+        return {"id": cid, "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+
+    msgs: list[dict] = [{"role": "user", "content": f"Hi, I am customer_{n:03d} and I need to change my flight."}]
+    for k in range(8):
+        msgs += [{"role": "assistant", "content": None,
+                  "tool_calls": [call(f"s{n}_{k}", "get_reservation_details", {"reservation_id": f"Q{n}X{k}Z"})]},
+                 {"role": "tool", "tool_call_id": f"s{n}_{k}",
+                  "content": json.dumps({"reservation_id": f"Q{n}X{k}Z", "cabin": "economy", "price": 100 + k})},
+                 {"role": "assistant", "content": f"I found reservation Q{n}X{k}Z. Is that the one?"},
+                 {"role": "user", "content": "No, please check the next one."}]
+    msgs += [{"role": "assistant", "content": None,
+              "tool_calls": [call(f"s{n}_w", "update_reservation_flights", {"reservation_id": ref, "cabin": "economy"})]},
+             {"role": "tool", "tool_call_id": f"s{n}_w", "content": json.dumps({"reservation_id": ref, "status": "ok"})}]
+    for k in range(3):
+        msgs += [{"role": "assistant", "content": "Is there anything else I can help you with today? Safe travels!"},
+                 {"role": "user", "content": f"Thank you so much, that is all {k}."},
+                 {"role": "assistant", "content": None,
+                  "tool_calls": [call(f"s{n}_t{k}", "think", {"thought": "The customer is satisfied."})]},
+                 {"role": "tool", "tool_call_id": f"s{n}_t{k}", "content": ""}]
+    msgs.append({"role": "assistant", "content": "You're welcome, have a great day!"})
+    return msgs
+
+
+def test_a_state_changing_call_in_the_middle_of_a_task_survives():
+    refs = [f"R{k}K7W{k}" for k in range(10)]
+    msgs: list[dict] = [{"role": "system", "content": "You are an airline support agent."}]
+    for k, ref in enumerate(refs):
+        msgs += _support_run(k, ref)
+    msgs.append({"role": "user", "content": "List every reservation you changed."})
+    report = compress_conversation_sync(msgs, model=MODEL, ratio=4, options={"stages": ["mask", "extract"]})
+    assert report.fits
+    text = json.dumps([m.model_dump(mode="json") for m in report.messages])
+    assert [r for r in refs if r in text] == refs

@@ -13,8 +13,10 @@ kept lines), and one line per tool call (``name(arg=value, ...)``). A candidate 
   command --, the most telling line of each of its last two outputs), any tool call, and any
   assistant sentence (short conclusions are cheap and almost always worth keeping);
 
-and it costs its tokens. Outcome lines are chosen first (in at most half the room), then the
-rest by value per token (lazy greedy on a heap, linear up to a log factor) until the room is
+and it costs its tokens. A task's **state-changing tool calls** (a tool named for a write:
+``update_*``, ``cancel_*``, ``edit_*``, ``submit`` ... -- what the agent changed, wherever in the task
+it happened) are chosen first, oldest first, in at most a quarter of the room; then the outcome
+lines (in at most half the room), then the rest by value per token (lazy greedy on a heap, linear up to a log factor) until the room is
 used; the lines are printed in their original order.
 """
 
@@ -38,6 +40,10 @@ RESULT_BONUS = 6.0  # the most telling line of each of the last two outputs of a
 ASSISTANT_BONUS = 1.0  # any assistant sentence
 ACTION_BONUS = 1.5  # any tool call (what the agent did: the files it edited, the commands it ran)
 OUTCOME_SHARE = 0.5  # outcome lines are chosen first, in at most this share of the room
+WRITE_VERBS = frozenset(
+    "add append apply book cancel change commit create delete edit insert modify move patch post put remove "
+    "rename replace send set submit update upgrade upload write".split())
+WRITE_FIRST = 0.25  # a task's state-changing calls are chosen first, in at most this share of the room
 USER_BONUS = 0.5  # a user's own instruction within a task (not an output that came back as a user turn)
 MAX_LINE_CHARS = 400
 MAX_ARG_CHARS = 160
@@ -57,6 +63,7 @@ class Line:
     group: int = 0
     cost: int = 0
     pieces: frozenset[str] = frozenset()
+    write: bool = False
 
     @property
     def price(self) -> float:
@@ -102,6 +109,11 @@ def segments_of(messages: Sequence[Message], units: Sequence[Unit], stats: Sessi
         previous_user = user
         acted_in_text = not any(messages[i].tool_calls for i in range(unit.start, unit.end))
     return out
+
+
+def is_write(name: str) -> bool:
+    """Does the tool ``name`` change state (``update_reservation``, ``edit_file``, ``submit``)?"""
+    return name.replace("-", "_").lstrip("_").split("_", 1)[0].lower() in WRITE_VERBS
 
 
 def call_line(name: str, arguments: str) -> str:
@@ -156,7 +168,9 @@ def segment_lines(messages: Sequence[Message], units: Sequence[Unit], stats: Ses
                     fn = call.function or {}
                     line = call_line(str(fn.get("name", "")), str(fn.get("arguments", "")))
                     bonus = final_calls.get((i, j), ACTION_BONUS)
-                    seg.lines.append(make_line(order, k, f"assistant {line}", line, bonus, group))
+                    made = make_line(order, k, f"assistant {line}", line, bonus, group)
+                    made.write = is_write(str(fn.get("name", "")))
+                    seg.lines.append(made)
                     order += 1
             text = message_text(m)
             if not text:
@@ -218,12 +232,19 @@ def choose(segments: Sequence[Segment], stats: SessionStats, room: int,
     taken: set[int] = set()
     for line in lines:
         line.cost = count(line.text) + 2
+    # 0. every state-changing call (what the agent did), oldest first, in a bounded share
+    for idx, line in enumerate(lines):
+        if line.write and used + line.cost <= room * WRITE_FIRST:
+            chosen.append(line)
+            taken.add(idx)
+            used += line.cost
+            covered.update((line.segment, t) for t in line.terms | line.pieces)
     # 1. each segment's outcome (its final calls, its last conclusion, its task), best first
-    outcome = sorted((idx for idx, line in enumerate(lines) if line.bonus >= CONCLUSION_BONUS),
+    outcome = sorted((idx for idx, line in enumerate(lines) if line.bonus >= CONCLUSION_BONUS and idx not in taken),
                      key=lambda idx: (-value(lines[idx]) / lines[idx].price, lines[idx].order))
     for idx in outcome:
         line = lines[idx]
-        if used + line.cost <= room * OUTCOME_SHARE:
+        if used + line.cost <= room * (OUTCOME_SHARE + WRITE_FIRST):
             chosen.append(line)
             taken.add(idx)
             used += line.cost
