@@ -3,7 +3,9 @@
 The condensed range is cut into **tasks** (:func:`segments_of`: turn units, joined when an agent
 acting in text gets its command outputs back as user turns). Every line of it is a candidate:
 each sentence of a user or assistant text, each line of a tool result (of a masked one, its
-kept lines), and one line per tool call (``name(arg=value, ...)``). A candidate is worth
+kept lines), and one line per tool call (``name(arg=value, ...)``, each value cut at
+:data:`MAX_ARG_CHARS`: what identifies a change -- a record id, a path, a flag -- is a short
+scalar, while a nested list or a file's body would make the call too dear to keep). A candidate is worth
 
 * the **information** of its terms (:mod:`.relevance`: BM25 over passages of this session, query
   terms boosted) that no line chosen before already carries -- a greedy *coverage*, so a second
@@ -46,7 +48,7 @@ WRITE_VERBS = frozenset(
 WRITE_FIRST = 0.25  # a task's state-changing calls are chosen first, in at most this share of the room
 USER_BONUS = 0.5  # a user's own instruction within a task (not an output that came back as a user turn)
 MAX_LINE_CHARS = 400
-MAX_ARG_CHARS = 160
+MAX_ARG_CHARS = 80  # a call's long argument (a list of flights, a file's content) is cut here: its ids are short
 SAME_TASK = 0.06
 PIECE = 0.5  # a piece of a compound word (``app`` of ``todo-app/app.js``) counts half
 PRICE_EXPONENT = 1.0
