@@ -142,3 +142,43 @@ def test_a_state_changing_call_in_the_middle_of_a_task_survives():
     assert report.fits
     text = json.dumps([m.model_dump(mode="json") for m in report.messages])
     assert [r for r in refs if r in text] == refs
+
+
+def _refused_then_done(n: int, ref: str) -> list[dict]:
+    """A support chat where the change is refused three times (a long list of flights each time,
+    an ``Error: ...`` result) before it goes through."""
+    def call(cid: str, args: dict) -> dict:
+        return {"id": cid, "type": "function",
+                "function": {"name": "update_reservation_flights", "arguments": json.dumps(args)}}
+
+    msgs: list[dict] = [{"role": "user", "content": f"Hi, I am customer_{n:03d}; please move my reservation."}]
+    for k in range(4):
+        flights = [{"flight_number": f"HAT{n}{k}{j}", "date": f"2024-05-{10 + j}"} for j in range(4)]
+        msgs += [{"role": "assistant", "content": None,
+                  "tool_calls": [call(f"w{n}_{k}", {"reservation_id": ref, "cabin": "economy", "flights": flights})]},
+                 {"role": "tool", "tool_call_id": f"w{n}_{k}",
+                  "content": (f"Error: not enough seats on flight HAT{n}{k}0" if k < 3
+                              else json.dumps({"reservation_id": ref, "status": "ok"}))}]
+        if k < 3:
+            msgs += [{"role": "assistant", "content": f"That flight is full. Shall I try HAT{n}{k + 1}0 instead?"},
+                     {"role": "user", "content": "Yes, try that one."}]
+    for k in range(3):
+        msgs += [{"role": "assistant", "content": "Is there anything else I can help you with today? Safe travels!"},
+                 {"role": "user", "content": f"Thank you so much, that is all {k}. Your service was {'great ' * 20}"}]
+    msgs.append({"role": "assistant", "content": "You're welcome, have a great day!"})
+    return msgs
+
+
+
+def test_a_refused_write_does_not_take_the_room_of_the_write_that_went_through():
+    msgs: list[dict] = [{"role": "system", "content": "You are an airline support agent."}]
+    for k in range(12):
+        msgs += _refused_then_done(k, f"R{k}K7W{k}")
+    msgs.append({"role": "user", "content": "List every reservation you changed."})
+    report = compress_conversation_sync(msgs, model=MODEL, ratio=4, options={"stages": ["mask", "extract"]})
+    assert report.fits
+    extract = next(str(m.content) for m in report.messages if "[Extract of the earlier" in str(m.content))
+    done = [k for k in range(12) if f'"flight_number": "HAT{k}30"' in extract]  # the attempt that went through
+    refused = [k for k in range(12) for j in range(3) if f'"flight_number": "HAT{k}{j}0"' in extract]
+    assert len(done) >= 4, (done, refused)  # a quarter of the room holds about five of these calls
+    assert len(refused) < len(done)

@@ -17,7 +17,9 @@ scalar, while a nested list or a file's body would make the call too dear to kee
 
 and it costs its tokens. A task's **state-changing tool calls** (a tool named for a write:
 ``update_*``, ``cancel_*``, ``edit_*``, ``submit`` ... -- what the agent changed, wherever in the task
-it happened) are chosen first, oldest first, in at most a quarter of the room; then the outcome
+it happened; not one whose result reports an error in its first line: a refused write changed
+nothing, and retries would crowd out the write that went through) are chosen first, oldest first,
+in at most a quarter of the room; then the outcome
 lines (in at most half the room), then the rest by value per token (lazy greedy on a heap, linear up to a log factor) until the room is
 used; the lines are printed in their original order.
 """
@@ -33,7 +35,7 @@ from ..types import Message
 from .conversation import Unit, message_text, tool_names
 from .mask import MASK_PREFIX
 from .relevance import SessionStats, scan, terms, word_terms
-from .salience import SPLIT
+from .salience import C_ERROR, SPLIT, features
 
 TASK_BONUS = 6.0  # first lines of a segment's task statement
 CONCLUSION_BONUS = 6.0  # the last assistant text of a segment
@@ -113,6 +115,12 @@ def segments_of(messages: Sequence[Message], units: Sequence[Unit], stats: Sessi
     return out
 
 
+def failed(result: str) -> bool:
+    """Does a tool result report a failure in its first line (``Error: not enough seats``)?"""
+    first = result.lstrip()[:200].split("\n", 1)[0]
+    return bool(features(first)[0] & C_ERROR)
+
+
 def is_write(name: str) -> bool:
     """Does the tool ``name`` change state (``update_reservation``, ``edit_file``, ``submit``)?"""
     return name.replace("-", "_").lstrip("_").split("_", 1)[0].lower() in WRITE_VERBS
@@ -153,6 +161,7 @@ def segment_lines(messages: Sequence[Message], units: Sequence[Unit], stats: Ses
     segments = segments_of(messages, units, stats)
     order = 0
     seen: set[str] = set()
+    writes: dict[str, Line] = {}
     for k, seg in enumerate(segments):
         unit = seg  # the task's messages [start, end)
         last_text = max((i for i in range(unit.start, unit.end)
@@ -172,12 +181,16 @@ def segment_lines(messages: Sequence[Message], units: Sequence[Unit], stats: Ses
                     bonus = final_calls.get((i, j), ACTION_BONUS)
                     made = make_line(order, k, f"assistant {line}", line, bonus, group)
                     made.write = is_write(str(fn.get("name", "")))
+                    if made.write and call.id:
+                        writes[call.id] = made
                     seg.lines.append(made)
                     order += 1
             text = message_text(m)
             if not text:
                 continue
             if m.role == "tool":
+                if m.tool_call_id in writes and failed(text):  # a write that was refused changed nothing
+                    writes[m.tool_call_id].write = False
                 label = f"tool {names.get(m.tool_call_id or '', ('tool', ''))[0]}"
                 if text.startswith(MASK_PREFIX):
                     stub, _, kept = text.partition("\nkey lines: ")
