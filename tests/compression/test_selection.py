@@ -182,3 +182,26 @@ def test_a_refused_write_does_not_take_the_room_of_the_write_that_went_through()
     refused = [k for k in range(12) for j in range(3) if f'"flight_number": "HAT{k}{j}0"' in extract]
     assert len(done) >= 4, (done, refused)  # a quarter of the room holds about five of these calls
     assert len(refused) < len(done)
+
+
+def test_a_task_worded_like_the_first_starts_a_new_one_even_after_a_wordy_output():
+    # the output before the second task is a long text dump that shares most of its vocabulary
+    book = " ".join(f"the {w} challenge flag file number crypto server report" for w in
+                    "sea ship storm harbour captain island anchor lantern".split())
+    text_steps = [
+        {"role": "user", "content": "We are currently solving the following challenge: Flash, in /srv/flash."},
+        {"role": "assistant", "content": "strings flash.bin"},
+        {"role": "user", "content": f"{book}\nflag{{b3l0w}}\n(Current directory: /srv/flash)"},
+        {"role": "assistant", "content": "submit flag{b3l0w}"},
+        {"role": "user", "content": "We are currently solving the following challenge: Katy, a crypto server; "
+                                    "report the number it gives."},
+        {"role": "assistant", "content": "nc crypto.chal 4242"},
+        {"role": "user", "content": "number: 125379498\n(Current directory: /srv/katy)"},
+        {"role": "assistant", "content": "submit 125379498"},
+    ]
+    msgs = as_messages(text_steps)
+    units = turn_units(msgs)
+    stats = SessionStats.of(msgs)
+    assert [(t.start, t.end) for t in segments_of(msgs, units, stats)] == [(0, 4), (4, 8)]
+    lines = {line.text: line.bonus for seg in segment_lines(msgs, units, stats) for line in seg.lines}
+    assert lines["assistant: submit flag{b3l0w}"] == CONCLUSION_BONUS

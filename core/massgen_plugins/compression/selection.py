@@ -52,6 +52,7 @@ USER_BONUS = 0.5  # a user's own instruction within a task (not an output that c
 MAX_LINE_CHARS = 400
 MAX_ARG_CHARS = 80  # a call's long argument (a list of flights, a file's content) is cut here: its ids are short
 SAME_TASK = 0.06
+OPENING_WORDS = 5  # a user message opening with the same words as the first task starts a new task
 PIECE = 0.5  # a piece of a compound word (``app`` of ``todo-app/app.js``) counts half
 PRICE_EXPONENT = 1.0
 COVERED = 0.15  # what a term already carried by a chosen line still counts for
@@ -95,14 +96,19 @@ def segments_of(messages: Sequence[Message], units: Sequence[Unit], stats: Sessi
     acted in text (no tool calls: an agent whose commands are in its replies and whose command
     outputs come back as user turns) and its user message is an output of the same environment:
     at least :data:`SAME_TASK` of its idf weight is in terms of the previous user message. A
-    unit after tool calls, or with a user message unlike the last one, starts a new task."""
+    unit after tool calls, with a user message unlike the last one, or with one that opens with
+    the words of the first task (:func:`opening_of`: a harness posing its next task, however much
+    vocabulary it shares with the last output), starts a new task."""
     out: list[Segment] = []
     previous_user: set[str] | None = None
     acted_in_text = False
+    openings: set[str] = set()
     for unit in units:
         user = stats.docs[unit.start] if messages[unit.start].role == "user" else set()
+        opening = opening_of(messages[unit.start]) if messages[unit.start].role == "user" else ""
         same = False
-        if out and previous_user is not None and acted_in_text:
+        # a message worded like the first task (the same harness posing the next one) starts a task
+        if out and previous_user is not None and acted_in_text and not (opening and opening in openings):
             total = sum(stats.message_idf(t) for t in user)
             shared = sum(stats.message_idf(t) for t in user & previous_user)
             same = total == 0 or shared / total >= SAME_TASK
@@ -110,9 +116,18 @@ def segments_of(messages: Sequence[Message], units: Sequence[Unit], stats: Sessi
             out[-1].end = unit.end
         else:
             out.append(Segment(unit.start, unit.end))
+            if opening and (len(out) == 1 or opening in openings):
+                openings.add(opening)
         previous_user = user
         acted_in_text = not any(messages[i].tool_calls for i in range(unit.start, unit.end))
     return out
+
+
+def opening_of(message: Message) -> str:
+    """The first :data:`OPENING_WORDS` words of a message (lower-cased), or "" when it is shorter:
+    what a harness's task statements share (``We're currently solving the following ...``)."""
+    words = message_text(message)[:400].lower().split()[:OPENING_WORDS]
+    return " ".join(words) if len(words) == OPENING_WORDS else ""
 
 
 def failed(result: str) -> bool:
