@@ -205,3 +205,18 @@ def test_a_task_worded_like_the_first_starts_a_new_one_even_after_a_wordy_output
     assert [(t.start, t.end) for t in segments_of(msgs, units, stats)] == [(0, 4), (4, 8)]
     lines = {line.text: line.bonus for seg in segment_lines(msgs, units, stats) for line in seg.lines}
     assert lines["assistant: submit flag{b3l0w}"] == CONCLUSION_BONUS
+
+
+def test_a_line_with_an_identifier_beats_plain_prose_of_the_same_price():
+    from massgen_plugins.compression.selection import Segment, choose, make_line
+
+    prose = "Remember the quokka never whistles"
+    marked = "Then I saved quokka_conf/settings.yaml"
+    docs = [terms(prose), terms(marked), {"filler"}, {"filler"}]
+    stats = SessionStats(docs, [0, 1, 2, 3])
+    segment = Segment(0, 2, [make_line(0, 0, f"assistant: {prose}", prose, 0.0, 0),
+                             make_line(1, 0, f"tool: {marked}", marked, 0.0, 1)])
+    # the prose's words are as rare and more numerous: by information alone it would win
+    assert stats.line_weight(segment.lines[0].terms, 0) > stats.line_weight(segment.lines[1].terms, 1)
+    chosen = choose([segment], stats, room=9, count=lambda text: 6)  # the same price; room for one
+    assert [line.text for line in chosen] == [f"tool: {marked}"]

@@ -9,7 +9,9 @@ scalar, while a nested list or a file's body would make the call too dear to kee
 
 * the **information** of its terms (:mod:`.relevance`: BM25 over passages of this session, query
   terms boosted) that no line chosen before already carries -- a greedy *coverage*, so a second
-  line saying the same identifiers adds little;
+  line saying the same identifiers adds little; the words of a line with no identifier and no
+  number (plain prose: boilerplate instructions, narration, courtesy) count :data:`PLAIN` as much,
+  as they cost room and rarely carry what is looked up again;
 * plus a **role/outcome** bonus: the two most telling lines of the task statement, the task's
   outcome (its last assistant conclusion, its last two tool calls -- a submission, a final
   command --, the most telling line of each of its last two outputs), any tool call, and any
@@ -55,6 +57,7 @@ SAME_TASK = 0.06
 OPENING_WORDS = 5  # a user message opening with the same words as the first task starts a new task
 PIECE = 0.5  # a piece of a compound word (``app`` of ``todo-app/app.js``) counts half
 PRICE_EXPONENT = 1.0
+PLAIN = 0.5  # what the words of a line with no identifier and no number count for
 COVERED = 0.15  # what a term already carried by a chosen line still counts for
 
 
@@ -69,6 +72,7 @@ class Line:
     cost: int = 0
     pieces: frozenset[str] = frozenset()
     write: bool = False
+    marked: bool = True  # carries an identifier or a number (a path, an id, a flag, a count)
 
     @property
     def price(self) -> float:
@@ -79,7 +83,8 @@ class Line:
 
 def make_line(order: int, segment: int, text: str, body: str, bonus: float, group: int) -> Line:
     words, pieces = word_terms(body)
-    return Line(order, segment, text, frozenset(words), bonus, group, 0, frozenset(pieces))
+    marked = any(not w.isalpha() for w in words)
+    return Line(order, segment, text, frozenset(words), bonus, group, 0, frozenset(pieces), marked=marked)
 
 
 @dataclass
@@ -255,7 +260,7 @@ def choose(segments: Sequence[Segment], stats: SessionStats, room: int,
         for t in line.pieces:
             w = PIECE * weight(t, line.group) + query(t)
             info += w * COVERED if (line.segment, t) in covered else w
-        return info + line.bonus
+        return (info if line.marked else info * PLAIN) + line.bonus
 
     chosen: list[Line] = []
     used = 0
