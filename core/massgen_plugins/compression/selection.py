@@ -16,8 +16,8 @@ kept lines), and one line per tool call (``name(arg=value, ...)``). A candidate 
 and it costs its tokens. A task's **state-changing tool calls** (a tool named for a write:
 ``update_*``, ``cancel_*``, ``edit_*``, ``submit`` ... -- what the agent changed, wherever in the task
 it happened) are chosen first, oldest first, in at most a quarter of the room; then the outcome
-lines (in at most half the room), then the rest by value per token (lazy greedy on a heap, linear up to a log factor) until the room is
-used; the lines are printed in their original order.
+lines (in at most half the room), then the rest by value per token (lazy greedy on a heap, linear
+up to a log factor) until the room is used; the lines are printed in their original order.
 """
 
 from __future__ import annotations
