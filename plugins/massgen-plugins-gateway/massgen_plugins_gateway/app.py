@@ -211,7 +211,7 @@ class Gateway:
             try:
                 items: AsyncIterator[Any] = (
                     openai_api.stream_chunks(replay(), request_id, call.model, call.include_usage) if api == "openai"
-                    else anthropic_api.stream_events(replay(), request_id, call.model))
+                    else anthropic_api.stream_events(replay(), request_id, call.model, outcome.input_tokens))
                 async for item in items:
                     yield item
                 await self._account(caller, route, outcome)
