@@ -108,7 +108,7 @@ class Gateway:
                 response = await self._stream(call, route, caller, session_id, api, started, labels, span)
                 streamed = True  # counted when the stream ends
             else:
-                response = await self._complete(call, route, caller, session_id, api, span)
+                response = await self._complete(call, route, caller, session_id, api, started, span)
             status = response.status_code
             return response
         except Exception as exc:
@@ -191,7 +191,7 @@ class Gateway:
         overhead.labels(*labels, api, "request").observe(spent_ms["total"] / 1000)
 
     async def _complete(self, call: ChatCall, route: Any, caller: Caller, session_id: str | None, api: str,
-                        span: tracing.RequestSpan) -> Response:
+                        started: float, span: tracing.RequestSpan) -> Response:
         outcome = await self.guard.complete(call, route, caller.label, session_id)
         response = outcome.response
         assert response is not None
@@ -202,7 +202,7 @@ class Gateway:
             body = openai_api.completion_body(response, f"chatcmpl-{uuid.uuid4().hex[:24]}", call.model)
         else:
             body = anthropic_api.message_body(response, f"msg_{uuid.uuid4().hex[:24]}", call.model)
-        return JSONResponse(body, headers=_headers(outcome, response.model))
+        return JSONResponse(body, headers=_headers(outcome, response.model, started))
 
     async def _account(self, caller: Caller, route: Any, outcome: Outcome) -> None:
         response = outcome.response
@@ -247,7 +247,7 @@ class Gateway:
                          finish=done.finish_reason if done else None, error=None if status == 200 else "stream_error")
                 self._count(labels, api, status, started)
 
-        return sse_response(body(), headers=_headers(outcome, None))
+        return sse_response(body(), headers=_headers(outcome, None, started))
 
 
 def server_timing(before_s: float, upstream_s: float) -> str:
@@ -257,8 +257,11 @@ def server_timing(before_s: float, upstream_s: float) -> str:
             f'upstream;dur={max(0.0, upstream_s) * 1000:.3f};desc="upstream sent to its response headers"')
 
 
-def _headers(outcome: Outcome, model: str | None) -> dict[str, str]:
+def _headers(outcome: Outcome, model: str | None, started: float) -> dict[str, str]:
     headers = {"x-massgen-reused-prefix": str(outcome.reused_prefix)}
+    if outcome.first_call:  # the guard's time before its first provider call (counting, compression)
+        spent = max(0.0, outcome.first_call - started) * 1000
+        headers["server-timing"] = f'gateway;dur={spent:.3f};desc="received to first guarded provider call"'
     if model:
         headers["x-massgen-model"] = model
     if outcome.session_id:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,7 @@ class GatewayRunLog(RunLog):
         written = super().event(type, **fields)
         if type == "call_start" and (outcome := request_outcome.get()) is not None:
             outcome.input_tokens = int(fields.get("input_tokens") or 0)
+            outcome.first_call = outcome.first_call or time.perf_counter()
         if self.metrics is not None:
             self.metrics.observe_event(written, request_key.get())
         return written
@@ -65,6 +67,7 @@ class Outcome:
     reused_prefix: int = 0
     session_id: str | None = None
     input_tokens: int = 0  # counted for the last call made (what a stream reports before its usage)
+    first_call: float = 0.0  # perf_counter() when the guard started its first provider call
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -188,20 +191,24 @@ class Guard:
 
     # ------------------------------------------------------------------ entry points
     async def complete(self, call: ChatCall, route: Route, agent: str, session_id: str | None) -> Outcome:
+        outcome = Outcome()
+        request_outcome.set(outcome)  # the session's call_start events fill in its timing
         if session_id:
             async with self._lock(session_id):
                 session, new, cursor = await self._persisted(call, route, agent, session_id)
-                response = await session.send(new, max_tokens=call.max_tokens,
+                outcome.response = await session.send(new, max_tokens=call.max_tokens,
+                                                      options=self._options(call, route, agent))
+                await self._advance(call, cursor, outcome.response)
+                outcome.reused_prefix, outcome.session_id = cursor.consumed, cursor.inner_id
+                return outcome
+        session, working, outcome.reused_prefix = self._stateless(call, route, agent)
+        if outcome.reused_prefix:
+            self.log.event("note", agent=agent, data={"model": route.model},
+                           message=f"reusing a compressed prefix of {outcome.reused_prefix} messages")
+        outcome.response = await session.send(working, max_tokens=call.max_tokens,
                                               options=self._options(call, route, agent))
-                await self._advance(call, cursor, response)
-                return Outcome(response, reused_prefix=cursor.consumed, session_id=cursor.inner_id)
-        session, working, reused = self._stateless(call, route, agent)
-        if reused:
-            self.log.event("note", agent=agent, message=f"reusing a compressed prefix of {reused} messages",
-                           data={"model": route.model})
-        response = await session.send(working, max_tokens=call.max_tokens, options=self._options(call, route, agent))
-        self._remember(call, session, working, response)
-        return Outcome(response, reused_prefix=reused)
+        self._remember(call, session, working, outcome.response)
+        return outcome
 
     async def stream(self, call: ChatCall, route: Route, agent: str, session_id: str | None, outcome: Outcome
                      ) -> AsyncIterator[StreamEvent]:

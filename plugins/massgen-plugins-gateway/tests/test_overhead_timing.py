@@ -46,3 +46,17 @@ def test_fast_path_reports_its_own_time(gateway, stream):
     relays = delta("relay", "count")
     assert (1 <= relays <= len(chunks) + 1) if stream else relays == 1
     assert delta("request", "sum") * 1000 == pytest.approx(spent["total"], rel=1e-3, abs=1e-3)
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_guarded_path_reports_the_time_before_its_first_provider_call(gateway, stream):
+    body = {"model": "openai/gpt-4o-mini", "stream": stream, "max_tokens": 32,
+            "messages": [{"role": "user", "content": "guard and time this"}]}
+    headers = {"authorization": f"Bearer {gateway.master}", "x-session-id": f"timed-{stream}"}
+    with httpx.Client(timeout=30) as client:
+        with client.stream("POST", gateway.url + "/v1/chat/completions", json=body, headers=headers) as response:
+            assert response.status_code == 200
+            timing = response.headers["server-timing"]
+            response.read()
+    match = re.fullmatch(r'gateway;dur=([0-9.]+);desc="received to first guarded provider call"', timing)
+    assert match and float(match.group(1)) > 0, timing
