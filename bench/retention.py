@@ -21,6 +21,14 @@ Methods, all measured in the same run on the same conversation and budgets:
 * ``litellm trim_messages`` -- ``trim_messages(messages, model, max_tokens=budget)`` (optional).
 
 Run: ``python bench/retention.py [--seed N] [--turns N] [--facts N] [--emulator] [--json]``.
+
+``--real`` scores **real agent sessions** instead (:mod:`retention_real`): public trajectories
+of SWE-agent/EnIGMA, OpenHands and mini-swe-agent read from ``--sources DIR`` (or
+``MASSGEN_BENCH_SOURCES``; ``bench/fetch_sessions.sh DIR`` clones them), facts taken from each
+run's own outcome, beside keep-last, LangChain ``trim_messages`` and MassGen's
+``ContextCompressor`` -- the last two run with ``--peer-python`` (or ``MASSGEN_PEER_PYTHON``),
+a virtualenv of their own: ``python bench/retention.py --real --sources /work/.mirror
+--peer-python /work/peer-venvs/massgen-c/bin/python``.
 """
 
 from __future__ import annotations
@@ -158,10 +166,30 @@ def main() -> int:
     parser.add_argument("--facts", type=int, default=40)
     parser.add_argument("--emulator", action="store_true", help="run model-backed stages against the emulator")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--real", action="store_true", help="score real agent sessions (see --sources)")
+    parser.add_argument("--sources", default=os.environ.get("MASSGEN_BENCH_SOURCES"),
+                        help="directory with the session repositories (bench/fetch_sessions.sh DIR)")
+    parser.add_argument("--peer-python", default=os.environ.get("MASSGEN_PEER_PYTHON"),
+                        help="python of a venv with massgen + langchain-core + tiktoken (the peers)")
     args = parser.parse_args()
 
     for name in KEY_VARS:
         os.environ.pop(name, None)
+    if args.real:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import retention_real
+
+        if not args.sources:
+            parser.error("--real needs --sources DIR (or MASSGEN_BENCH_SOURCES); bench/fetch_sessions.sh DIR fetches them")
+        try:
+            result = retention_real.run(args.sources, args.peer_python)
+        except retention_real.rs.SourceMissing as exc:
+            parser.error(str(exc))
+        if args.json:
+            print(json.dumps(result, indent=2, default=str))
+        else:
+            retention_real.print_tables(result)
+        return 0
     emu = None
     if args.emulator:
         from massgen_plugins.testing import Emulator

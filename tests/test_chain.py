@@ -142,3 +142,44 @@ def test_an_async_implementation_called_from_sync_code_is_awaited(pm):
 
     pm.register(Async(), name="async")
     assert first_result(pm, "embed", {"texts": ["abc"], "model": None}).value == [[3.0]]
+
+
+async def test_a_plugins_own_timeout_error_is_an_error_not_a_missed_deadline(pm):
+    class Slowpoke:
+        @hookimpl
+        async def embed(self, texts, model):
+            raise TimeoutError("the embedding service timed out")
+
+    pm.register(Slowpoke(), name="slowpoke")
+    result = await afirst_result(pm, "embed", {"texts": ["a"], "model": None})
+    assert [(a.status, a.error) for a in result.attempts] == [("error", "TimeoutError: the embedding service timed out")]
+
+
+def test_deadlines_come_from_the_environment_and_bad_ones_are_input_errors(monkeypatch):
+    from massgen_plugins.errors import InputError
+    from massgen_plugins.hookcall import DEFAULT_DEADLINES, deadline
+
+    monkeypatch.delenv("MASSGEN_PLUGINS_HOOK_DEADLINES", raising=False)
+    assert deadline("detect_overflow") == DEFAULT_DEADLINES["detect_overflow"]
+    monkeypatch.setenv("MASSGEN_PLUGINS_HOOK_DEADLINES", "*=3, compress=9")
+    assert (deadline("embed"), deadline("compress")) == (3.0, 9.0)
+    monkeypatch.setenv("MASSGEN_PLUGINS_HOOK_DEADLINES", "detect_overflow=soon")
+    with pytest.raises(InputError, match="MASSGEN_PLUGINS_HOOK_DEADLINES entry 'detect_overflow=soon'"):
+        deadline("detect_overflow")
+
+
+def test_a_blocking_implementation_is_abandoned_at_its_deadline_and_the_next_answers(pm):
+    import threading
+
+    from massgen_plugins.hookcall import HookCall
+
+    release = threading.Event()
+    pm.register(_plugin("answers", lambda t: [[1.0]]), name="answers")
+    pm.register(_plugin("blocks", lambda t: release.wait(60) and None), name="blocks")
+    try:
+        result = HookCall(pm, "embed", {"texts": ["a"], "model": None}, limit=0.2).run()
+    finally:
+        release.set()
+    assert result.value == [[1.0]] and result.plugin == "answers"
+    assert [(a.plugin, a.status) for a in result.attempts] == [("blocks", "timeout"), ("answers", "result")]
+    assert "no answer within 0.2 s" in result.skipped[0].error

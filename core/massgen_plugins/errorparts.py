@@ -29,6 +29,12 @@ class ErrorParts:
     headers: dict[str, str] = field(default_factory=dict)
     exception: str = ""
     module: str = ""
+    #: The innermost error object of the body (``{}`` when there is none): structured fields such
+    #: as llama.cpp's ``n_ctx``/``n_prompt_tokens`` live here.
+    inner: dict[str, Any] = field(default_factory=dict)
+    #: Every text the error carries (its message, the body, a proxy's ``metadata.raw``, ``str()``
+    #: of the exception), capped at the head and tail of a huge body: what message rules scan.
+    text: str = ""
     #: The HTTP status of the response the error arrived with (``None`` when the SDK raised it from
     #: inside a stream without one). An in-stream error has ``http_status`` 200 or ``None`` even when
     #: its body states a 4xx ``status`` (google-genai's ``code``, OpenRouter's ``'400'``).
@@ -55,7 +61,10 @@ def _as_int(value: Any) -> int | None:
 
 
 def _inner(body: Any) -> dict[str, Any]:
-    """The innermost error object of a decoded body, whichever envelope it uses."""
+    """The innermost error object of a decoded body, whichever envelope it uses (a JSON list, as
+    some Google endpoints send, counts by its first object)."""
+    if isinstance(body, list):
+        body = next((item for item in body if isinstance(item, dict)), None)
     if not isinstance(body, dict):
         return {}
     err = body.get("error")
@@ -76,21 +85,72 @@ def _headers(error: Any) -> dict[str, str]:
         return {}
 
 
+def _response_body(error: Any) -> Any:
+    """The decoded body of the HTTP response an ``httpx``/``requests`` error carries, if read."""
+    response = getattr(error, "response", None)
+    if not isinstance(error, BaseException) or response is None or not hasattr(response, "status_code"):
+        return None
+    try:
+        return response.json()
+    except Exception:
+        pass
+    try:
+        text = response.text
+    except Exception:
+        return None
+    return text if isinstance(text, str) and text else None
+
+
+def _texts(error: Any, body: Any, inner: dict[str, Any], message: str) -> str:
+    """Every distinct text of the error, joined and capped (see :attr:`ErrorParts.text`)."""
+    from .overflow_patterns import scan_text
+
+    found: list[str] = [message]
+    metadata = inner.get("metadata") if isinstance(inner.get("metadata"), dict) else None
+    if metadata is None and isinstance(body, dict) and isinstance(body.get("metadata"), dict):
+        metadata = body["metadata"]
+    if metadata is not None and metadata.get("raw") is not None:  # OpenRouter: the upstream's own error
+        raw = metadata["raw"]
+        found.append(raw if isinstance(raw, str) else repr(raw))
+    for key in ("param", "detail", "error_message"):
+        if isinstance(inner.get(key), str):
+            found.append(inner[key])
+    if isinstance(body, str):
+        found.append(scan_text(body))
+    if isinstance(error, BaseException):
+        try:
+            found.append(scan_text(str(error)))
+        except Exception:
+            pass
+    seen: list[str] = []
+    for text in found:
+        if text and text not in seen:
+            seen.append(text)
+    return scan_text("\n".join(seen))
+
+
 def error_parts(error: Any) -> ErrorParts:
-    """Flatten an SDK exception, an in-stream error event, or a plain dict into :class:`ErrorParts`."""
+    """Flatten an SDK exception, an in-stream error event, an ``httpx``/``requests`` HTTP error, or a
+    plain dict into :class:`ErrorParts`."""
     if isinstance(error, dict):
         body: Any = error
         inner = _inner(error)
+        message = _str(_first(inner.get("message"), error.get("error") if isinstance(error.get("error"), str)
+                              else None)) or ""
         return ErrorParts(
             status=_as_int(inner.get("code")),
             code=_str(inner.get("code")) or _str(inner.get("status")),
             type=_str(inner.get("type")),
-            message=_str(_first(inner.get("message"), _v if isinstance(_v := error.get("error"), str) else None)) or "",
+            message=message,
             body=body,
+            inner=inner,
+            text=_texts(None, body, inner, message),
         )
     body = getattr(error, "body", None)
     if body is None:  # google-genai keeps the decoded JSON in ``details``
         body = getattr(error, "details", None)
+    if body is None:  # httpx.HTTPStatusError / requests.HTTPError: the response itself
+        body = _response_body(error)
     inner = _inner(body)
     nested_event = getattr(error, "error", None)  # openai stream ResponseErrorEvent / response.error
     if nested_event is None and getattr(error, "response", None) is not None:
@@ -129,6 +189,8 @@ def error_parts(error: Any) -> ErrorParts:
         exception=type(error).__name__,
         module=type(error).__module__,
         http_status=http_status,
+        inner=inner,
+        text=_texts(error, body, inner, message or ""),
     )
 
 

@@ -292,8 +292,11 @@ async def _run_async(impl: Implementation, kwargs: Mapping[str, Any], limit: flo
             if await_result and inspect.isawaitable(value):
                 remaining = max(limit - (time.perf_counter() - started), 0.001)
                 value = await asyncio.wait_for(value, remaining)  # type: ignore[arg-type]
-    except asyncio.TimeoutError:
-        return None, _late_error(impl, limit), time.perf_counter() - started
+    except asyncio.TimeoutError as exc:
+        elapsed = time.perf_counter() - started
+        if elapsed >= limit:  # the deadline; a plugin's own TimeoutError (raised sooner) is its failure
+            return None, _late_error(impl, limit), elapsed
+        return None, exc, elapsed
     except Exception as exc:
         return None, exc, time.perf_counter() - started
     return value, None, time.perf_counter() - started

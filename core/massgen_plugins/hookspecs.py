@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     import click
 
     from .memory.store import MemoryStore
+    from .overflow_patterns import OverflowPattern
     from .types import (
         AnalysisRequest,
         AnalysisResult,
@@ -150,6 +151,18 @@ def detect_overflow(
     **not** overflow: return ``None`` for them. **First result**, routed to the owner of
     ``provider`` (with an unknown provider, only plugins that own none are asked); the built-in
     generic patterns answer last.
+    """
+
+
+@hookspec
+def overflow_patterns() -> list[OverflowPattern] | None:  # type: ignore[empty-body]
+    """Add message wordings to overflow detection without copying the built-in ones.
+
+    Return :class:`~massgen_plugins.overflow_patterns.OverflowPattern` objects (a regular
+    expression, a tier -- ``strong`` overflow, ``not_overflow``, or ``weak`` overflow -- and named
+    groups ``limit``/``requested``/``input``/``output``/``over`` for the token counts). **Collected**:
+    every plugin's patterns are tried before the built-in ones of the same tier, by the built-in
+    detector and by the provider plugins' detectors alike.
     """
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import click
 
     from .memory.store import MemoryStore
+    from .overflow_patterns import OverflowPattern
     from .types import (
         AnalysisRequest,
         AnalysisResult,
@@ -174,6 +175,7 @@ class Hooks:
         self._table: ProviderTable | None = None
         self._table_key: frozenset[str] = frozenset()
         self._table_lock = threading.Lock()
+        self._overflow_patterns: tuple[OverflowPattern, ...] | None = None
 
     # -- providers -------------------------------------------------------------------------
     def provider_table(self) -> ProviderTable:
@@ -295,6 +297,24 @@ class Hooks:
     ) -> ChainResult[Overflow]:
         result: ChainResult[Overflow] = await self._overflow_call(error, provider, model).arun()
         return result
+
+    def overflow_patterns(self) -> tuple[OverflowPattern, ...]:
+        """Every plugin's extra overflow wordings (third-party first), collected once per host."""
+        cached = self._overflow_patterns
+        if cached is None:
+            from .overflow_patterns import OverflowPattern
+
+            def accept(value: Any) -> list[OverflowPattern]:
+                items = value if isinstance(value, (list, tuple)) else [value]
+                if not all(isinstance(i, OverflowPattern) for i in items):
+                    raise TypeError("overflow_patterns must return OverflowPattern objects")
+                return list(items)
+
+            found: Collected[list[OverflowPattern]] = HookCall(
+                self.pm, "overflow_patterns", {}, collect=True, accept=accept).run()
+            cached = tuple(p for _, patterns in found.results for p in patterns)
+            self._overflow_patterns = cached
+        return cached
 
     def _classify_call(self, error: BaseException, provider: str | None) -> HookCall:
         from .types import ErrorInfo

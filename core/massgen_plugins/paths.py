@@ -18,7 +18,11 @@ def home() -> Path:
 
 
 def cache_dir() -> Path:
-    """Caches (model lists, ...) live under ``<home>/cache``."""
+    """Caches (model lists, ...) live under ``<home>/cache``, or in ``MASSGEN_PLUGINS_CACHE_DIR``
+    when set (the emulator sets it, so demo and test runs never touch the user's cache)."""
+    override = os.environ.get("MASSGEN_PLUGINS_CACHE_DIR", "").strip()
+    if override:
+        return Path(override).expanduser()
     return home() / "cache"
 
 

@@ -35,17 +35,52 @@ def provider_info(name: str) -> ProviderInfo:
     get_host().hooks.check_provider(name)
     table = installed_providers()
     if name not in table:
-        names = ", ".join(sorted(table)) or "none"
-        raise UnknownProviderError(
-            f"unknown provider {name!r}; installed providers: {names}. "
-            f"Install one with: pip install massgen-plugins-{name}"
-        )
+        raise unknown_provider_error(name, table)
     return table[name]
 
 
+def unknown_provider_error(name: str, table: Mapping[str, ProviderInfo]) -> Exception:
+    """The most useful error for a provider nobody declared: a broken config file, a plugin that
+    is installed but disabled or failed to load, else "unknown" with the install command."""
+    from . import configured
+
+    problem = configured.problem(name)
+    if problem is not None:
+        return problem
+    endpoint = configured.get(name)
+    if endpoint is not None:
+        return UnknownProviderError(
+            f"provider {name!r} is declared in {endpoint.source} as an OpenAI-compatible endpoint, but "
+            "massgen-plugins-openai, which serves such endpoints, is not installed or is disabled: "
+            "pip install massgen-plugins-openai")
+    names = ", ".join(sorted(table)) or "none"
+    for record in get_host().records:
+        if record.builtin or name not in (record.name, (record.distribution or "").removeprefix("massgen-plugins-")):
+            continue
+        if record.status == "disabled":
+            return UnknownProviderError(
+                f"provider {name!r} is installed ({record.distribution or record.name}) but disabled by "
+                f"MASSGEN_PLUGINS_DISABLED / MASSGEN_PLUGINS_LOAD in the environment; enable it to use it "
+                f"(enabled providers: {names})")
+        if record.status == "failed":
+            return UnknownProviderError(
+                f"provider {name!r} is installed ({record.distribution or record.name}) but its plugin failed to "
+                f"load: {record.error} (enabled providers: {names})")
+    return UnknownProviderError(
+        f"unknown provider {name!r}; installed providers: {names}. "
+        f"Install one with: pip install massgen-plugins-{name}, or declare an OpenAI-compatible endpoint "
+        f"as [providers.{name}] in config.toml"
+    )
+
+
 def resolve_model(value: str) -> ModelRef:
-    """Parse ``provider/model`` and check that the provider is installed (and claimed once)."""
-    ref = parse_model(value, installed=list(installed_providers()) + list(get_host().hooks.provider_table().conflicts))
+    """Parse ``provider/model`` and check that the provider is installed or configured (and
+    claimed by one plugin only)."""
+    table = installed_providers()
+    ref = parse_model(value)
+    conflicts = get_host().hooks.provider_table().conflicts
+    if ref.provider not in table and ref.provider not in conflicts:
+        raise unknown_provider_error(ref.provider, table)
     get_host().hooks.check_provider(ref.provider)
     return ref
 

@@ -249,18 +249,21 @@ class CompletionResponse(_Model):
 class StreamEvent(_Model):
     """One event of a streamed completion.
 
-    ``type`` is ``text`` (``delta`` holds new text), ``tool_call`` (``tool_call`` holds a
-    complete call), ``error`` (``error`` holds the exception; ``partial`` the text so far) or
-    ``done`` (``response`` holds the assembled :class:`CompletionResponse`).
+    ``type`` is ``text`` (``delta`` holds new text), ``reasoning`` (``delta`` holds new
+    reasoning/thinking text, e.g. Anthropic's extended thinking), ``tool_call`` (``tool_call``
+    holds a complete call), ``error`` (``error`` holds the exception; ``partial`` the text so far,
+    ``reasoning`` the reasoning so far) or ``done`` (``response`` holds the assembled
+    :class:`CompletionResponse`).
     """
 
     model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
 
-    type: Literal["text", "tool_call", "error", "done"]
+    type: Literal["text", "reasoning", "tool_call", "error", "done"]
     delta: str = ""
     tool_call: ToolCall | None = None
     error: Any = None
     partial: str = ""
+    reasoning: str = ""
     response: CompletionResponse | None = None
 
 

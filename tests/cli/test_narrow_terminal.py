@@ -54,6 +54,7 @@ def deep_file(tmp_path: Path, name: str) -> Path:
     return path
 
 
+@pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # rows of the installed provider plugins
 def test_list(narrow):
     code, lines = run80("list")
     assert code == 0
@@ -73,6 +74,7 @@ def test_tokens_and_compress_keep_paths_whole(narrow):
     assert stage_rows and all(line.split()[2][0].isdigit() for line in stage_rows), lines
 
 
+@pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # the table shows each backend's key variable
 def test_check_compression_backends(narrow):
     code, lines = run80("check", "compression", "--list-backends")
     assert code == 0
@@ -124,6 +126,7 @@ def test_debug_is_accepted_after_the_subcommand(narrow):
     assert type(nested.exception).__name__ == "InputError"
 
 
+@pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # rows of the installed provider plugins
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_list_in_a_real_80x24_tmux_pane(narrow):

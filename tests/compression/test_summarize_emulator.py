@@ -131,3 +131,29 @@ def test_native_is_not_used_for_other_providers_or_by_aggressive(emulator_env, c
     aggressive = compress_conversation_sync(conv.messages, model="openai/gpt-4o-mini", ratio=3, strategy="aggressive")
     assert next(s for s in aggressive.stages if s.name == "native").status == "not-allowed"
     assert report.fits and aggressive.fits
+
+
+def test_a_later_summarize_reads_what_a_compaction_item_stands_for(emulator_env):
+    import json
+
+    model = "openai/gpt-4o-mini"
+    history = [{"role": "system", "content": "You are the release agent."}]
+    for k in range(8):
+        history.append({"role": "user", "content": f"Step {k}: look at the release notes again. " + "notes " * 60})
+        history.append({"role": "assistant", "content": f"Step {k} done; the signing key is ZEBRA-77{k}1. " * 8})
+    history.append({"role": "user", "content": "What is left to do?"})
+    first = compress_conversation_sync(history, model=model, ratio=2, options={"stages": ["native"]})
+    assert "native" in first.ran
+    opaque = [m for m in first.messages if isinstance(m.content, list)]
+    assert opaque and "ZEBRA-7701" not in json.dumps([m.model_dump(mode="json") for m in first.messages])
+    grown = [*first.messages, {"role": "assistant", "content": "Only the changelog is left."},
+             {"role": "user", "content": "Write it, then list every signing key you saw."}]
+    seen = len(emulator_env.requests)
+    again = compress_conversation_sync(grown, model=model, ratio=2, options={"stages": ["summarize"]},
+                                       archive=first.archive)
+    run = next(s for s in again.stages if s.name == "summarize")
+    assert run.status == "applied", run.reason
+    assert any("read through their archived originals" in note for note in run.notes)
+    sent = json.dumps([r.body for r in emulator_env.requests[seen:]])
+    # the summarizer read the compacted originals, not a placeholder
+    assert "ZEBRA-7701" in sent and "[compacted context (opaque)]" not in sent

@@ -14,6 +14,8 @@ import sys
 import pytest
 from rich.cells import cell_len
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 LIVE_STAGES = ["model registry", "team", "overflow → native compaction", "overflow → summarization",
                "429/529 retried", "fallback across providers", "kill -9 and resume", "self-analysis"]
 PROVIDERS = ("OPENAI", "ANTHROPIC", "GEMINI", "GOOGLE", "GROQ", "XAI", "NEBIUS", "OPENROUTER")
@@ -53,6 +55,7 @@ def test_run_dir_holding_a_run_gets_a_cli_hint(tmp_path):
     assert "RunLog" not in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.plugins("openai", "anthropic", "gemini")
 @pytest.mark.slow
 def test_live_demo_against_the_emulator_posing_as_real_providers(emulator, tmp_path):
     emulator.clear()
@@ -83,6 +86,7 @@ def test_live_demo_against_the_emulator_posing_as_real_providers(emulator, tmp_p
             or " " not in line.strip(), f"wider than 80: {line!r}"
 
 
+@pytest.mark.plugins("openai")
 async def test_a_model_that_skips_the_tool_still_gets_the_file(emulator_env, tmp_path):
     """A real model may answer without calling read_file: the file then goes into the next turn."""
     from massgen_plugins import Session

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agent_loop.py"
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide" / "agent-loop.md"
 
 
+@pytest.mark.plugins("openai", "anthropic")
 @pytest.mark.slow
 def test_the_example_runs_every_step_against_the_emulator(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}

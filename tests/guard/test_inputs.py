@@ -26,7 +26,6 @@ def session(emulator_env):
     ({"model": "openai/gpt-4o-mini", "api_keys": {"opnai": "k" * 20}}, "did you mean 'openai'"),
     ({"model": "openai/gpt-4o-mini", "api_keys": {"openai": b"k" * 20}}, "api_keys['openai'] must be"),
 ])
-@pytest.mark.plugins("anthropic", "gemini", "openai")
 def test_bad_session_arguments_are_input_errors_naming_the_argument(emulator_env, kwargs, needle):
     with pytest.raises(InputError) as caught:
         Session(memory=False, run_log=False, **kwargs)
@@ -40,7 +39,6 @@ def test_bad_session_arguments_are_input_errors_naming_the_argument(emulator_env
     ([{"role": "human", "content": "hi"}], "messages[0].role: unknown role 'human'"),
     ([{"role": "user", "content": "hi"}, 42], "messages[1]"),
 ])
-@pytest.mark.plugins("anthropic", "gemini", "openai")
 async def test_bad_messages_name_the_field_and_send_nothing(emulator_env, session, content, needle):
     with pytest.raises(InputError) as caught:
         await session.send(content)
@@ -48,14 +46,12 @@ async def test_bad_messages_name_the_field_and_send_nothing(emulator_env, sessio
     assert emulator_env.requests == [] and session.messages == []
 
 
-@pytest.mark.plugins("anthropic", "gemini", "openai")
 async def test_a_tool_result_without_its_call_is_caught_before_sending(emulator_env, session):
     with pytest.raises(InputError, match=r"messages\[1\].tool_call_id: 'call_9' answers no tool call"):
         await session.send([{"role": "user", "content": "hi"}, {"role": "tool", "tool_call_id": "call_9", "content": "x"}])
     assert emulator_env.requests == []
 
 
-@pytest.mark.plugins("anthropic", "gemini", "openai")
 async def test_a_tool_call_without_its_result_is_caught_before_sending(emulator_env, session):
     from massgen_plugins.types import Message
 
@@ -67,7 +63,6 @@ async def test_a_tool_call_without_its_result_is_caught_before_sending(emulator_
     assert reply.message.content
 
 
-@pytest.mark.plugins("anthropic", "gemini", "openai")
 async def test_the_emulator_rejects_broken_pairs_like_the_real_apis(emulator_env):
     from massgen_plugins.manager import get_hooks
     from massgen_plugins.providers import resolve_settings
@@ -93,7 +88,6 @@ async def test_the_emulator_rejects_broken_pairs_like_the_real_apis(emulator_env
     assert caught.value.status_code == 400
 
 
-@pytest.mark.plugins("anthropic", "gemini", "openai")
 async def test_after_a_reply_with_tool_calls_only_their_results_may_follow(emulator_env):
     tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
     session = Session("openai/gpt-4o-mini", memory=False, run_log=False, tools=tools)

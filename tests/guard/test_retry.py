@@ -37,7 +37,6 @@ def test_a_non_finite_retry_after_means_the_backoff():
     assert policy.delay(1, retry_after=float("nan")) == 0.5
 
 
-@pytest.mark.plugins("openai", "anthropic")
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
 @pytest.mark.parametrize("header", ["abc", "0.5, 3", "inf", ""])
 async def test_an_unparseable_retry_after_falls_back_to_the_backoff(emulator_env, tmp_path, provider, header):

@@ -142,3 +142,19 @@ async def test_stream_retries_after_partial_output_and_keeps_it(emulator_env, ru
     assert error.partial  # the text produced before the failure is handed over ...
     assert any(a.stage == "partial-output" and a.message.content == error.partial for a in session._archive)
     assert events[-1].response.message.content  # ... and the retried turn completes
+
+
+async def test_stream_keeps_reasoning_in_the_partial_output(emulator_env, run_dir):
+    # extended thinking streams a thinking block first; the stream then fails mid-answer
+    emulator_env.inject(Fault(kind="stream_error", provider="anthropic", error_type="overloaded", times=1,
+                              after_events=8))
+    session = Session("anthropic/claude-haiku-4-5", memory=False, run_log=run_dir, retry=FAST_RETRY,
+                      provider_options={"thinking": {"type": "enabled", "budget_tokens": 1024}})
+    events = [e async for e in session.stream("Tell me a story")]
+    types = [e.type for e in events]
+    assert "reasoning" in types and "error" in types and types[-1] == "done"
+    error = events[types.index("error")]
+    streamed = "".join(e.delta for e in events[:types.index("error")] if e.type == "reasoning")
+    assert streamed and error.reasoning == streamed  # the thinking so far is handed over ...
+    [kept] = [a for a in session._archive if a.stage == "partial-output"]
+    assert streamed in kept.message.text()  # ... and archived with the partial output

@@ -200,13 +200,13 @@ def test_the_warm_view_expires_with_its_inputs(registry_env):
     assert view.lookup(["groq", "anthropic"], config.ttl()) is None  # anthropic was never built
     assert view.lookup(["groq"], ttl=0) is None  # past the TTL
     # a third-party catalogue due for a refresh invalidates the view
-    third = cache.models_dir() / "_third-party-openrouter.json"
+    from massgen_plugins.registry import openrouter_source
+
+    third = openrouter_source._path()  # kept apart per OPENROUTER_BASE_URL (here: the emulator's)
     data = json.loads(third.read_text())
     data["fetched_at"] -= 2 * 86400
     third.write_text(json.dumps(data))
     assert view.lookup(["groq"], config.ttl()) is None
-    from massgen_plugins.registry import openrouter_source
-
     openrouter_source.clear_memo()  # as in the next process
     load_catalog(["groq"])  # the full build refreshes the catalogue and the view
     assert view.lookup(["groq"], config.ttl()) is not None

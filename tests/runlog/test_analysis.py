@@ -103,7 +103,13 @@ def test_failed_and_incomplete_runs(tmp_path):
     assert any(f["title"] == "fatal quota error on openai/gpt-4o-mini" for f in findings)
 
     log = RunLog.create(tmp_path / "i", clock=clock)
-    log.event("note", message="working")  # never closed: a crash
+    log.event("note", message="working")  # never closed
+    assert read_run(tmp_path / "i").status == "running"  # its writer (this process) is alive
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    log.update_meta(pid=int(gone.stdout))  # as if written by a process that has since died: a crash
     run = read_run(tmp_path / "i")
     assert run.status == "incomplete"
     assert find_issues(_analyze(run), run.events)[0]["title"].startswith("the run has no end")

@@ -16,7 +16,9 @@ from massgen_plugins.testing import PROVIDERS, EmulatedModel, Emulator, Fault
 
 def test_env_and_base_urls(emu):
     env = emu.env()
-    assert set(env) == {f"{p.upper()}_{suffix}" for p in PROVIDERS for suffix in ("BASE_URL", "API_KEY")}
+    assert set(env) == {f"{p.upper()}_{suffix}" for p in PROVIDERS for suffix in ("BASE_URL", "API_KEY")} | {
+        "MASSGEN_PLUGINS_CACHE_DIR"}
+    assert os.path.isdir(env["MASSGEN_PLUGINS_CACHE_DIR"])  # the emulator's private model cache
     assert env["OPENAI_BASE_URL"] == emu.url + "/openai/v1"
     assert env["GROQ_BASE_URL"] == emu.url + "/groq"
     assert env["OPENROUTER_BASE_URL"] == emu.url + "/openrouter/api/v1"
@@ -142,7 +144,8 @@ def test_emulate_cli_human_output(tmp_path):
     text = "".join(lines)
     assert "listening on http://127.0.0.1:" in text
     exports = [ln for ln in lines if ln.startswith("export ")]
-    assert len(exports) == 14 and any(ln.startswith("export OPENROUTER_BASE_URL=http://") for ln in exports)
+    assert len(exports) == 15 and any(ln.startswith("export OPENROUTER_BASE_URL=http://") for ln in exports)
+    assert any(ln.startswith("export MASSGEN_PLUGINS_CACHE_DIR=") for ln in exports)  # its own model cache
 
 
 def test_emulate_cli_port_in_use_is_input_error():

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "tokens": "massgen_plugins.cli.tokens_cmd:tokens_command",
     "compress": "massgen_plugins.cli.compress_cmd:compress_command",
     "emulate": "massgen_plugins.cli.emulate_cmd:emulate_command",
+    "explore": "massgen_plugins.cli.explore_cmd:explore_command",
 }
 
 

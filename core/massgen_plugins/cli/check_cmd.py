@@ -49,7 +49,9 @@ def compression_command(backends: tuple[str, ...], model: str | None, fill_ratio
                               "not installed" if not r["installed"] else "ready" if r["key"] else
                               f"needs {r['key_env']}") for r in rows])
             return
-        unknown = [b for b in backends if b not in BACKENDS]
+        from ..configured import get as configured
+
+        unknown = [b for b in backends if b not in BACKENDS and configured(b) is None]
         if unknown:
             raise InputError(f"unknown backend {', '.join(unknown)}; backends: {', '.join(BACKENDS)}")
         status = {r["backend"]: r for r in backend_status()}
@@ -58,6 +60,11 @@ def compression_command(backends: tuple[str, ...], model: str | None, fill_ratio
             raise InputError("no backend has an API key set; pass --backend B with its key exported, "
                              "or --emulator to check offline")
         for name in chosen:
+            if configured(name) is not None:  # an endpoint from config.toml: no default model to pick
+                if not model:
+                    raise InputError(f"backend {name!r} is a configured provider: pass --model {name}/<model id> "
+                                     f"(list them with: massgen-plugins models --provider {name})")
+                continue
             if not status[name]["installed"]:
                 raise InputError(f"backend {name!r} has no plugin installed: pip install massgen-plugins-{name}")
             if not status[name]["key"]:

@@ -30,7 +30,7 @@ def list_command(as_json: bool, show_all: bool, hooks: tuple[str, ...]) -> None:
         emit_json([{k: v for k, v in r.to_dict().items()} for r in records])
         return
     if not records:
-        click.echo("No plugins installed. Providers: pip install massgen-plugins-openai (and others).")
+        click.echo("No plugins installed. For a provider: pip install massgen-plugins-openai")
         return
     rows = [
         (r.name.rsplit(".", 1)[-1] if r.builtin else r.name, r.version or "", r.distribution or ("built-in" if r.builtin else ""), r.status,

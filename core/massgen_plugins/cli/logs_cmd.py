@@ -3,6 +3,7 @@
 * ``logs list`` -- runs under ``<MASSGEN_PLUGINS_HOME>/runs`` and MassGen log directories
   (``$MASSGEN_LOG_BASE_DIR``, ``./.massgen/massgen_logs``, ``~/.massgen/massgen_logs``);
 * ``logs summary RUN`` -- the deterministic summary and findings;
+* ``logs tail RUN`` -- follow a run as it is written (:mod:`.logs_tail`);
 * ``logs analyze RUN [--model provider/model] [--json] [--output FILE] [--html FILE]`` -- every
   ``analyze_logs`` implementation (the deterministic one, the LLM self-analysis when a model is
   chosen, third-party analyzers), as a terminal report, JSON, Markdown and/or an HTML page.
@@ -12,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,30 +47,15 @@ def _resolve_run_dir(value: str) -> Path:
 
 
 def _massgen_bases() -> list[Path]:
-    bases = []
-    env = os.environ.get("MASSGEN_LOG_BASE_DIR", "").strip()
-    if env:
-        bases.append(Path(env).expanduser())
-    bases += [Path.cwd() / ".massgen" / "massgen_logs", Path.home() / ".massgen" / "massgen_logs"]
-    seen, out = set(), []
-    for b in bases:
-        key = str(b.resolve()) if b.exists() else str(b)
-        if key not in seen:
-            seen.add(key)
-            out.append(b)
-    return out
+    from ..runlog.massgen_format import massgen_log_bases
+
+    return massgen_log_bases()
 
 
 def _pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    from ..runlog.lifecycle import pid_alive
+
+    return pid_alive(pid)
 
 
 def _our_runs(root: Path) -> list[dict[str, Any]]:
@@ -111,7 +96,7 @@ def _count_lines(path: Path) -> int | None:
 
 
 def _massgen_runs(base: Path) -> list[dict[str, Any]]:
-    from ..runlog.massgen_format import find_massgen_log_dirs
+    from ..runlog.massgen_format import find_massgen_log_dirs, read_massgen_run
 
     out: list[dict[str, Any]] = []
     for log_dir in find_massgen_log_dirs(base):
@@ -120,8 +105,15 @@ def _massgen_runs(base: Path) -> list[dict[str, Any]]:
         started = (f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
                    if len(stamp) == 15 else None)
         analyzed = any(log_dir.glob("turn_*/ANALYSIS_REPORT.md"))
+        try:  # the honest status: errors and restarts make a 'completed' MassGen run 'recovered'
+            run = read_massgen_run(log_dir)
+            status, detail, agents, events = run.status, run.meta.get("status_detail"), \
+                [a.get("id") for a in run.meta.get("agents") or []], len(run.events)
+        except OSError as exc:
+            status, detail, agents, events = "unreadable", str(exc), [], None
         out.append({"run_id": name, "source": "massgen", "path": str(log_dir), "started_at": started,
-                    "status": "analyzed" if analyzed else "-", "title": None, "agents": [], "events": None})
+                    "status": status, "status_detail": detail, "analyzed": analyzed, "title": None,
+                    "agents": agents, "events": events})
     return out
 
 
@@ -269,12 +261,12 @@ def analyze_command(run_dir: str, model: str | None, no_model: bool, as_json: bo
     run, results, failures = outcome.run, outcome.results, outcome.errors
     deterministic, self_report = outcome.deterministic, outcome.self_analysis
 
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(outcome.markdown(), encoding="utf-8")
+    from ..runlog.writer import write_private_text
+
+    if output is not None:  # reports quote the transcript: owner-only files
+        write_private_text(output, outcome.markdown())
     if html_path is not None:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(outcome.html(), encoding="utf-8")
+        write_private_text(html_path, outcome.html())
 
     if as_json:
         emit_json({
@@ -306,3 +298,12 @@ def analyze_command(run_dir: str, model: str | None, no_model: bool, as_json: bo
     if chosen is not None and self_report is None:
         reason = next((f["error"] for f in failures if "selfanalysis" in f["plugin"]), "no analyzer answered")
         raise MassgenError(f"the self-analysis with {chosen} did not produce a report: {reason}")
+
+
+def _register_tail() -> None:
+    from .logs_tail import tail_command
+
+    logs_group.add_command(tail_command)
+
+
+_register_tail()

@@ -1,6 +1,7 @@
 """``massgen-plugins models``: every installed provider's models, windows and output caps.
 
 ``massgen-plugins models [--provider P]... [--refresh] [--offline] [--all] [--json]`` lists;
+``massgen-plugins models --clear-cache [--provider P]...`` deletes the cached lists;
 ``massgen-plugins models snapshot [--output PATH]`` regenerates the bundled metadata snapshot
 from the live lists (the maintainers' update process, docs/models.md).
 """
@@ -161,13 +162,18 @@ def _load(providers: tuple[str, ...], refresh: bool, offline: bool, include_all:
               help="Also embeddings, TTS, transcription, moderation and image models.")
 @click.option("--timeout", type=float, default=None, metavar="SECONDS",
               help="Per-provider refresh deadline (default 15, or MASSGEN_PLUGINS_MODELS_TIMEOUT).")
+@click.option("--clear-cache", is_flag=True,
+              help="Delete the cached model lists (of --provider P only, if given) and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def models_command(ctx: click.Context, providers: tuple[str, ...], refresh: bool, offline: bool,
-                   include_all: bool, timeout: float | None, as_json: bool) -> None:
+                   include_all: bool, timeout: float | None, clear_cache: bool, as_json: bool) -> None:
     """List models with their context window and output cap (cached 24 h; refreshed concurrently,
     a failing provider is served from its last good list with a warning)."""
     if ctx.invoked_subcommand is not None:
+        return
+    if clear_cache:
+        _clear(providers, refresh or offline or include_all, as_json)
         return
     from ..registry.snapshot import snapshot_date
     from ..registry.view import age_text
@@ -200,6 +206,23 @@ def models_command(ctx: click.Context, providers: tuple[str, ...], refresh: bool
     tail = f"; {hidden} non-chat models hidden (--all)" if hidden > 0 else ""
     click.echo(f"{len(models)} models from {len(reports)} providers{tail}. "
                f"Bundled snapshot: {snapshot_date()}.", err=True)
+
+
+def _clear(providers: tuple[str, ...], other_flags: bool, as_json: bool) -> None:
+    from ..errors import InputError
+    from ..registry.cache import clear, models_dir
+    from ..registry.lookup import clear_memo
+
+    if other_flags:
+        raise InputError("--clear-cache only takes --provider (and --json); run the listing separately")
+    removed = clear(list(providers) or None)
+    clear_memo()
+    if as_json:
+        emit_json({"removed": [str(p) for p in removed], "directory": str(models_dir())})
+        return
+    what = f" for {', '.join(providers)}" if providers else ""
+    click.echo(f"Removed {len(removed)} cached file(s){what} from {models_dir()}. "
+               "The next listing fetches the lists again.")
 
 
 @models_command.command("snapshot")

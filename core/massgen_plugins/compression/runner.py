@@ -186,6 +186,7 @@ async def compress_conversation(
     options: dict[str, Any] | None = None,
     agent_strategy: str | Strategy | dict[str, Any] | None = None,
     hooks: Any = None,
+    archive: Sequence[ArchivedMessage] | None = None,
 ) -> CompressionReport:
     """Compress ``messages`` for ``model`` until they fit ``budget`` tokens.
 
@@ -205,6 +206,10 @@ async def compress_conversation(
         the stages in ``CompressionRequest.options`` (for third-party stages).
     :param tools: the tool schemas sent with the call (counted, passed to stages).
     :param hooks: a :class:`~massgen_plugins.manager.Hooks` (default: the process host's).
+    :param archive: what earlier compressions of this conversation archived (a session's
+        archive). Stages receive it, with what this run archives so far, as
+        ``request.options["archived"]``: the summarizer reads an OpenAI compaction item's
+        originals there instead of an opaque placeholder.
     :returns: a :class:`CompressionReport`: ``messages`` (the result), ``archive`` (every message
         removed or replaced, with ``replaced_by`` provenance), ``stages`` (per stage: status
         ``applied``/``no-change``/``skipped``/``rejected``/``not-allowed``, tokens before/after,
@@ -267,7 +272,8 @@ async def compress_conversation(
             needed=floor, budget=limit, report=report)
 
     stages = ordered_stages(hooks, provider)
-    archive: list[ArchivedMessage] = []
+    prior = list(archive or [])
+    archived_now: list[ArchivedMessage] = []
     tokens_now = before
     token = _ACTIVE.set(True)
     try:
@@ -284,14 +290,15 @@ async def compress_conversation(
                                                       reason=f"not allowed by strategy {strat.name!r}"))
                     continue
                 run, result = await _run_stage(name, impl, model, current, tool_list, attempt_target, limit,
-                                               strat, extra, tokens_now, original, provider, counter, hooks)
+                                               strat, {**extra, "archived": [*prior, *archived_now]}, tokens_now,
+                                               original, provider, counter, hooks)
                 if result is not None:
                     archived, added = _complete_archive(name, current, result.messages, list(result.archived))
                     if added:
                         run.notes.append(f"{added} removed message(s) were not archived by the stage; "
                                          "the host archived them")
                     run.archived = len(archived)
-                    archive.extend(archived)
+                    archived_now.extend(archived)
                     current = result.messages
                     tokens_now = run.tokens_after
                 report.stages.append(run)
@@ -309,7 +316,7 @@ async def compress_conversation(
 
     final = await _final_count(model, current, tool_list, counter, hooks)
     report.messages = current
-    report.archive = archive
+    report.archive = archived_now
     report.tokens_after = final
     report.fits = final <= limit
     report.seconds = time.perf_counter() - started

@@ -29,6 +29,7 @@ import asyncio
 from ..types import ArchivedMessage, CompletionResponse, CompressionRequest, CompressionResult, ErrorInfo, Message
 from .context import StageContext
 from .conversation import message_id, render, tool_names
+from .opaque import readable
 
 STAGE = "summarize"
 DEFAULT_WINDOW = 32_000
@@ -215,7 +216,7 @@ async def run(request: CompressionRequest) -> CompressionResult | None:
     if chunk_budget < 256:
         raise RuntimeError(f"the summarizer {model}'s window ({window:,} tokens, {source}) is too small to "
                            f"summarize into {summary_tokens:,} tokens")
-    olds = ctx.messages[ctx.head:recent]
+    olds, opened = readable(ctx.messages[ctx.head:recent], request.options.get("archived"))
     blocks = render(olds, names=tool_names(olds))
     summary = await summarize_text(blocks, summarizer, scounter.text, chunk_budget)
     if ctx.counter.text(summary) > summary_tokens * 1.5:
@@ -233,8 +234,11 @@ async def run(request: CompressionRequest) -> CompressionResult | None:
                                 tokens=ctx.tokens[i]) for i, mid in zip(old, ids, strict=True)]
     messages = [*ctx.messages[: ctx.head], message, *ctx.messages[recent:]]
     tokens = [*ctx.tokens[: ctx.head], ctx.counter.message(message), *ctx.tokens[recent:]]
-    chunks_note = f"{summarizer.calls} summarizer call(s)" + (f"; {kept} verbatim key line(s) the summary lacked"
-                                                                if kept else "")
+    chunks_note = f"{summarizer.calls} summarizer call(s)"
+    if opened:
+        chunks_note += f"; {opened} compaction item(s) read through their archived originals"
+    if kept:
+        chunks_note += f"; {kept} verbatim key line(s) the summary lacked"
     return CompressionResult(
         messages=messages, stage=STAGE, tokens_before=ctx.total(), tokens_after=ctx.total(tokens),
         archived=archived,

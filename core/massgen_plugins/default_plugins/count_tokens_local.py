@@ -1,7 +1,7 @@
 """Built-in ``count_tokens``: local counting, answering last.
 
 Exact tiktoken counts for OpenAI models; for every other provider a proxy count with the
-provider's stated margin, or a calibrated estimate when the encoding files are absent. Provider
+provider's stated margin, or an estimate that never under-counts when the encoding files are absent. Provider
 plugins answer first (for example with a provider count endpoint when ``allow_network``).
 """
 

@@ -15,34 +15,78 @@ _CONNECTION_NAMES = ("ConnectError", "ConnectionError", "RemoteProtocolError", "
                      "APIConnectionError", "ServerDisconnected", "IncompleteRead", "WriteError")
 
 
-@hookimpl(trylast=True)
-def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Any:
+#: Statuses that are never a context overflow, whatever the text says (rate limit, quota, auth,
+#: not found, Anthropic's overload).
+NEVER_OVERFLOW_STATUS = frozenset({401, 402, 403, 404, 408, 429, 498, 529})
+#: Error codes/types that name another failure (OpenAI, Anthropic, Groq, OpenRouter, Gemini).
+NOT_OVERFLOW_CODES = frozenset({
+    "rate_limit_exceeded", "rate_limit_error", "insufficient_quota", "billing_hard_limit_reached", "billing_error",
+    "overloaded_error", "authentication_error", "permission_error", "invalid_api_key", "request_too_large",
+    "payload_too_large", "resource_exhausted", "unavailable", "tokens", "throttlingexception",
+})
+#: Error codes/types that *are* an overflow.
+OVERFLOW_CODES = frozenset({
+    "context_length_exceeded", "exceed_context_size_error", "model_context_window_exceeded",
+    "context_window_exceeded",
+})
+#: Exception classes that are an overflow by name (LiteLLM's, MassGen's).
+OVERFLOW_EXCEPTIONS = frozenset({"ContextWindowExceededError", "ContextLengthExceededError"})
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def overflow_of(error: Any, provider: str | None, model: str | None) -> Any:
+    """The generic, structural-first verdict on any error: an ``Overflow`` or ``None``.
+
+    1. statuses and codes that name another failure end it (429, 402, ``insufficient_quota`` ...);
+    2. an overflow code/type (``context_length_exceeded``, llama.cpp's
+       ``exceed_context_size_error`` with its ``n_ctx``/``n_prompt_tokens``) or exception class
+       (LiteLLM's ``ContextWindowExceededError``) decides it, at any status;
+    3. otherwise the message rules of :mod:`massgen_plugins.overflow_patterns` read every text the
+       error carries -- behind a 413 or a 5xx (a proxy's status) only the unambiguous wordings count.
+    """
     from massgen_plugins.errorparts import error_parts
-    from massgen_plugins.overflow_patterns import counts_in, match_overflow
+    from massgen_plugins.overflow_patterns import classify_text, counts_in
     from massgen_plugins.types import Overflow
 
     parts = error_parts(error)
-    if parts.status in (402, 413, 429, 529) or (parts.status or 0) >= 500:
+    status = parts.status
+    if status in NEVER_OVERFLOW_STATUS:
         return None
-    in_stream = parts.in_stream
-    if parts.code == "context_length_exceeded":
-        limit, requested = counts_in(parts.message)
-        return Overflow(provider=provider, model=model, limit=limit, requested=requested,
-                        in_stream=in_stream, status=parts.status, code=parts.code,
-                        message=parts.message, matched_by="structure:code")
-    found = match_overflow(parts.message)
-    if found is None:
+    code, etype = (parts.code or "").lower(), (parts.type or "").lower()
+
+    def verdict(how: str, limit: int | None, requested: int | None) -> Overflow:
+        return Overflow(provider=provider, model=model, limit=limit, requested=requested, in_stream=parts.in_stream,
+                        status=status, code=parts.code, message=parts.message[:4000], matched_by=how)
+
+    structural = "code" if code in OVERFLOW_CODES else "type" if etype in OVERFLOW_CODES else None
+    if structural is None and parts.exception in OVERFLOW_EXCEPTIONS:
+        structural = f"exception:{parts.exception}"
+    if structural is not None:
+        limit, requested = _count(parts.inner.get("n_ctx")), _count(parts.inner.get("n_prompt_tokens"))
+        if limit is None and requested is None:
+            limit, requested = counts_in(parts.text)
+        return verdict(f"structure:{structural}", limit, requested)
+    if code in NOT_OVERFLOW_CODES or etype in NOT_OVERFLOW_CODES:
+        return None
+    strong_only = status is not None and (status == 413 or status >= 500)
+    found = classify_text(parts.text, strong_only=strong_only)
+    if found is None or found[0].tier == "not_overflow":
         return None
     rule, (limit, requested) = found
-    return Overflow(provider=provider, model=model, limit=limit, requested=requested,
-                    in_stream=in_stream, status=parts.status, code=parts.code,
-                    message=parts.message, matched_by=f"message:{rule}")
+    return verdict(f"message:{rule.name}", limit, requested)
+
+
+@hookimpl(trylast=True)
+def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Any:
+    return overflow_of(error, provider, model)
 
 
 @hookimpl(trylast=True)
 def classify_error(error: BaseException, provider: str | None) -> Any:
     from massgen_plugins.errorparts import error_parts, retry_after
-    from massgen_plugins.overflow_patterns import match_overflow
     from massgen_plugins.types import ErrorInfo, ErrorKind
 
     parts = error_parts(error)
@@ -53,9 +97,7 @@ def classify_error(error: BaseException, provider: str | None) -> Any:
         kind = ErrorKind.TIMEOUT
     elif isinstance(error, ConnectionError) or any(n in name for n in _CONNECTION_NAMES):
         kind = ErrorKind.CONNECTION
-    elif parts.code == "context_length_exceeded" or (
-        parts.status not in (413, 429) and match_overflow(parts.message) is not None
-    ):
+    elif overflow_of(error, provider, None) is not None:
         kind = ErrorKind.OVERFLOW
     elif parts.status == 529 or parts.type == "overloaded_error" or "overloaded" in (parts.code or "").lower():
         kind = ErrorKind.OVERLOADED

@@ -77,10 +77,10 @@ def _analyse(result: DemoResult, say: Any) -> StageResult:
     from ..runlog.analyze import analyze_run_sync
 
     outcome = analyze_run_sync(result.run_dir, model=ANALYSIS_MODEL)
-    result.report = result.run_dir / "analysis.md"
-    result.report.write_text(outcome.markdown(), encoding="utf-8")
-    result.html = result.run_dir / "report.html"
-    result.html.write_text(outcome.html(), encoding="utf-8")
+    from ..runlog.writer import write_private_text
+
+    result.report = write_private_text(result.run_dir / "analysis.md", outcome.markdown())
+    result.html = write_private_text(result.run_dir / "report.html", outcome.html())
     deterministic = outcome.deterministic
     ok = deterministic is not None and outcome.self_analysis is not None
     detail = (f"{plural(len(deterministic.findings), 'finding')}; reports: {result.report.name}, {result.html.name}"

@@ -231,8 +231,12 @@ async def run_scenario(emulator: Any, run_dir: Path, say: Say) -> DemoResult:
 
         # 5 -- kill -9 an agent's process, resume it from memory
         stage("kill -9 and resume", *(await _crash_and_resume(team, memory, say)))
-    finally:
-        team.close()
+    except BaseException as exc:  # Ctrl-C (cancellation) or a failure: the run log says which
+        from ..runlog.lifecycle import exit_status
+
+        team.close(exit_status(exc), error=exc)
+        raise
+    team.close("ok")
     return result
 
 

@@ -31,6 +31,7 @@ class CallOutcome:
     info: ErrorInfo | None = None
     overflow: Overflow | None = None
     partial: str = ""
+    partial_reasoning: str = ""  # reasoning/thinking streamed before a failure (kept with the text)
     partial_tool_calls: list[dict[str, Any]] = field(default_factory=list)
     latency_ms: float = 0.0
 
@@ -106,6 +107,8 @@ async def call_model(
                         if ttft is None:
                             ttft = (time.perf_counter() - started) * 1000
                         outcome.partial += event.delta
+                    elif event.type == "reasoning":
+                        outcome.partial_reasoning += event.delta
                     elif event.type == "tool_call" and event.tool_call is not None:
                         outcome.partial_tool_calls.append(event.tool_call.model_dump())
                     elif event.type == "error":

@@ -106,7 +106,7 @@ async def check_compression(backend: str, *, model: str | None = None, fill_rati
     from .session import Session
 
     chosen = model or BACKENDS[backend][0]
-    ratio = fill_ratio if fill_ratio is not None else BACKENDS[backend][1]
+    ratio = fill_ratio if fill_ratio is not None else BACKENDS.get(backend, ("", 1.3))[1]
     result = CheckResult(backend=backend, model=chosen, window=window)
     started = time.perf_counter()
     try:

@@ -88,7 +88,7 @@ class Compressor:
             strategy, options = self.options(model, exclude, window)
             with summarizer_access(self.settings, self.config.retry):
                 report = await compress_conversation(state.messages, model=model, budget=budget, strategy=strategy,
-                                                     tools=self.tools(), options=options)
+                                                     tools=self.tools(), options=options, archive=self.memory.archive)
         except CannotFitError as exc:
             report = exc.report
             if report is None:

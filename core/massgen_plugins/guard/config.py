@@ -57,7 +57,13 @@ class AgentConfig(BaseModel):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     user: str | None = Field(default=None, description="User scope for long-term memory.")
     memory_tokens: int = Field(default=0, ge=0, description="Budget for long-term memories injected at start.")
-    recall_tool: bool = Field(default=False, description="Offer the model a `recall` tool over the archive.")
+    recall_tool: bool = Field(default=False, description="Offer the model `recall(query)` and `expand(gist_id)` "
+                              "tools over the archive.")
+    provider_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Provider-specific request options sent with every call (e.g. Anthropic's "
+        "{'thinking': {'type': 'enabled', 'budget_tokens': 2048}}).",
+    )
 
     @field_validator("model", "summarizer_model")
     @classmethod

@@ -54,11 +54,12 @@ class AllModelsFailedError(GuardError):
 
 @dataclass
 class PartialOutput:
-    """Text (and complete tool calls) a stream produced before it failed."""
+    """Text, reasoning/thinking and complete tool calls a stream produced before it failed."""
 
     model: str
     text: str = ""
     tool_calls: list[dict] = field(default_factory=list)
+    reasoning: str = ""
 
 
 class StreamInterruptedError(GuardError):

@@ -2,8 +2,9 @@
 
 Three sources, most specific first: the session's configuration (``context_window``,
 ``reserve_output``), what providers *stated* in their errors during this session (a window in an
-overflow error, an output cap in an output-cap error), and the model registry (looked up once
-per model, offline: a call never waits on a model-list fetch).
+overflow error, an output cap in an output-cap error), and the model registry (cache and bundled
+data; a model it does not know refreshes its provider's list first, a stale list is refreshed in
+the background -- see :mod:`massgen_plugins.registry.freshness`).
 """
 
 from __future__ import annotations
@@ -39,14 +40,11 @@ def stated_output_cap(message: str) -> int | None:
 
 
 def registry_info(model: str) -> Any:
-    """The registry's view of ``model`` from cache and bundled data, or ``None`` when unknown."""
-    from ..errors import MassgenError
-    from ..registry import get_model_info
+    """The registry's view of ``model`` (cache and bundled data; an unknown model or a stale cache
+    refreshes its provider's list, see :mod:`massgen_plugins.registry.freshness`), or ``None``."""
+    from ..registry.freshness import lookup
 
-    try:
-        return get_model_info(model, offline=True)
-    except MassgenError:
-        return None
+    return lookup(model)
 
 
 class ModelLimits:
@@ -73,7 +71,7 @@ class ModelLimits:
         return counter.with_margin(counter.count(messages, tools))
 
     def info(self, model: str) -> Any:
-        if model not in self._infos:
+        if self._infos.get(model) is None:  # an unknown model is looked up again next time
             self._infos[model] = registry_info(model)
         return self._infos[model]
 

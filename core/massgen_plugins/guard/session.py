@@ -31,6 +31,7 @@ from ..hookreport import observe
 from ..memory.codec import sendable_messages
 from ..redact import redact
 from ..types import CompletionResponse, Message, StreamEvent
+from .archive_tools import expand_tool, has_gists
 from .calls import CallContext, EventSink
 from .compressor import Compressor
 from .config import AgentConfig, check_api_keys
@@ -100,6 +101,8 @@ class Session:
         self._owns_log = run_log is None or isinstance(run_log, str)
         self._log = _open_log(run_log, self)
         self._builtin: dict[str, BuiltinTool] = builtin_tools(self.config, recall=self.recall)
+        if self.config.recall_tool:
+            self._builtin["expand"] = expand_tool(self)
         self._compressor = Compressor(self.config, self.limits, self.memory, tools=self._tools,
                                       settings=self._settings_for, emit=self._emit)
         self._loop = TurnLoop(config=self.config, limits=self.limits, compressor=self._compressor, memory=self.memory,
@@ -236,17 +239,23 @@ class Session:
     def _store(self) -> MemoryStore | None:
         return self.memory.store
 
-    def close(self) -> None:
-        """Close the run log (if this session owns it) and the store it opened."""
+    def close(self, status: str = "ok", *, error: BaseException | str | None = None) -> None:
+        """Close the run log (if this session owns it) and the store it opened.
+
+        :param status: how the run ended: ``ok``, ``failed`` or ``interrupted``.
+        """
         if self._log is not None and self._owns_log:
-            self._log.close()
+            self._log.close(status, error=error)
         self.memory.close()
 
     async def __aenter__(self) -> Session:
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        from ..runlog.lifecycle import exit_status
+
+        status = exit_status(exc)
+        self.close(status, error=exc if status != "ok" else None)
 
     # ------------------------------------------------------------------ the turn
     async def _turn(self, content: Any, max_tokens: int | None, sink: EventSink | None,
@@ -313,7 +322,8 @@ class Session:
         return self._settings[provider]
 
     def _tools(self) -> list[dict[str, Any]]:
-        return [*self.config.tools, *(tool.schema for tool in self._builtin.values())]
+        return [*self.config.tools, *(tool.schema for name, tool in self._builtin.items()
+                                      if name != "expand" or has_gists(self._archive))]
 
     def _call_context(self) -> CallContext:
         return CallContext(agent=self.agent, turn=self.turn + 1, log=self._log)

@@ -67,12 +67,15 @@ class SyncSession:
     def messages(self) -> list[Any]:
         return self.session.messages
 
-    def close(self) -> None:
-        self.session.close()
+    def close(self, status: str = "ok", *, error: BaseException | str | None = None) -> None:
+        self.session.close(status, error=error)
         self._loop.stop()
 
     def __enter__(self) -> SyncSession:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        from ..runlog.lifecycle import exit_status
+
+        status = exit_status(exc)
+        self.close(status, error=exc if status != "ok" else None)

@@ -85,9 +85,10 @@ class Team:
         first = next(iter(self.sessions.values()))
         return await first.remember(text, scope="team", kind=kind)
 
-    def close(self, status: str = "ok") -> None:
-        """Close the run log with ``status`` and the memory store the team opened."""
-        self.log.close(status)
+    def close(self, status: str = "ok", *, error: BaseException | str | None = None) -> None:
+        """Close the run log with ``status`` (``ok``, ``failed`` or ``interrupted``) and the memory
+        store the team opened."""
+        self.log.close(status, error=error)
         if self.store is not None and self._owns_store:
             self.store.close()
             self._owns_store = False
@@ -96,4 +97,7 @@ class Team:
         return self
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        self.close("failed" if exc is not None else "ok")
+        from ..runlog.lifecycle import exit_status
+
+        status = exit_status(exc)
+        self.close(status, error=exc if status != "ok" else None)

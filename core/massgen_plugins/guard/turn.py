@@ -181,7 +181,9 @@ class TurnLoop:
             request = CompletionRequest(model=model, messages=state.messages, tools=self.tools(),
                                         max_tokens=plan.reserve, timeout=self.config.retry.timeout,
                                         temperature=options.temperature if options else None,
-                                        options=options.provider_options() if options else {})
+                                        # the session's standing options, then this turn's (which win)
+                                        options={**self.config.provider_options,
+                                                 **(options.provider_options() if options else {})})
             outcome = await call_model(request, settings, self.context(), attempt=attempt, input_tokens=tokens, sink=sink)
             if outcome.ok:
                 state.attempts.append(AttemptRecord(model, attempt, "ok"))
@@ -256,13 +258,19 @@ class TurnLoop:
 
     async def _keep_partial(self, model: str, outcome: CallOutcome, state: TurnState, sink: EventSink | None) -> None:
         """Archive what a failed stream produced and tell the stream's reader."""
-        if not outcome.partial and not outcome.partial_tool_calls:
+        if not outcome.partial and not outcome.partial_tool_calls and not outcome.partial_reasoning:
             return
-        partial = PartialOutput(model=model, text=outcome.partial, tool_calls=outcome.partial_tool_calls)
+        partial = PartialOutput(model=model, text=outcome.partial, tool_calls=outcome.partial_tool_calls,
+                                reasoning=outcome.partial_reasoning)
         state.partials.append(partial)
+        content: Any = outcome.partial or None
+        if outcome.partial_reasoning:  # the thinking is kept too, ahead of the text it led to
+            content = [{"type": "text", "text": f"[reasoning]\n{outcome.partial_reasoning}"},
+                       *([{"type": "text", "text": outcome.partial}] if outcome.partial else [])]
         entry = ArchivedMessage(id=f"partial-{uuid.uuid4().hex[:10]}", stage="partial-output",
-                                message=Message(role="assistant", content=outcome.partial or None))
+                                message=Message(role="assistant", content=content))
         state.archived.append(entry)
         self.memory.keep([entry])
         if sink is not None:
-            await sink(StreamEvent(type="error", error=outcome.error, partial=outcome.partial))
+            await sink(StreamEvent(type="error", error=outcome.error, partial=outcome.partial,
+                                   reasoning=outcome.partial_reasoning))

@@ -1,6 +1,9 @@
 """The on-disk cache of provider model lists: one JSON file per provider.
 
-Layout: ``<MASSGEN_PLUGINS_HOME>/cache/models/<provider>.json``::
+Layout: ``<MASSGEN_PLUGINS_HOME>/cache/models/<provider>.json``, or
+``<provider>@<hash>.json`` when ``<PROVIDER>_BASE_URL`` points the provider at another endpoint
+(a proxy, the emulator): a list fetched from an emulator or a proxy never replaces the provider's
+own, and a demo or test run leaves the user's cache alone::
 
     {"schema": 1, "provider": "openai", "fetched_at": 1763683200.0, "plugin": "openai",
      "count": 42, "models": [{...ModelInfo...}, ...]}
@@ -13,8 +16,11 @@ or validate is treated as absent (and reported), never as an empty list.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -52,9 +58,39 @@ def models_dir() -> Path:
     return cache_dir() / "models"
 
 
+def endpoint_tag(provider: str) -> str:
+    """``""`` for the provider's own endpoint; ``"@<8 hex>"`` of the URL when ``<PROVIDER>_BASE_URL``
+    overrides it (read from the environment only, so the warm path needs no plugin host)."""
+    url = os.environ.get(re.sub(r"[^A-Za-z0-9]", "_", provider).upper() + "_BASE_URL", "").strip().rstrip("/")
+    return "@" + hashlib.sha256(url.encode()).hexdigest()[:8] if url else ""
+
+
 def cache_path(provider: str) -> Path:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in provider)
-    return models_dir() / f"{safe}.json"
+    return models_dir() / f"{safe}{endpoint_tag(provider)}.json"
+
+
+def clear(providers: list[str] | None = None) -> list[Path]:
+    """Delete cached model lists: every file (lists of every endpoint, third-party catalogues, the
+    merged view) or, for ``providers``, their lists of every endpoint. Returns what was removed."""
+    directory = models_dir()
+    if not directory.is_dir():
+        return []
+    if providers is None:
+        removed = sorted(directory.iterdir())
+        shutil.rmtree(directory, ignore_errors=True)
+        return removed
+    removed = []
+    for provider in providers:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in provider)
+        for path in (*directory.glob(f"{safe}.json"), *directory.glob(f"{safe}@*.json")):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    view = directory / "_view.json"
+    if removed and view.exists():
+        view.unlink(missing_ok=True)
+        removed.append(view)
+    return removed
 
 
 def atomic_write_json(path: Path, data: Any, *, indent: int | None = None) -> None:

@@ -68,7 +68,6 @@ def _age(seconds: float) -> str:
 
 
 def _choose(requested: Iterable[str] | None, installed: dict[str, ProviderInfo]) -> list[str]:
-    from ..errors import UnknownProviderError
     from .snapshot import bundled_providers
 
     known = set(installed) | set(bundled_providers())
@@ -78,10 +77,9 @@ def _choose(requested: Iterable[str] | None, installed: dict[str, ProviderInfo])
     for name in requested:
         key = name.strip().lower()
         if key not in known:
-            listing = ", ".join(sorted(installed)) or "none"
-            raise UnknownProviderError(
-                f"unknown provider {name!r}; installed providers: {listing}. "
-                f"Install one with: pip install massgen-plugins-{key}")
+            from ..providers import unknown_provider_error
+
+            raise unknown_provider_error(key, installed)
         if key not in names:
             names.append(key)
     return names

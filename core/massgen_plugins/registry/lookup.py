@@ -32,6 +32,13 @@ def clear_memo() -> None:
         _memo.clear()
 
 
+def forget(provider: str) -> None:
+    """Forget ``provider``'s per-process catalogue (its list was just refreshed)."""
+    with _memo_lock:
+        for key in [k for k in _memo if k[1] == provider]:
+            del _memo[key]
+
+
 def _catalog(provider: str, *, offline: bool, refresh: bool) -> Catalog:
     import logging
 

@@ -53,7 +53,10 @@ _memo: dict[str, tuple[list[dict[str, Any]], float]] = {}
 
 
 def _path() -> Any:
-    return models_dir() / FILE_NAME
+    from .cache import endpoint_tag
+
+    tag = endpoint_tag("openrouter")  # a catalogue from another endpoint is kept apart
+    return models_dir() / (FILE_NAME.replace(".json", f"{tag}.json") if tag else FILE_NAME)
 
 
 def _read_cached() -> dict[str, Any] | None:
@@ -120,7 +123,7 @@ def catalogue(offline: bool) -> list[dict[str, Any]]:
     if offline:
         cached = _read_cached()
         return cached["models"] if cached else []
-    key = str(models_dir())
+    key = str(_path())
     ttl = config.ttl()
     with _lock:
         memo = _memo.get(key)

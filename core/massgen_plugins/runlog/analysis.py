@@ -153,7 +153,8 @@ def summarize_run(events: list[dict[str, Any]], meta: dict[str, Any] | None = No
     summary: dict[str, Any] = {
         "run": {
             "id": meta.get("run_id"), "source": source, "title": meta.get("title"),
-            "status": status or meta.get("status"), "started_at": meta.get("started_at"),
+            "status": status or meta.get("status"), "status_detail": meta.get("status_detail"),
+            "started_at": meta.get("started_at"),
             "ended_at": meta.get("ended_at"), "duration_ms": round(float(duration), 1) if duration is not None else None,
             "agents": agent_ids, "events": len(events), "turns": turns,
             "resumes": sum(1 for e in starts if e.get("resumed")), "skipped_lines": skipped_lines,
@@ -244,6 +245,9 @@ def find_issues(summary: dict[str, Any], events: list[dict[str, Any]]) -> list[d
                             "no run_end event after the last run_start"))
     elif run.get("status") == "interrupted":
         out.append(_finding("warning", "the run was interrupted"))
+    elif run.get("status") == "recovered":
+        out.append(_finding("warning", "the run recovered from errors or restarts",
+                            str(run.get("status_detail") or "see the error events")))
     if run.get("resumes"):
         out.append(_finding("info", f"resumed {plural(run['resumes'], 'time')} from its saved state"))
 

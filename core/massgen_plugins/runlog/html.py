@@ -24,12 +24,13 @@ from typing import Any
 
 from ..formatting import money
 
-__all__ = ["markdown_to_html", "render_html"]
+__all__ = ["describe_event", "markdown_to_html", "render_html"]
 
 PALETTE = ("#2563eb", "#059669", "#0891b2", "#db2777", "#65a30d", "#475569", "#a16207", "#4f46e5")
 MARK = {"overflow": "#ea580c", "compression": "#7c3aed", "retry": "#d97706", "fallback": "#0284c7",
         "error": "#dc2626", "memory": "#64748b"}
 W = 1100  # chart width in px
+MARK_GAP = 15.0  # minimum distance between two timeline markers in one lane, px
 
 
 def _e(value: Any) -> str:
@@ -87,6 +88,7 @@ def _timeline(events: list[dict[str, Any]], models: dict[str, str]) -> str:
         parts.append(f'<line x1="{tx:.1f}" y1="{top}" x2="{tx:.1f}" y2="{height - 30}" class="grid"/>')
         parts.append(f'<text x="{tx:.1f}" y="{height - 14}" text-anchor="middle" class="tick">{tick:g}s</text>')
     lane_of = {a: i for i, a in enumerate(agents)}
+    last_mark: dict[tuple[int, bool], float] = {}  # markers closer than MARK_GAP px are dodged right
     for e in events:
         kind = e.get("type")
         agent = str(e.get("agent") or "run")
@@ -104,7 +106,9 @@ def _timeline(events: list[dict[str, Any]], models: dict[str, str]) -> str:
             parts.append(f'<rect class="call" x="{x0:.1f}" y="{y + 5}" width="{max(2.0, x1 - x0):.1f}" height="{lane - 16}" '
                          f'rx="2" fill="{colour}" fill-opacity="{0.45 if bad else 0.85}"{stroke}><title>{tip}</title></rect>')
         elif kind in ("overflow", "compression", "retry", "fallback", "error", "memory_read", "memory_write"):
-            cx, cy = x(t), y + (lane - 6) / 2
+            slot = (lane_of[agent], kind.startswith("memory"))  # memory squares sit below the others
+            cx, cy = max(x(t), last_mark.get(slot, -math.inf) + (8.0 if slot[1] else MARK_GAP)), y + (lane - 6) / 2
+            last_mark[slot] = cx
             key = "memory" if kind.startswith("memory") else kind
             c = MARK[key]
             shape = {
@@ -125,17 +129,36 @@ def _timeline(events: list[dict[str, Any]], models: dict[str, str]) -> str:
     return "".join(parts) + f'<div class="legend">{legend}</div>'
 
 
+def _place_labels(items: list[tuple[float, float]], rows: int) -> list[int | None]:
+    """A row for each ``(x, width)`` label so that labels in one row never overlap (``None``:
+    no room in any row; the element keeps its tooltip)."""
+    ends = [-math.inf] * rows
+    placed: list[int | None] = []
+    for x0, width in items:
+        row = next((r for r in range(rows) if x0 >= ends[r] + 4), None)
+        if row is not None:
+            ends[row] = x0 + width
+        placed.append(row)
+    return placed
+
+
 def _tokens_chart(events: list[dict[str, Any]]) -> str:
-    calls = [e for e in events if e.get("type") == "call_end"]
+    from .callpoints import call_points, model_windows
+
+    calls = call_points(events)
     if not calls:
         return '<p class="muted">No calls recorded.</p>'
     comps = [e for e in events if e.get("type") == "compression"]
-    limits = [int(e["limit"]) for e in events if e.get("type") == "overflow" and isinstance(e.get("limit"), int)]
+    windows = model_windows(events)
     end_ms = max(float(e.get("elapsed_ms") or 0) for e in events) or 1.0
-    peak = max(int((e.get("usage") or {}).get("input_tokens") or 0) + int((e.get("usage") or {}).get("output_tokens") or 0)
-               for e in calls)
-    peak = max([peak, *[int(e.get("tokens_before") or 0) for e in comps], *(limits[:1] if limits else [])] or [1]) or 1
-    left, top, h = 70, 16, 240
+    largest = max([int(c["size"]) for c in calls] + [int(e.get("tokens_before") or 0) for e in comps] + [1])
+    # a window far above every call (a 128k model among 8k ones) would flatten the chart: named, not drawn
+    off_scale = {m: w for m, w in windows.items() if w > 4 * largest}
+    windows = {m: w for m, w in windows.items() if m not in off_scale}
+    peak = max([largest, *windows.values()])
+    peak = int(peak * 1.08)  # headroom for the window labels
+    labels = 3  # rows of compression labels above the plot
+    left, top, h = 70, 16 + 13 * labels, 240
     height = top + h + 40
     span = W - left - 20
     bar = max(3.0, min(14.0, span / max(1, len(calls)) * 0.6))
@@ -147,28 +170,47 @@ def _tokens_chart(events: list[dict[str, Any]]) -> str:
         return top + h - h * tokens / peak
 
     parts = [f'<svg class="chart" id="tokens" viewBox="0 0 {W} {height}" width="{W}" height="{height}" role="img" '
-             f'aria-label="tokens per call">']
+             f'aria-label="tokens per call">',
+             '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+             'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fecaca"/>'
+             '<line x1="0" y1="0" x2="0" y2="6" stroke="#dc2626" stroke-width="2"/></pattern></defs>']
     for tick in _ticks(peak, 5):
         parts.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{W - 20}" y2="{y(tick):.1f}" class="grid"/>')
         parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" class="tick">{_short(tick)}</text>')
     for tick in _ticks(end_ms / 1000.0):
         parts.append(f'<text x="{x(tick * 1000):.1f}" y="{height - 16}" text-anchor="middle" class="tick">{tick:g}s</text>')
-    if limits:
-        ly = y(max(limits))
-        parts.append(f'<line x1="{left}" y1="{ly:.1f}" x2="{W - 20}" y2="{ly:.1f}" stroke="#dc2626" stroke-dasharray="6 4"/>')
-        parts.append(f'<text x="{W - 24}" y="{ly - 5:.1f}" text-anchor="end" class="tick" fill="#dc2626">window {max(limits):,}</text>')
-    for e in comps:
-        cx = x(float(e.get("elapsed_ms") or 0))
-        saved = int(e.get("tokens_before") or 0) - int(e.get("tokens_after") or 0)
-        parts.append(f'<line x1="{cx:.1f}" y1="{top}" x2="{cx:.1f}" y2="{top + h}" stroke="{MARK["compression"]}" '
-                     f'stroke-dasharray="4 3"><title>{_e(_tooltip(e))}</title></line>')
-        parts.append(f'<text x="{cx + 3:.1f}" y="{top + 10}" class="tick" fill="{MARK["compression"]}">−{_short(saved)}</text>')
-    for e in calls:
-        usage = e.get("usage") or {}
-        tin, tout = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
-        cx = x(float(e.get("elapsed_ms") or 0)) - bar / 2
+    by_window: dict[int, list[str]] = {}
+    for model, window in windows.items():
+        by_window.setdefault(window, []).append(model)
+    for window, models in sorted(by_window.items()):
+        ly = y(window)
+        name = models[0].split("/", 1)[-1] + (f" +{len(models) - 1}" if len(models) > 1 else "")
+        parts.append(f'<line class="window" x1="{left}" y1="{ly:.1f}" x2="{W - 20}" y2="{ly:.1f}" stroke="#dc2626" '
+                     f'stroke-dasharray="6 4"><title>{_e(", ".join(models))}: window {window:,}</title></line>')
+        parts.append(f'<text x="{W - 24}" y="{ly - 5:.1f}" text-anchor="end" class="tick" fill="#dc2626">'
+                     f'window {window:,} ({_e(name)})</text>')
+    positions = [(x(float(e.get("elapsed_ms") or 0)) + 3, 6.5 * (len(_short(_saved(e))) + 1)) for e in comps]
+    rows = _place_labels(positions, labels)
+    for e, (lx, _), row in zip(comps, positions, rows, strict=True):
+        cx = lx - 3
         tip = _e(_tooltip(e))
-        bad = e.get("outcome", "ok") != "ok"
+        parts.append(f'<line x1="{cx:.1f}" y1="{top}" x2="{cx:.1f}" y2="{top + h}" stroke="{MARK["compression"]}" '
+                     f'stroke-dasharray="4 3"><title>{tip}</title></line>')
+        if row is not None:
+            ty = 12 + 13 * row
+            parts.append(f'<text class="comp-label" x="{lx:.1f}" y="{ty}" fill="{MARK["compression"]}" '
+                         f'font-size="11">−{_short(_saved(e))}<title>{tip}</title></text>')
+    for c in calls:
+        cx = x(c["t_ms"]) - bar / 2
+        tip = _e(_call_tip(c))
+        if c["outcome"] != "ok" and not (c["input"] or c["output"]):
+            size = int(c["size"])  # drawn at the size it asked for, above the window when it overflowed
+            parts.append(f'<rect class="tok-failed {_e(c["outcome"])}" x="{cx:.1f}" y="{y(size):.1f}" width="{bar:.1f}" '
+                         f'height="{max(0.0, top + h - y(size)):.1f}" fill="url(#hatch)" stroke="#dc2626" '
+                         f'stroke-width="1"><title>{tip}</title></rect>')
+            continue
+        bad = c["outcome"] != "ok"
+        tin, tout = c["input"], c["output"]
         parts.append(f'<rect class="tok-in" x="{cx:.1f}" y="{y(tin):.1f}" width="{bar:.1f}" height="{max(0.0, top + h - y(tin)):.1f}" '
                      f'fill="{"#fca5a5" if bad else "#3b82f6"}"><title>{tip}</title></rect>')
         parts.append(f'<rect class="tok-out" x="{cx:.1f}" y="{y(tin + tout):.1f}" width="{bar:.1f}" '
@@ -177,9 +219,24 @@ def _tokens_chart(events: list[dict[str, Any]]) -> str:
     parts.append("</svg>")
     legend = ('<div class="legend"><span class="key"><i style="background:#3b82f6"></i>input tokens</span>'
               '<span class="key"><i style="background:#10b981"></i>output tokens</span>'
-              '<span class="key"><i style="background:#fca5a5"></i>failed call</span>'
-              f'<span class="key"><i style="background:{MARK["compression"]}"></i>compression (tokens saved)</span></div>')
+              '<span class="key"><i style="background:#fecaca;border:1px solid #dc2626"></i>failed or overflowing call '
+              '(size requested)</span>'
+              '<span class="key"><i style="background:#dc2626"></i>window</span>'
+              + "".join(f'<span class="key muted">{_e(m)}: window {w:,} (off scale)</span>' for m, w in off_scale.items())
+              + f'<span class="key"><i style="background:{MARK["compression"]}"></i>compression (tokens saved)</span></div>')
     return "".join(parts) + legend
+
+
+def _saved(e: dict[str, Any]) -> int:
+    return max(0, int(e.get("tokens_before") or 0) - int(e.get("tokens_after") or 0))
+
+
+def _call_tip(c: dict[str, Any]) -> str:
+    size = (f"{c['input']} in / {c['output']} out" if c["input"] or c["output"]
+            else f"requested {c['requested'] if c['requested'] is not None else '?'} tokens")
+    return (f"#{c['seq']} {c['agent'] + ' · ' if c['agent'] else ''}{c['model']} attempt {c['attempt']} · "
+            f"{c['outcome']}{' (' + str(c['error_kind']) + ')' if c['error_kind'] and c['error_kind'] != c['outcome'] else ''}"
+            f" · {c['latency_ms']:.0f} ms · {size} · t={c['t_ms'] / 1000:.1f}s")
 
 
 def _compression_chart(events: list[dict[str, Any]], width: int = 540) -> str:
@@ -235,6 +292,11 @@ def _retry_chart(summary: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def describe_event(e: dict[str, Any]) -> str:
+    """One line saying what an event was (tooltips, the explorer, `logs tail`)."""
+    return _tooltip(e)
+
+
 def _tooltip(e: dict[str, Any]) -> str:
     t = float(e.get("elapsed_ms") or 0) / 1000
     kind = e.get("type")
@@ -254,6 +316,23 @@ def _tooltip(e: dict[str, Any]) -> str:
         return f"#{e.get('seq')} {who}fallback {e.get('from_model')} → {e.get('to_model')} ({e.get('why')})"
     if kind == "error":
         return f"#{e.get('seq')} {who}error {e.get('kind')}: {str(e.get('message'))[:200]}"
+    if kind == "call_start":
+        size = f" · {e.get('input_tokens')} tokens in" if e.get("input_tokens") is not None else ""
+        return f"#{e.get('seq')} {who}call {e.get('model')} attempt {e.get('attempt', 1)}{size}"
+    if kind == "note":
+        return f"#{e.get('seq')} {who}{str(e.get('message'))[:200]}"
+    if kind == "tool_call":
+        took = f" in {float(e['duration_ms']):.0f} ms" if isinstance(e.get("duration_ms"), (int, float)) else ""
+        return f"#{e.get('seq')} {who}tool {e.get('tool')} {e.get('outcome', 'ok')}{took}"
+    if kind in ("memory_read", "memory_write"):
+        what = (f"read {e.get('hits', 0)} hit(s)" + (f" for {e.get('query')!r}" if e.get("query") else "")
+                if kind == "memory_read" else f"wrote {e.get('count', 1)} {e.get('kind', 'message')}")
+        return f"#{e.get('seq')} {who}memory {e.get('scope', 'session')}: {what}"
+    if kind == "run_start":
+        return f"#{e.get('seq')} run {'resumed' if e.get('resumed') else 'started'}" + (
+            f": {e.get('title')}" if e.get("title") else "")
+    if kind == "run_end":
+        return f"#{e.get('seq')} run ended {e.get('status', 'ok')}" + (f": {str(e.get('error'))[:200]}" if e.get("error") else "")
     return f"#{e.get('seq')} {who}{kind} t={t:.1f}s"
 
 
@@ -323,7 +402,7 @@ main{max-width:1140px;margin:0 auto;padding:20px}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #e2e8f0;padding-bottom:4px}
 .sub{color:#475569;margin:0 0 14px}.badge{display:inline-block;padding:2px 10px;border-radius:10px;color:#fff;font-size:12px;
 font-weight:600;vertical-align:middle;margin-left:8px}.ok{background:#16a34a}.failed{background:#dc2626}
-.incomplete,.interrupted,.running{background:#d97706}
+.incomplete,.interrupted,.running,.recovered{background:#d97706}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(130px,1fr));gap:10px}
 .card{border:1px solid #e2e8f0;border-radius:8px;padding:8px 12px;background:#f8fafc}
 .card b{display:block;font-size:20px}.card span{color:#64748b;font-size:12px}
@@ -391,7 +470,8 @@ def render_html(events: list[dict[str, Any]], summary: dict[str, Any], findings:
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Run {_e(run.get('id'))} · massgen-plugins</title><style>{_CSS}</style></head>
 <body><main>
-<h1>Run {_e(run.get('id'))}<span class="badge {_e(status)}">{_e(status)}</span></h1>
+<h1>Run {_e(run.get('id'))}<span class="badge {_e(status)}" title="{_e(run.get('status_detail') or '')}">{_e(status)}</span>
+{f'<span class="sub"> {_e(run["status_detail"])}</span>' if run.get('status_detail') else ''}</h1>
 <p class="sub">{_e(title) + ' · ' if title else ''}{_e(run.get('source'))} log · started {_e(run.get('started_at') or '–')} ·
 agents: {_e(', '.join(run.get('agents') or []) or '–')} · {run.get('events')} events ({_e(', '.join(f'{k} {v}' for k, v in counts.most_common(6)))})</p>
 <section class="cards">{card_html}</section>

@@ -31,7 +31,7 @@ from typing import Any
 from .reader import RunData, SkippedLine, read_jsonl
 from .redaction import redact_data
 
-__all__ = ["find_massgen_log_dirs", "is_massgen_dir", "read_massgen_run"]
+__all__ = ["find_massgen_log_dirs", "honest_status", "is_massgen_dir", "massgen_log_bases", "read_massgen_run"]
 
 _TURN = re.compile(r"^turn_(\d+)$")
 _ATTEMPT = re.compile(r"^attempt_(\d+)$")
@@ -72,6 +72,25 @@ def is_massgen_dir(path: Path) -> bool:
     return any(any((d / f).exists() for f in _ATTEMPT_FILES) for _, _, d in dirs) and not (
         path / "meta.json"
     ).exists()
+
+
+def massgen_log_bases() -> list[Path]:
+    """Where MassGen writes its logs: ``$MASSGEN_LOG_BASE_DIR``, ``./.massgen/massgen_logs`` and
+    ``~/.massgen/massgen_logs`` (each once)."""
+    import os
+
+    bases = []
+    env = os.environ.get("MASSGEN_LOG_BASE_DIR", "").strip()
+    if env:
+        bases.append(Path(env).expanduser())
+    bases += [Path.cwd() / ".massgen" / "massgen_logs", Path.home() / ".massgen" / "massgen_logs"]
+    seen, out = set(), []
+    for b in bases:
+        key = str(b.resolve()) if b.exists() else str(b)
+        if key not in seen:
+            seen.add(key)
+            out.append(b)
+    return out
 
 
 def find_massgen_log_dirs(base: Path) -> list[Path]:
@@ -275,6 +294,7 @@ def read_massgen_run(path: Path) -> RunData:
     for event in events:
         event.pop("_epoch", None)
 
+    final_status, detail = honest_status(_status(status, path), events, len(attempts))
     summary_meta = _v if isinstance(_v := summary.get("meta"), dict) else {}
     agent_models = _agent_models(summary, status)
     meta = {
@@ -282,7 +302,8 @@ def read_massgen_run(path: Path) -> RunData:
         "run_id": path.name,
         "title": summary_meta.get("question"),
         "agents": [{"id": a, "model": m} for a, m in sorted(agent_models.items())],
-        "status": _status(status, path),
+        "status": final_status,
+        "status_detail": detail,
         "started_at": events[0]["ts"] if events else None,
         "ended_at": events[-1]["ts"] if events else None,
         "massgen": {
@@ -327,3 +348,28 @@ def _status(status: dict[str, Any], path: Path) -> str:
     if any(path.glob("**/final/*/answer.txt")):
         return "ok"
     return "incomplete"
+
+
+def honest_status(reported: str, events: list[dict[str, Any]], attempts: int) -> tuple[str, str | None]:
+    """The run's status with its errors and restarts taken into account, and why.
+
+    MassGen marks a run ``completed`` even when an agent errored and the orchestration restarted.
+    Such a run is ``recovered`` (it finished, after trouble), not ``ok``; a fatal error makes it
+    ``failed``. The second value says what happened (``None`` when nothing did).
+    """
+    errors = [e for e in events if e.get("type") == "error"]
+    fatal = [e for e in errors if e.get("fatal")]
+    agent_restarts = sum(1 for e in events if e.get("type") == "note"
+                         and (e.get("data") or {}).get("massgen_event") == "agent_restart")
+    restarts = max(agent_restarts, attempts - 1)  # a restart usually shows as both
+    parts = []
+    if errors:
+        parts.append(f"{len(errors)} error{'s' if len(errors) != 1 else ''}")
+    if restarts:
+        parts.append(f"{restarts} restart{'s' if restarts != 1 else ''}")
+    detail = " and ".join(parts) or None
+    if fatal and reported in ("ok", "incomplete"):
+        return "failed", f"fatal {fatal[-1].get('kind')} error" + (f"; {detail}" if detail else "")
+    if reported == "ok" and detail:
+        return "recovered", f"completed after {detail}"
+    return reported, detail

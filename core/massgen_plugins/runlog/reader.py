@@ -55,8 +55,8 @@ class RunData:
 
     @property
     def status(self) -> str:
-        """``ok``/``failed``/``interrupted`` from the last ``run_end``, else ``incomplete``
-        (the process died or is still running)."""
+        """``ok``/``failed``/``interrupted`` from the last ``run_end``; ``running`` while the
+        process writing it is alive; else ``incomplete`` (the process died without ending it)."""
         ends = [e for e in self.events if e.get("type") == "run_end"]
         starts = [e for e in self.events if e.get("type") == "run_start"]
         if ends and (not starts or ends[-1].get("seq", 0) >= starts[-1].get("seq", 0)):
@@ -64,6 +64,11 @@ class RunData:
         meta_status = self.meta.get("status")
         if self.source == "massgen" and meta_status:
             return str(meta_status)
+        if meta_status == "running":
+            from .lifecycle import pid_alive
+
+            if pid_alive(self.meta.get("pid")):
+                return "running"
         return "incomplete"
 
 

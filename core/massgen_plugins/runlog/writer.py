@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets as _secrets
 import threading
 import time
@@ -27,10 +28,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .lifecycle import exit_status, track, untrack
 from .redaction import redact_data
 from .schema import SCHEMA_VERSION, validate_event
 
-__all__ = ["RunLog", "new_run_id", "runs_root", "write_json_atomic"]
+__all__ = ["RunLog", "check_run_id", "new_run_id", "runs_root", "write_json_atomic", "write_private_text"]
 
 EVENTS_FILE = "events.jsonl"
 META_FILE = "meta.json"
@@ -50,6 +52,25 @@ def new_run_id(now: float | None = None) -> str:
     return f"run_{moment:%Y%m%d_%H%M%S}_{_secrets.token_hex(3)}"
 
 
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def check_run_id(run_id: str) -> str:
+    """Return ``run_id`` if it is safe as one directory name, else raise ``InputError``.
+
+    A run id becomes a path under the runs directory, so it is one name of letters, digits,
+    ``.``, ``_`` and ``-`` (at most 128, not starting with ``.``): no separator, no ``..``.
+    """
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id) or ".." in run_id:
+        from ..errors import InputError
+
+        raise InputError(
+            f"invalid run id {run_id!r}: use 1-128 letters, digits, '.', '_' or '-' (no '/', no '..', "
+            "not starting with '.'); or pass a directory path instead"
+        )
+    return run_id
+
+
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"
@@ -67,6 +88,28 @@ def write_json_atomic(path: Path, data: Any) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
+
+
+def write_private_text(path: str | os.PathLike[str], text: str, *, fsync: bool = True) -> Path:
+    """Write a report (it quotes the run's transcript) readable by its owner only (0600),
+    atomically: a unique temporary file in the same directory, then ``os.replace``.
+    ``fsync=False`` for files that are rebuilt when lost (caches)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{_secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, text.encode("utf-8"))
+        if fsync:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    os.chmod(tmp, 0o600)  # O_CREAT honours the umask; the mode must not depend on it
+    os.replace(tmp, target)
+    return target
 
 
 class RunLog:
@@ -113,6 +156,7 @@ class RunLog:
         self.path.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path / EVENTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._meta: dict[str, Any] = {}
+        track(self)  # closed with an honest status at exit if the program never closes it
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -135,8 +179,12 @@ class RunLog:
         :param secrets: extra secret values to mask (keys passed in code rather than env vars).
         :param clock: wall-clock source (epoch seconds); tests and samples pin it.
         :param fsync: also ``fsync`` after every event (survives power loss, slower).
+        :raises InputError: for a ``run_id`` that is not a safe directory name (when it makes the
+            path) or a directory that already holds events.
         """
         clock_fn = clock or time.time
+        if run_id is not None and path is None:
+            check_run_id(run_id)
         rid = run_id or (Path(path).name if path is not None else new_run_id(clock_fn()))
         directory = Path(path) if path is not None else runs_root() / rid
         if (directory / EVENTS_FILE).exists() and (directory / EVENTS_FILE).stat().st_size:
@@ -286,17 +334,14 @@ class RunLog:
             self._write_meta_locked()
             self._closed = True
             os.close(self._fd)
+        untrack(self)
 
     def __enter__(self) -> RunLog:
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if exc is None:
-            self.close("ok")
-        elif isinstance(exc, (KeyboardInterrupt,)) or type(exc).__name__ == "CancelledError":
-            self.close("interrupted", error=exc)
-        else:
-            self.close("failed", error=exc)
+        status = exit_status(exc)
+        self.close(status, error=exc if status != "ok" else None)
 
     async def __aenter__(self) -> RunLog:
         return self

@@ -111,6 +111,19 @@ _OPENROUTER = [
     M("emulator/tiny-8k", 8_192, 2_048, display_name="Emulator: Tiny 8k"),
 ]
 
+# self-hosted servers: the window is what the server was started with (vLLM's --max-model-len,
+# Ollama's num_ctx), the output cap is the window itself
+_VLLM = [
+    M("Qwen/Qwen3-8B", 32_768, 32_768, owned_by="vllm"),
+    M("meta-llama/Llama-3.1-8B-Instruct", 131_072, 131_072, owned_by="vllm"),
+    M("vllm-tiny-4k", 4_096, 4_096, owned_by="vllm"),
+]
+
+_OLLAMA = [
+    M("llama3.2:latest", 8_192, 8_192, owned_by="library", extra={"ollama": {"family": "llama", "trained": 131_072}}),
+    M("qwen3:8b", 40_960, 40_960, owned_by="library", extra={"ollama": {"family": "qwen3", "trained": 40_960}}),
+]
+
 _DEFAULTS: dict[str, list[M]] = {
     "openai": _OPENAI,
     "anthropic": _ANTHROPIC,
@@ -119,6 +132,8 @@ _DEFAULTS: dict[str, list[M]] = {
     "xai": _XAI,
     "nebius": _NEBIUS,
     "openrouter": _OPENROUTER,
+    "vllm": _VLLM,
+    "ollama": _OLLAMA,
 }
 
 

@@ -50,5 +50,7 @@ def emulator_env(emu: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path_factor
         monkeypatch.delenv(name, raising=False)
     for name, value in emu.env().items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("MASSGEN_PLUGINS_HOME", str(tmp_path_factory.mktemp("massgen-home")))
+    home = tmp_path_factory.mktemp("massgen-home")
+    monkeypatch.setenv("MASSGEN_PLUGINS_HOME", str(home))
+    monkeypatch.setenv("MASSGEN_PLUGINS_CACHE_DIR", str(home / "cache"))  # per test, not the emulator's shared one
     return emu

@@ -61,6 +61,7 @@ class Generated:
     tool_calls: list[ToolCall] = field(default_factory=list)
     truncated: bool = False
     output_tokens: int = 0
+    thinking: str = ""  # extended thinking / reasoning, for dialects that stream it
 
 
 def stable_id(prefix: str, *parts: Any) -> str:

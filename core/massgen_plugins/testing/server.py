@@ -20,9 +20,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import catalogue
 from .dialects import make_dialects
-from .dialects.base import Dialect, HttpError, Reply, Request
+from .dialects.base import Dialect, HttpError, Reply, Request, sse
 from .faults import FaultBook
-from .spec import PROVIDERS, EmulatedModel, Fault, RecordedRequest
+from .spec import PROVIDERS, SERVED, EmulatedModel, Fault, RecordedRequest
 
 #: The path under the emulator URL that each provider's SDK ``base_url`` points at.
 BASE_PATHS: dict[str, str] = {
@@ -33,6 +33,8 @@ BASE_PATHS: dict[str, str] = {
     "xai": "/xai/v1",
     "nebius": "/nebius/v1",
     "openrouter": "/openrouter/api/v1",
+    "vllm": "/vllm/v1",
+    "ollama": "/ollama/v1",
 }
 
 #: The environment variable holding each provider's key (base URL: ``<PROVIDER>_BASE_URL``).
@@ -67,6 +69,7 @@ class Emulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._dialects: dict[str, Dialect] = make_dialects(self)
+        self._cache_dir: str | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Emulator:
@@ -83,8 +86,24 @@ class Emulator:
         self._thread.start()
         return self
 
+    @property
+    def cache_dir(self) -> str:
+        """A private cache directory for runs against this emulator (``MASSGEN_PLUGINS_CACHE_DIR``
+        in :meth:`env`): the emulator's model lists never land in the user's cache. Removed by
+        :meth:`stop`."""
+        if self._cache_dir is None:
+            import tempfile
+
+            self._cache_dir = tempfile.mkdtemp(prefix="massgen-emulator-cache-")
+        return self._cache_dir
+
     def stop(self) -> None:
         """Stop serving, end pending hangs and close open connections."""
+        if self._cache_dir is not None:
+            import shutil
+
+            shutil.rmtree(self._cache_dir, ignore_errors=True)
+            self._cache_dir = None
         server, self._server = self._server, None
         if server is None:
             return
@@ -125,8 +144,9 @@ class Emulator:
         return self.url + BASE_PATHS[provider]
 
     def env(self) -> dict[str, str]:
-        """``<PROVIDER>_BASE_URL`` and ``<PROVIDER>_API_KEY`` for every provider."""
-        out: dict[str, str] = {}
+        """``<PROVIDER>_BASE_URL`` and ``<PROVIDER>_API_KEY`` for every provider, and
+        ``MASSGEN_PLUGINS_CACHE_DIR`` (:attr:`cache_dir`) so emulated runs keep their own cache."""
+        out: dict[str, str] = {"MASSGEN_PLUGINS_CACHE_DIR": self.cache_dir}
         for p in PROVIDERS:
             out[f"{p.upper()}_BASE_URL"] = self.base_url(p)
             out[KEY_ENV[p]] = f"test-{p}-key"
@@ -199,7 +219,7 @@ class Emulator:
         raw = h.read_body()
         if provider not in self._dialects:
             h.send_bytes(404, json.dumps({"error": {"message": f"unknown provider path {parts.path!r}; "
-                                                    f"serving: {', '.join(PROVIDERS)}"}}).encode())
+                                                    f"serving: {', '.join(SERVED)}"}}).encode())
             return
         path = "/" + (segments[2] if len(segments) > 2 else "")
         query = {k: (_redact(v) if k.lower() in _SECRET_QUERY else v)
@@ -258,6 +278,8 @@ class Emulator:
         if fault is not None and fault.kind == "malformed":
             return dialect.malformed(req)
         if fault is not None and fault.kind == "custom":
+            if fault.sse:
+                return Reply(status=fault.status or 200, headers=dict(fault.headers), events=[sse(fault.body)])
             return _override(Reply(status=fault.status or 500), fault)
         try:
             if fault is not None and fault.kind in _ERROR_KINDS:
@@ -305,8 +327,8 @@ def _override(reply: Reply, fault: Fault) -> Reply:
 
 
 def _check_provider(provider: str) -> None:
-    if provider not in PROVIDERS:
-        raise ValueError(f"unknown provider {provider!r}; the emulator serves: {', '.join(PROVIDERS)}")
+    if provider not in SERVED:
+        raise ValueError(f"unknown provider {provider!r}; the emulator serves: {', '.join(SERVED)}")
 
 
 class _Server(ThreadingHTTPServer):

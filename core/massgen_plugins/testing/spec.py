@@ -11,6 +11,13 @@ from typing import Any
 #: Providers the emulator serves, each under its own path prefix (``{url}/<provider>/...``).
 PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")
 
+#: Self-hosted OpenAI-compatible servers the emulator can pose as (``{url}/vllm/v1``,
+#: ``{url}/ollama/v1``): for testing configured providers (``[providers.NAME]`` in config.toml).
+SERVERS: tuple[str, ...] = ("vllm", "ollama")
+
+#: Every path prefix the emulator serves.
+SERVED: tuple[str, ...] = PROVIDERS + SERVERS
+
 #: Every ``Fault.kind`` the emulator understands (see docs/emulator.md for what each one sends).
 FAULT_KINDS: frozenset[str] = frozenset({
     "rate_limit", "quota", "server_error", "unavailable", "overloaded", "hang", "drop", "malformed",
@@ -77,7 +84,10 @@ class Fault:
     the SDK yields; ``failed`` — a ``response.failed`` event).
     Extensions for verbatim bodies: ``status``, ``body`` (a dict sent as JSON or a str sent as
     text), ``headers`` and ``message`` override what the kind would send; kind ``custom`` sends
-    exactly ``status``/``body``/``headers``.
+    exactly ``status``/``body``/``headers`` -- with ``sse=True`` as one server-sent event
+    (``data: <body>``) of a stream that opened with ``status`` (default 200), which is how
+    OpenAI-compatible servers (vLLM, llama.cpp, LM Studio, OpenRouter) report an error that
+    happens after the stream started.
     """
 
     kind: str
@@ -97,21 +107,24 @@ class Fault:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     message: str | None = None
+    sse: bool = False
     hits: int = field(default=0, init=False)
     seen: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; known: {', '.join(sorted(FAULT_KINDS))}")
-        if self.provider is not None and self.provider not in PROVIDERS:
-            raise ValueError(f"unknown provider {self.provider!r}; known: {', '.join(PROVIDERS)}")
+        if self.provider is not None and self.provider not in SERVED:
+            raise ValueError(f"unknown provider {self.provider!r}; known: {', '.join(SERVED)}")
         if self.kind == "stream_error" and self.error_type not in STREAM_ERROR_TYPES:
             raise ValueError(f"unknown stream error_type {self.error_type!r}; known: "
                              f"{', '.join(sorted(STREAM_ERROR_TYPES))}")
         if self.form not in ("nested", "flat", "failed"):
             raise ValueError(f"unknown in-stream error form {self.form!r}; known: nested, flat, failed")
-        if self.kind == "custom" and self.status is None:
+        if self.kind == "custom" and self.status is None and not self.sse:
             raise ValueError("a 'custom' fault needs a status (and usually a body)")
+        if self.sse and self.kind != "custom":
+            raise ValueError("sse=True applies to 'custom' faults only")
 
     @property
     def exhausted(self) -> bool:

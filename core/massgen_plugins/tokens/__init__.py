@@ -1,5 +1,5 @@
 """Fast local token counting (the proactive check): exact tiktoken counts for OpenAI models,
-a proxy or calibrated estimate with a stated margin elsewhere, cached per message.
+a proxy or an estimate that never under-counts, with a stated margin, elsewhere, cached per message.
 
 .. code-block:: python
 

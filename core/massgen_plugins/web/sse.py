@@ -71,6 +71,10 @@ async def _with_pings(source: AsyncIterable[Any], ping_seconds: float) -> AsyncI
     finally:
         if pending is not None:
             pending.cancel()
+            try:  # let the cancelled step finish, else the generator is still running at aclose()
+                await pending
+            except BaseException:
+                pass
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
             await aclose()

@@ -265,6 +265,7 @@ async def stream(request: CompletionRequest, settings: ProviderSettings) -> Asyn
                         delta.partial_json)
                 elif delta.type == "thinking_delta" and event.index in blocks:
                     blocks[event.index]["thinking"].append(delta.thinking)
+                    yield StreamEvent(type="reasoning", delta=delta.thinking)
                 elif delta.type == "signature_delta" and event.index in blocks:
                     blocks[event.index]["signature"] += delta.signature
             elif kind == "content_block_stop":

@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from massgen_plugins.errorparts import ErrorParts, error_parts, retry_after
-from massgen_plugins.overflow_patterns import match_overflow
+from massgen_plugins.overflow_patterns import match_overflow, scan_text
 from massgen_plugins.types import ErrorInfo, ErrorKind, Overflow
 
 PROVIDER = "anthropic"
@@ -74,7 +74,7 @@ def detect(error: Any, provider: str | None, model: str | None) -> Overflow | No
         return None
     if etype not in (None, "invalid_request_error"):
         return None
-    message = parts.message
+    message = scan_text(parts.message)  # a huge body is read at its head and tail only
     extra: dict[str, int] = {}
     found = _PROMPT_TOO_LONG.search(message)
     if found:

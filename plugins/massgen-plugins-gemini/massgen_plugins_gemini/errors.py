@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from massgen_plugins.errorparts import ErrorParts, error_parts, retry_after
-from massgen_plugins.overflow_patterns import match_overflow
+from massgen_plugins.overflow_patterns import match_overflow, scan_text
 from massgen_plugins.types import ErrorInfo, ErrorKind, Overflow
 
 PROVIDER = "gemini"
@@ -84,7 +84,7 @@ def detect(error: Any, provider: str | None, model: str | None) -> Overflow | No
         return None
     if code not in (None, 400) or status not in (None, "INVALID_ARGUMENT"):
         return None
-    message = parts.message
+    message = scan_text(parts.message)  # a huge body is read at its head and tail only
     if _PAYLOAD.search(message):
         return None
     found = match_overflow(message)

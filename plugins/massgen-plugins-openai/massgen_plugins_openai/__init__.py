@@ -7,6 +7,10 @@ counter answers),
 Completions; the Responses API for conversations carrying a compaction item), and ``compress``
 as the ``native`` stage (:mod:`.compaction`, ``/responses/compact``).
 
+It also declares and serves every OpenAI-compatible endpoint of ``config.toml``
+(``[providers.NAME] kind = "openai-compatible"``, :mod:`.configured`): chat, streaming, model
+listing with the windows the server reports, and error classification.
+
 The package also holds the OpenAI-compatible machinery the xAI, Nebius and OpenRouter plugins
 reuse: :mod:`.compat`, :mod:`.chat`, :mod:`.responses`, :mod:`.errors`, :mod:`.listing`,
 :mod:`.tokens`. Importing it never imports the ``openai`` SDK (nor pydantic); the SDK is
@@ -57,15 +61,34 @@ OPENAI = CompatProvider(
 
 
 @hookimpl
-def register_providers() -> ProviderInfo:
-    return OPENAI.info()
+def register_providers() -> list[ProviderInfo]:
+    """OpenAI, and the OpenAI-compatible endpoints declared in config.toml (none while the file
+    is invalid: the error is raised, naming the file and field, when one is used)."""
+    from .configured import declared
+
+    return [OPENAI.info(), *(provider.info() for provider in declared())]
+
+
+def _served(name: str | None) -> CompatProvider:
+    """The provider a routed call is for: a configured endpoint, else OpenAI itself."""
+    if name is None or name == OPENAI.name:
+        return OPENAI
+    from .configured import compat_for
+
+    return compat_for(name) or OPENAI
 
 
 @hookimpl
 def list_models(provider: str, settings: ProviderSettings) -> list[ModelInfo] | None:
     """``GET /models``: ids, creation time, owner. OpenAI states no window or output cap here
     (``None``, left to the registry's other sources) unless an OpenAI-compatible endpoint adds
-    ``context_window``/``max_output_tokens`` fields; the kind is inferred from the id."""
+    ``context_window``/``max_output_tokens`` fields; the kind is inferred from the id. Configured
+    endpoints: :func:`.configured.list_models` (vLLM's ``max_model_len``, Ollama's ``/api/show`` ...)."""
+    served = _served(provider)
+    if served is not OPENAI:
+        from .configured import list_models as list_configured
+
+        return list_configured(served, settings)
     from massgen_plugins.types import ModelInfo
 
     from .compat import sync_client
@@ -103,6 +126,8 @@ def count_tokens(request: TokenCountRequest, settings: ProviderSettings) -> Toke
     Responses API. Otherwise (or if the endpoint fails, or no key is set) ``None``: the built-in
     local counter answers with tiktoken, exact for OpenAI models."""
     mid = model_id(request.model)
+    if _served(request.model.split("/", 1)[0]) is not OPENAI:
+        return None  # a configured endpoint: the built-in counter estimates
     if not request.allow_network or settings.api_key is None:
         return None
     from .tokens import api_count, responses_capable
@@ -122,14 +147,14 @@ def count_tokens(request: TokenCountRequest, settings: ProviderSettings) -> Toke
 def detect_overflow(error: BaseException, provider: str | None, model: str | None) -> Overflow | None:
     from .errors import detect
 
-    return detect(error, OPENAI.name, model)
+    return detect(error, _served(provider).name, model)
 
 
 @hookimpl
 def classify_error(error: BaseException, provider: str | None) -> ErrorInfo | None:
     from .errors import classify
 
-    return classify(error, OPENAI.name)
+    return classify(error, _served(provider).name)
 
 
 def _use_responses(request: CompletionRequest) -> bool:
@@ -141,7 +166,12 @@ def _use_responses(request: CompletionRequest) -> bool:
 @hookimpl
 def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse]:
     """Chat Completions, or ``/responses`` for conversations holding a compaction item (or
-    ``options={"api": "responses"}``)."""
+    ``options={"api": "responses"}``); a configured endpoint gets Chat Completions."""
+    served = _served(request.provider)
+    if served is not OPENAI:
+        from . import chat
+
+        return chat.complete(served, request, settings)
     if _use_responses(request):
         from . import responses
 
@@ -153,6 +183,11 @@ def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitabl
 
 @hookimpl
 def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent]:
+    served = _served(request.provider)
+    if served is not OPENAI:
+        from . import chat
+
+        return chat.stream(served, request, settings)
     if _use_responses(request):
         from . import responses
 
@@ -166,7 +201,9 @@ def stream(request: CompletionRequest, settings: ProviderSettings) -> AsyncItera
 @compression_stage("native")
 def compress(request: CompressionRequest) -> Awaitable[CompressionResult | None] | None:
     """Native compaction with ``/responses/compact`` for Responses-capable OpenAI models (the
-    host routes only OpenAI conversations here)."""
+    host routes only OpenAI conversations -- and those of configured endpoints -- here)."""
+    if _served(request.model.split("/", 1)[0]) is not OPENAI:
+        return None  # a configured endpoint has no /responses/compact
     from .compaction import compact
 
     return compact(request)

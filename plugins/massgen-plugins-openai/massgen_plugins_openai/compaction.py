@@ -7,9 +7,12 @@ What is sent, and what is kept verbatim (the compression invariants):
   message goes into the compaction input too (the endpoint hands user messages back verbatim)
   and the last assistant step (the last assistant message with its tool results) is kept, so the
   model still sees its newest results;
-* everything in between -- earlier turns, tool calls with their results (cut only at an
+* only the oldest whole turns needed to reach the target are compacted, the strategy's recent
+  region only when the older turns cannot free enough (:func:`bounded`): a conversation a
+  little over its budget loses a little, not everything;
+* what is compacted -- earlier turns, tool calls with their results (cut only at a turn or
   assistant-message boundary, so a call never loses its result), earlier compaction items --
-  is converted to Responses input items and compacted.
+  is converted to Responses input items.
 
 The endpoint returns *"all user messages, followed by a single compaction item"*. The result
 conversation is ``system`` + those user messages (the original message objects where the text
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from massgen_plugins.types import CompressionRequest, CompressionResult, Message
 
 STAGE = "native"
+ITEM_TOKENS = 256  # what the compaction item is expected to cost (it replaces the compacted range)
 
 
 def message_id(message: Message, position: int) -> str:
@@ -58,6 +62,34 @@ def plan(messages: list[Message]) -> tuple[int, int] | None:
     return start, cut
 
 
+def bounded(request: CompressionRequest, start: int, cut: int) -> int:
+    """Where to stop compacting: the first turn boundary after ``start`` (inside a tool loop that
+    follows the latest user message, an assistant-step boundary) such that compacting up to it
+    frees enough to reach the request's target -- counting only what is not a user message, as
+    those come back verbatim. Turns of the strategy's recent region are compacted only when the
+    older ones cannot free enough; never past ``cut``."""
+    from massgen_plugins.compression.context import StageContext
+
+    ctx = StageContext(request)
+    tokens = ctx.tokens
+    need = (sum(tokens) - ctx.allowance() + ITEM_TOKENS) * 1.25
+    recent = ctx.recent_start(reserve=ITEM_TOKENS)
+    older = sorted({u.start for u in ctx.units if start < u.start <= min(recent, cut)} | {min(recent, cut)})
+    newer = sorted({u.start for u in ctx.units if recent < u.start <= cut} | {cut})
+    steps = [i for i in range(max(start, ctx.latest_unit_start) + 1, cut)
+             if request.messages[i].role == "assistant"]  # inside the latest turn's tool loop
+    acc = 0  # what compacting frees
+    previous = start
+    for boundary in sorted(set(older) | set(newer) | set(steps)):
+        if boundary <= start:
+            continue
+        acc += sum(tokens[i] for i in range(previous, boundary) if request.messages[i].role != "user")
+        previous = boundary
+        if acc >= need and any(m.role != "user" for m in request.messages[start:boundary]):
+            return boundary
+    return cut
+
+
 def _text_of(item: dict[str, Any]) -> str:
     content = item.get("content")
     if isinstance(content, str):
@@ -82,6 +114,7 @@ async def compact(request: CompressionRequest) -> CompressionResult | None:
     if span is None:
         return None
     start, cut = span
+    cut = bounded(request, start, cut)
     settings = settings_for(OPENAI)  # raises MissingCredentialsError naming OPENAI_API_KEY
     instructions, _ = split_instructions(messages[:start])
     kwargs: dict[str, Any] = {"model": mid, "input": to_input(messages[start:cut])}

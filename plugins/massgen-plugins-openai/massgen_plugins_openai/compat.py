@@ -35,6 +35,9 @@ class CompatProvider:
     max_tokens_field: str = "max_tokens"
     #: extra HTTP headers sent on every request (OpenRouter attribution headers, ...)
     default_headers: dict[str, str] = field(default_factory=dict)
+    #: False for endpoints that take no key (a local vLLM, Ollama, llama.cpp or LM Studio server):
+    #: the client then sends a placeholder, as the openai SDK insists on one
+    requires_key: bool = True
 
     def info(self) -> ProviderInfo:
         """The :class:`ProviderInfo` this provider is registered with."""
@@ -70,7 +73,7 @@ def require_key(provider: CompatProvider, settings: ProviderSettings) -> str:
 
 def _client_kwargs(provider: CompatProvider, settings: ProviderSettings, timeout: float | None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
-        "api_key": require_key(provider, settings),
+        "api_key": require_key(provider, settings) if provider.requires_key else (settings.key() or "no-key"),
         "base_url": settings.base_url or provider.default_base_url,
         "timeout": timeout if timeout is not None else settings.timeout,
         "max_retries": 0,  # the host owns the one retry loop

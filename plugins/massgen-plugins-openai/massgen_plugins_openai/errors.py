@@ -74,35 +74,29 @@ def in_stream(error: Any) -> bool:
 
 
 def detect(error: Any, provider: str, model: str | None) -> Overflow | None:
-    """The shared ``detect_overflow`` for OpenAI-compatible providers (see module docstring)."""
+    """The shared ``detect_overflow`` for OpenAI-compatible providers (see module docstring):
+    the openai-SDK-specific exclusions, then the built-in structural-first verdict
+    (:func:`massgen_plugins.default_plugins.errors_generic.overflow_of`) with this SDK's idea of
+    "in stream" and of the status of an HTTP-200 error."""
+    from massgen_plugins.default_plugins.errors_generic import overflow_of
     from massgen_plugins.errorparts import error_parts
-    from massgen_plugins.overflow_patterns import counts_in, match_overflow
-    from massgen_plugins.types import Overflow
 
     parts = error_parts(error)
     status = _status(error, parts)
-    if status is not None and (status in _NOT_OVERFLOW_STATUS or status >= 500):
+    if status is not None and status in _NOT_OVERFLOW_STATUS:
         return None
     code = (parts.code or "").lower()
     if code in _NOT_OVERFLOW_CODES:
         return None
-    stream = in_stream(error)
-    message = parts.message
-    if code == "context_length_exceeded":
-        limit, requested = counts_in(message)
-        return Overflow(provider=provider, model=model, limit=limit, requested=requested, in_stream=stream,
-                        status=status, code=parts.code, message=message, matched_by="structure:code")
-    found = match_overflow(message)
+    found = overflow_of(error, provider, model)
     if found is None:
         return None
-    rule, (limit, requested) = found
-    how = f"message:{rule}"
-    if isinstance(parts.body, str) and parts.body == message:
-        how = f"structure:string-error+message:{rule}"  # xAI's {"code": ..., "error": "<text>"}
-    elif isinstance(parts.body, dict) and "metadata" in parts.body:
-        how = f"structure:openrouter+message:{rule}"
-    return Overflow(provider=provider, model=model, limit=limit, requested=requested, in_stream=stream,
-                    status=status, code=parts.code, message=message, matched_by=how)
+    how = found.matched_by
+    if isinstance(parts.body, str) and parts.body == parts.message and how.startswith("message:"):
+        how = f"structure:string-error+{how}"  # xAI's {"code": ..., "error": "<text>"}
+    elif isinstance(parts.body, dict) and "metadata" in parts.body and how.startswith("message:"):
+        how = f"structure:openrouter+{how}"
+    return found.model_copy(update={"in_stream": in_stream(error), "status": status, "matched_by": how})
 
 
 def classify(error: Any, provider: str) -> ErrorInfo | None:

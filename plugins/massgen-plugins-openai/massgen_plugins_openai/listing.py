@@ -23,7 +23,8 @@ _KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("realtime", re.compile(r"realtime", re.I)),
     ("audio", re.compile(r"(^|[-_/])audio", re.I)),
     ("video", re.compile(r"sora|(^|[-_/])video", re.I)),
-    ("completion", re.compile(r"^(babbage|davinci)-\d+$|-instruct$", re.I)),
+    # legacy completion-only models; an "-Instruct" suffix (Llama-3.3-70B-Instruct) is a chat model
+    ("completion", re.compile(r"^(babbage|davinci)-\d+$|^gpt-3\.5-turbo-instruct(-\d+)?$", re.I)),
 )
 
 

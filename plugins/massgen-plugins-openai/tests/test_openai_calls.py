@@ -139,8 +139,9 @@ def test_other_providers_requests_are_not_routed_here():
     assert "openai" in {i.plugin_name for i in hooks.compress_stages("openai")}
 
 
-def test_register_providers_declares_openai():
-    info = plugin.register_providers()
+def test_register_providers_declares_openai(monkeypatch, tmp_path):
+    monkeypatch.setenv("MASSGEN_PLUGINS_HOME", str(tmp_path))  # no config file: OpenAI alone
+    (info,) = plugin.register_providers()
     assert info.name == "openai" and info.api_key_env == ["OPENAI_API_KEY"]
     assert info.base_url_env == "OPENAI_BASE_URL" and info.default_base_url == "https://api.openai.com/v1"
     assert info.sdk == "openai" and info.tokenizer == "tiktoken:o200k_base" and info.token_margin == 0.02

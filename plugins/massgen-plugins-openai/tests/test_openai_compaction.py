@@ -169,3 +169,38 @@ async def test_the_compression_chain_runs_the_native_stage_and_the_host_sends_th
         CompletionRequest(model="openai/gpt-4o", messages=report.messages), resolve_settings("openai"))
     assert response.message.content
     assert _responses_calls(emulator_env)[-1].status == 200
+
+
+def _long_history(turns: int = 30) -> list[Message]:
+    history = [SYSTEM]
+    for k in range(turns):
+        history.append(Message(role="user", content=f"Turn {k}: check build step {k}. " + "details " * 40))
+        history.append(Message(role="assistant", content=f"Step {k} is fine; cache key {k}00. " * 12))
+    return [*history, LATEST]
+
+
+async def test_keeps_the_recent_region_and_compacts_only_what_the_target_needs(emulator_env):
+    from massgen_plugins.tokens import count_conversation
+
+    history = _long_history()
+    total = count_conversation("openai/gpt-4o", history).tokens
+    request = CompressionRequest(model="openai/gpt-4o", messages=history, budget=int(total * 0.8),
+                                 options={"strategy": {"keep_recent_tokens": 2_000, "keep_recent_share": 0.5}})
+    result = await plugin.compress(request)
+    compacted = [a for a in result.archived if not a.kept]
+    # 20 % over: the oldest turns' replies go (the endpoint keeps user messages, so about half of
+    # the turns must go to free enough), not all 30 of them
+    assert 0 < len(compacted) <= 15
+    assert result.tokens_after <= request.budget
+    # the recent region (>= 2,000 tokens of the newest turns) is verbatim, in order
+    tail = count_conversation("openai/gpt-4o", result.messages[-12:]).tokens
+    assert result.messages[-12:] == history[-12:] and tail >= 1_000
+    [holder] = _compaction_messages(result.messages)
+    assert result.messages.index(holder) < len(result.messages) - 12
+
+    # a tighter budget compacts more -- into the recent region when the older turns cannot free
+    # enough (the target wins); the latest user message stays last
+    tight = await plugin.compress(CompressionRequest(model="openai/gpt-4o", messages=history, budget=int(total * 0.4),
+                                                     options={"strategy": {"keep_recent_tokens": 2_000}}))
+    assert len([a for a in tight.archived if not a.kept]) > len(compacted)
+    assert tight.messages[-1] == history[-1]

@@ -14,10 +14,12 @@ def make_dialects(emulator: Emulator) -> dict[str, Dialect]:
     from .anthropic import AnthropicDialect
     from .gemini import GeminiDialect
     from .groq import GroqDialect
+    from .local import OllamaDialect, VLLMDialect
     from .nebius import NebiusDialect
     from .openai import OpenAIDialect
     from .openrouter import OpenRouterDialect
     from .xai import XAIDialect
 
-    classes = [OpenAIDialect, AnthropicDialect, GeminiDialect, GroqDialect, XAIDialect, NebiusDialect, OpenRouterDialect]
+    classes = [OpenAIDialect, AnthropicDialect, GeminiDialect, GroqDialect, XAIDialect, NebiusDialect, OpenRouterDialect,
+               VLLMDialect, OllamaDialect]
     return {cls.provider: cls(emulator) for cls in classes}

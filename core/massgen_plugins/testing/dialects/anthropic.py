@@ -191,6 +191,10 @@ class AnthropicDialect(Dialect):
                              headers=self.headers(), content_type="text/event-stream")
             raise HttpError(self.error(400, "invalid_request_error", message))
         gen = replies.generate(conv, str(body.get("model")), max_tokens)
+        thinking = body.get("thinking")
+        if isinstance(thinking, dict) and thinking.get("type") == "enabled":
+            # extended thinking: a thinking block (with its signature) before the answer
+            gen.thinking = "Let me think this through step by step. " + " ".join(gen.text.split()[:12])
         if stream:
             return self.stream(req, gen, sizes.input)
         return Reply(body=self.message_json(req, gen, sizes.input), headers=self.headers())
@@ -213,6 +217,9 @@ class AnthropicDialect(Dialect):
 
     def content(self, gen: Generated) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = []
+        thinking = gen.thinking
+        if thinking:
+            blocks.append({"type": "thinking", "thinking": thinking, "signature": "emu-signature-" + str(len(thinking))})
         if gen.text:
             blocks.append({"type": "text", "text": gen.text})
         for call in gen.tool_calls:
@@ -230,7 +237,17 @@ class AnthropicDialect(Dialect):
                  "content": [], "stop_reason": None, "stop_sequence": None, "usage": self.usage(prompt, 1)}
         frames = [sse({"type": "message_start", "message": start}, "message_start")]
         for index, block in enumerate(self.content(gen)):
-            if block["type"] == "text":
+            if block["type"] == "thinking":
+                frames.append(sse({"type": "content_block_start", "index": index,
+                                   "content_block": {"type": "thinking", "thinking": "", "signature": ""}},
+                                  "content_block_start"))
+                for piece in replies.chunk_text(block["thinking"]):
+                    frames.append(sse({"type": "content_block_delta", "index": index,
+                                       "delta": {"type": "thinking_delta", "thinking": piece}}, "content_block_delta"))
+                frames.append(sse({"type": "content_block_delta", "index": index,
+                                   "delta": {"type": "signature_delta", "signature": block["signature"]}},
+                                  "content_block_delta"))
+            elif block["type"] == "text":
                 frames.append(sse({"type": "content_block_start", "index": index,
                                    "content_block": {"type": "text", "text": ""}}, "content_block_start"))
                 if index == 0:
