@@ -33,8 +33,8 @@ import json
 import os
 import sys
 from collections import defaultdict
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click

@@ -169,6 +169,7 @@ def _httpx(row: dict[str, Any], urls: dict[str, str]) -> None:
     import httpx
 
     response = httpx.post(urls["openai"].rstrip("/") + "/chat/completions", timeout=30,
+                          headers={"Authorization": "Bearer sk-corpus-test"},
                           json={"model": "corpus-model", "messages": _messages()})
     response.raise_for_status()
 

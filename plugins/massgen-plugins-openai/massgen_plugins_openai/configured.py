@@ -94,7 +94,7 @@ def ollama_window(base_url: str, model_id: str, headers: dict[str, str], timeout
     found = _NUM_CTX.search(str(data.get("parameters") or ""))
     if found:
         return int(found.group(1))
-    info = data.get("model_info") if isinstance(data.get("model_info"), dict) else {}
+    info = _v if isinstance(_v := data.get("model_info"), dict) else {}
     for key, value in info.items():
         if str(key).endswith(".context_length") and isinstance(value, int) and value > 0:
             return value
