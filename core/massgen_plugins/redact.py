@@ -8,7 +8,8 @@ Three layers:
   echoes back truncated, with what follows it (``sk-abc…xyz``, the first 20 characters);
 * token shapes that look like keys (``sk-...``, ``sk-ant-...``, ``AIza...``, ``gsk_...``,
   ``xai-...``), also when shortened with an ellipsis or asterisks;
-* bearer tokens and key headers.
+* bearer tokens and key headers;
+* passwords in URLs (``postgresql://user:password@host/db``) and in ``password=`` parameters.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ _TRUNCATED = re.compile(
 MIN_PREFIX = 8
 _ECHO_TAIL = r"[A-Za-z0-9_\-]*(?:(?:…|\.{3}|\*+)[A-Za-z0-9_\-]*)?"
 _HEADERS = re.compile(r"(?i)\b(authorization|x-api-key|x-goog-api-key|api[_-]?key)([\"']?\s*[:=]\s*[\"']?)(bearer\s+)?[^\s\"',}]+")
+
+#: ``scheme://user:PASSWORD@`` -- the user name stays (it says which account), the password goes
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/@]*:)[^\s@/]+(@)")
+#: libpq keyword form and query parameters: ``password=...``
+_PASSWORD_PARAM = re.compile(r"(?i)\b(password|passwd|pwd)(\s*=\s*)[^\s&;'\"]+")
 
 
 _known: set[str] = set()
@@ -87,6 +93,8 @@ def redact(text: str, extra_secrets: tuple[str, ...] = ()) -> str:
         if secret:
             text = _mask_prefixes(text, secret)
     text = _SHAPES.sub(MASK, _TRUNCATED.sub(MASK, text))
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}{m.group(2)}", text)
+    text = _PASSWORD_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     return _HEADERS.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{MASK}", text)
 
 

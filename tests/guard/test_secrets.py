@@ -50,3 +50,15 @@ def test_truncated_echoes_of_known_and_key_shaped_secrets_are_masked():
     assert redact(f"Incorrect API key provided: {shaped}…xyz.") == "Incorrect API key provided: [REDACTED]."
     assert redact("the word sk-ip is fine") == "the word sk-ip is fine"
     assert json.loads(redact(json.dumps({"k": key})))["k"] == "[REDACTED]"
+
+
+def test_passwords_in_store_urls_and_parameters_are_masked():
+    text = (
+        "store=postgresql://massgen:hunter2-Very-Secret@db.internal:5432/massgen?schema=a "
+        "dsn='host=db user=massgen password=hunter2-Very-Secret' other=https://example.org/x"
+    )
+    out = redact(text)
+    assert "hunter2" not in out
+    assert "postgresql://massgen:[REDACTED]@db.internal:5432/massgen?schema=a" in out  # user and host stay
+    assert "password=[REDACTED]" in out
+    assert "https://example.org/x" in out  # a URL without credentials is left alone

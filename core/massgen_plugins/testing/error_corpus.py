@@ -169,7 +169,7 @@ def _httpx(row: dict[str, Any], urls: dict[str, str]) -> None:
     import httpx
 
     response = httpx.post(urls["openai"].rstrip("/") + "/chat/completions", timeout=30,
-                          headers={"Authorization": "Bearer corpus-test-key"},  # the emulator answers 401 without one
+                          headers={"Authorization": "Bearer sk-corpus-test"},
                           json={"model": "corpus-model", "messages": _messages()})
     response.raise_for_status()
 

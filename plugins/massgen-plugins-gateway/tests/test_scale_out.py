@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import httpx
 import openai
@@ -24,8 +25,6 @@ def _free_port() -> int:
 
 
 def _serve(store: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    import time
-
     port = _free_port()
     process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--store", store], env=env, text=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -43,6 +42,13 @@ def _serve(store: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]
     raise AssertionError("serve did not become healthy")
 
 
+def _early_in_a_minute(headroom: float) -> None:
+    """Wait for the next minute if fewer than ``headroom`` seconds are left in this one."""
+    left = 60.0 - time.time() % 60.0
+    if left < headroom:
+        time.sleep(left + 0.2)
+
+
 @pytest.mark.postgres
 def test_two_processes_share_rpm_spend_and_sessions(emulator_env, postgres_store):
     env = {**os.environ}
@@ -55,6 +61,10 @@ def test_two_processes_share_rpm_spend_and_sessions(emulator_env, postgres_store
         ca = openai.OpenAI(base_url=url_a + "/v1", api_key=key, max_retries=0)
         cb = openai.OpenAI(base_url=url_b + "/v1", api_key=key, max_retries=0)
         assert httpx.get(url_a + "/health").json()["pid"] != httpx.get(url_b + "/health").json()["pid"]
+
+        # rate windows are fixed one-minute buckets: start the counted requests early in one, so
+        # a slow machine cannot carry them across a minute boundary (which resets the count)
+        _early_in_a_minute(headroom=30.0)
 
         # a session started on A is continued on B
         first = [{"role": "user", "content": "the vault code is 4417"}]

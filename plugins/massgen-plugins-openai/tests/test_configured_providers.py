@@ -35,7 +35,10 @@ def configured(emulator_env, monkeypatch):
         "[providers.myollama]\n"
         'kind = "openai-compatible"\n'
         f'base_url = "{emulator_env.base_url("ollama")}"\n'
-        'api_key_env = "MYOLLAMA_API_KEY"\n'
+        'api_key_env = "MYOLLAMA_API_KEY"\n\n'
+        "[providers.plainollama]\n"
+        'kind = "openai-compatible"\n'
+        f'base_url = "{emulator_env.base_url("ollama")}"\n'
     )
     monkeypatch.setenv("MYOLLAMA_API_KEY", "ollama-test-key")
     reset_host()
@@ -50,15 +53,16 @@ def _events(run_dir, kind):
 
 
 def test_models_lists_a_configured_endpoint_with_the_windows_the_server_states(configured):
-    result = CliRunner().invoke(cli, ["models", "--provider", "localvllm", "--provider", "myollama", "--refresh",
-                                      "--json"])
+    result = CliRunner().invoke(cli, ["models", "--provider", "localvllm", "--provider", "myollama",
+                                      "--provider", "plainollama", "--refresh", "--json"])
     assert result.exit_code == 0, result.output
     rows = {(m["provider"], m["id"]): m for m in json.loads(result.output)["models"]}
     assert rows[("localvllm", "vllm-tiny-4k")]["context_window"] == 4096  # vLLM's max_model_len
     assert rows[("localvllm", "meta-llama/Llama-3.1-8B-Instruct")]["context_window"] == 131072  # a chat model
     assert rows[("myollama", "llama3.2:latest")]["context_window"] == 8192  # num_ctx from /api/show
+    assert rows[("plainollama", "qwen3:8b")]["context_window"] == 40960  # no key at all
     shows = configured.requests_for("ollama", path="/api/show")
-    assert shows and shows[0].headers["authorization"].startswith("<redacted")
+    assert any(r.headers.get("authorization", "").startswith("<redacted") for r in shows)  # myollama's key sent
 
 
 async def test_proactive_the_window_comes_from_max_model_len(configured, tmp_path):

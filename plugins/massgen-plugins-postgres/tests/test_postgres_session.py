@@ -37,3 +37,16 @@ async def test_nul_bytes_survive_a_postgres_session_with_compression(emulator_en
     hits = await resumed.recall("compiled module_0")
     assert hits and hits[0]["source"] == "archive"
     assert (await resumed.send("next")).message.content and resumed.turn == 2
+
+
+async def test_the_store_password_never_reaches_the_run_log(emulator_env, new_url, tmp_path):
+    # the test server trusts local connections, so any password is accepted and must be masked
+    url = new_url().replace("postgresql://massgen@", "postgresql://massgen:Pg-Pass-7391-secret@")
+    run_dir = tmp_path / "run"
+    async with Session("openai/gpt-4o-mini", memory=url, run_log=str(run_dir), session_id="pw") as session:
+        await session.send("hello")
+        await session.remember("the deploy window is Friday")
+    written = "".join(p.read_text(errors="replace") for p in run_dir.rglob("*") if p.is_file())
+    assert "memory_write" in written  # the events that name the store were written
+    assert "Pg-Pass-7391-secret" not in written
+    assert "postgresql://massgen:[REDACTED]@" in written

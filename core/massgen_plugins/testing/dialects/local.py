@@ -32,6 +32,9 @@ class VLLMDialect(OpenAICompatDialect):
     root = "/v1"
     owned_by = "vllm"
 
+    def needs_credentials(self, req: Request) -> bool:
+        return False  # a vLLM server started without --api-key takes any request
+
     def model_json(self, m: EmulatedModel) -> dict[str, Any]:
         data = {"id": m.id, "object": "model", "created": m.created, "owned_by": m.owned_by or self.owned_by,
                 "root": m.id, "parent": None, "max_model_len": m.context_window}
@@ -64,6 +67,9 @@ class OllamaDialect(OpenAICompatDialect):
     provider = "ollama"
     root = "/v1"
     owned_by = "library"
+
+    def needs_credentials(self, req: Request) -> bool:
+        return False  # Ollama has no authentication
 
     def handle(self, req: Request, fault: Fault | None) -> Reply:
         if req.method == "POST" and req.path == "/api/show":
