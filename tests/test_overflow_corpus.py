@@ -19,6 +19,8 @@ from massgen_plugins.manager import reset_host
 from massgen_plugins.testing import Fault
 from massgen_plugins.testing.error_corpus import fault_for, load, raise_row
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = load(ROOT / "bench" / "data" / "overflow_corpus.jsonl")
 HOLDOUT = load(ROOT / "bench" / "data" / "overflow_holdout.jsonl")
