@@ -33,15 +33,18 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "tiktoken"))
 
-from massgen_plugins.compression import CannotFitError, compress_conversation_sync
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from massgen_plugins.compression import CannotFitError
 from massgen_plugins.compression.invariants import validate_conversation
 from massgen_plugins.tokens import counter_for
+from real_sessions import flat_text
+from retention_real import Method, keep_last, ours
 
 MODEL = "openai/gpt-4o"
 RATIOS = (4, 8)
@@ -111,42 +114,6 @@ def build_session(path: str, max_facts: int, tokens: int) -> tuple[list[dict[str
             break
     messages.append({"role": "user", "content": FINAL_QUESTION})
     return messages, facts, tasks
-
-
-def flat_text(messages: list[Any]) -> str:
-    out: list[str] = []
-    for m in messages:
-        m = m if isinstance(m, dict) else m.model_dump(mode="json", exclude_unset=True)
-        content = m.get("content")
-        if isinstance(content, str):
-            out.append(content)
-        elif isinstance(content, list):
-            out.extend(str(p.get("text", "")) for p in content if isinstance(p, dict))
-        for call in m.get("tool_calls") or ():
-            out.append(str((call.get("function") or {}).get("arguments", "")))
-    return "\n".join(out)
-
-
-def keep_last(messages: list[dict[str, Any]], budget: int) -> tuple[list[dict[str, Any]], list[Any]]:
-    counter = counter_for(MODEL)
-    head, keep, total = messages[:1], [], counter.count(messages[:1])
-    for m in reversed(messages[1:]):
-        size = counter.message(m)
-        if total + size > budget:
-            break
-        keep.append(m)
-        total += size
-    return head + keep[::-1], []
-
-
-Method = Callable[[list[dict[str, Any]], int], tuple[list[dict[str, Any]], list[Any]]]
-
-
-def ours(strategy: str) -> Method:
-    def run(messages: list[dict[str, Any]], budget: int) -> tuple[list[dict[str, Any]], list[Any]]:
-        report = compress_conversation_sync(messages, model=MODEL, budget=budget, strategy=strategy)
-        return [m.model_dump(mode="json", exclude_unset=True) for m in report.messages], list(report.archive)
-    return run
 
 
 def recoverable(out: list[dict[str, Any]], archive: list[Any], dropped: list[Fact]) -> list[Fact]:

@@ -11,6 +11,8 @@ from massgen_plugins.errors import InputError
 from massgen_plugins.manager import reset_host
 from massgen_plugins.providers import installed_providers, resolve_model, resolve_settings
 
+pytestmark = pytest.mark.plugins("openai")  # drives provider plugins end to end
+
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):

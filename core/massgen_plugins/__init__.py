@@ -19,6 +19,7 @@ _LAZY = {
     "Team": "massgen_plugins.guard",
     "AgentConfig": "massgen_plugins.guard",
     "RetryPolicy": "massgen_plugins.guard",
+    "RequestOptions": "massgen_plugins.guard",
     "ContextOverflowError": "massgen_plugins.guard",
     "AllModelsFailedError": "massgen_plugins.guard",
     "detect_overflow": "massgen_plugins.overflow",

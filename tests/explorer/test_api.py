@@ -12,6 +12,8 @@ from massgen_plugins.explorer.models import CompressionDiff, RunDetail, RunList,
 from massgen_plugins.memory import open_store
 from massgen_plugins.memory.records import Scope
 
+pytestmark = pytest.mark.plugins("openai", "anthropic")  # drives provider plugins end to end
+
 
 def get(url: str, **kw) -> httpx.Response:
     return httpx.get(url, timeout=60, **kw)

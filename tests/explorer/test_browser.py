@@ -8,9 +8,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from massgen_plugins.memory import open_store
 from massgen_plugins.memory.records import Scope
 from massgen_plugins.runlog import RunLog
+
+pytestmark = pytest.mark.plugins("openai", "anthropic")  # drives provider plugins end to end
 
 
 def _shot(page, name: str) -> None:

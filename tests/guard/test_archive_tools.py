@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from massgen_plugins import Session
 from massgen_plugins.compression.gists import GIST_RE
 from massgen_plugins.tokens import counter_for
+
+pytestmark = pytest.mark.plugins("openai")  # drives provider plugins end to end
 
 LOCAL = {"name": "balanced", "stages": ["mask", "extract", "truncate"], "keep_recent_tokens": 200}
 

@@ -18,6 +18,8 @@ from massgen_plugins.testing import EmulatedModel
 
 from .conftest import list_requests
 
+pytestmark = pytest.mark.plugins("openai", "anthropic", "gemini", "groq", "xai", "nebius", "openrouter")  # drives provider plugins end to end
+
 
 def test_an_unknown_model_refreshes_its_provider_before_the_call(registry_env):
     registry_env.add_model("openai", EmulatedModel("gpt-brand-new", 9_000, 2_000, extra={"context_window": 9_000}))

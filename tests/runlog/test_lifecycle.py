@@ -60,6 +60,7 @@ def _listed_status(run_dir: Path, home: Path) -> str:
     return next(r["status"] for r in json.loads(result.output) if Path(r["path"]) == run_dir)
 
 
+@pytest.mark.plugins("openai")
 def test_ctrl_c_during_a_call_marks_the_session_run_interrupted(tmp_path, home):
     run_dir = tmp_path / "runs" / "sigint"
     proc = _python(HANGING_SESSION, str(run_dir), env={"MASSGEN_PLUGINS_HOME": str(home)})
@@ -91,6 +92,7 @@ def test_ctrl_c_during_a_call_marks_the_session_run_interrupted(tmp_path, home):
     assert _listed_status(run_dir, home) == "interrupted"
 
 
+@pytest.mark.plugins("openai")
 def test_an_exception_marks_the_session_run_failed(tmp_path, home):
     run_dir = tmp_path / "runs" / "boom"
     code = """

@@ -21,9 +21,9 @@ and it costs its tokens. A task's **state-changing tool calls** (a tool named fo
 ``update_*``, ``cancel_*``, ``edit_*``, ``submit`` ... -- what the agent changed, wherever in the task
 it happened; not one whose result reports an error in its first line: a refused write changed
 nothing, and retries would crowd out the write that went through) are chosen first, oldest first,
-in at most a quarter of the room; then the outcome
-lines (in at most half the room), then the rest by value per token (lazy greedy on a heap, linear up to a log factor) until the room is
-used; the lines are printed in their original order.
+in at most a quarter of the room; then the outcome lines (in at most half the room), then the rest
+by value per token (lazy greedy on a heap, linear up to a log factor) until the room is used; the
+lines are printed in their original order.
 """
 
 from __future__ import annotations

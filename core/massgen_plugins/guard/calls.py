@@ -86,8 +86,11 @@ async def call_model(
 
     call_id = uuid.uuid4().hex[:12]
     stream = sink is not None
+    # which options were set, never their values (a stop sequence or a schema can be content)
+    named = sorted({*request.options, *(["temperature"] if request.temperature is not None else [])})
     _event(ctx, "call_start", call_id=call_id, model=request.model, attempt=attempt, stream=stream,
-           input_tokens=input_tokens, max_tokens=request.max_tokens, messages=len(request.messages))
+           input_tokens=input_tokens, max_tokens=request.max_tokens, messages=len(request.messages),
+           **({"options": named} if named else {}))
     started = time.perf_counter()
     outcome = CallOutcome()
     ttft: float | None = None

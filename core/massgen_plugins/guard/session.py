@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..hookreport import observe
@@ -37,6 +37,7 @@ from .compressor import Compressor
 from .config import AgentConfig, check_api_keys
 from .inputs import as_messages, check_tool_pairing
 from .limits import ModelLimits
+from .options import RequestOptions
 from .session_memory import SessionMemory, open_store
 from .tools import MAX_BUILTIN_ROUNDS, BuiltinTool, answer_call, builtin_tools, only_builtin_calls
 from .turn import TurnLoop, TurnState
@@ -156,25 +157,34 @@ class Session:
 
     # ------------------------------------------------------------------ public API
     async def send(self, content: str | Message | Sequence[Message | dict[str, Any]], *,
-                   max_tokens: int | None = None) -> CompletionResponse:
+                   max_tokens: int | None = None,
+                   options: RequestOptions | Mapping[str, Any] | None = None) -> CompletionResponse:
         """Send a user turn (or tool results) and return the assistant's reply.
 
-        :raises InputError: malformed messages, or tool calls and results that do not pair up.
+        ``options`` (:class:`~.options.RequestOptions` or a mapping: ``temperature``, ``top_p``,
+        ``stop``, ``seed``, ``tool_choice``, ``response_format``, ...) apply to this turn's
+        provider calls, retries and fallbacks included, and never to a summarizer's calls.
+
+        :raises InputError: malformed messages, tool calls and results that do not pair up, or an
+            unknown or invalid option.
         :raises ContextOverflowError: the conversation fits no configured model even compressed.
         :raises AllModelsFailedError: every model failed (the conversation is unchanged).
         """
+        chosen = RequestOptions.parse(options)
         async with self._lock:
             with observe(self._plugin_skipped):
-                return await self._turn(content, max_tokens, sink=None)
+                return await self._turn(content, max_tokens, sink=None, options=chosen)
 
     async def stream(self, content: str | Message | Sequence[Message | dict[str, Any]], *,
-                     max_tokens: int | None = None) -> AsyncIterator[StreamEvent]:
+                     max_tokens: int | None = None,
+                     options: RequestOptions | Mapping[str, Any] | None = None) -> AsyncIterator[StreamEvent]:
         """Like :meth:`send`, streaming: ``text``/``tool_call`` events, then ``done``.
 
         An in-stream failure before any output is retried transparently. After partial output,
         an ``error`` event carrying the partial text is yielded (the text is also archived)
         and the turn is retried; the caller should discard what it showed for that attempt.
         """
+        chosen = RequestOptions.parse(options)  # bad options fail before anything is sent
         queue: asyncio.Queue[StreamEvent | BaseException | None] = asyncio.Queue()
 
         async def sink(event: StreamEvent) -> None:
@@ -184,7 +194,7 @@ class Session:
             try:
                 async with self._lock:
                     with observe(self._plugin_skipped):
-                        response = await self._turn(content, max_tokens, sink=sink)
+                        response = await self._turn(content, max_tokens, sink=sink, options=chosen)
                 await queue.put(StreamEvent(type="done", response=response))
             except BaseException as exc:
                 await queue.put(exc)
@@ -248,7 +258,8 @@ class Session:
         self.close(status, error=exc if status != "ok" else None)
 
     # ------------------------------------------------------------------ the turn
-    async def _turn(self, content: Any, max_tokens: int | None, sink: EventSink | None) -> CompletionResponse:
+    async def _turn(self, content: Any, max_tokens: int | None, sink: EventSink | None,
+                    options: RequestOptions | None = None) -> CompletionResponse:
         added = sendable_messages(as_messages(content))  # no lone surrogate can break later calls
         history = self.messages
         # the history this session acknowledged is valid: only its last reply and what is new are checked
@@ -257,7 +268,7 @@ class Session:
         if self.turn == 0 and not self._memories_injected:
             await self._inject_memories(added)
         state = TurnState([*self.messages, *added])
-        response = await self._loop.run(state, max_tokens, sink)
+        response = await self._loop.run(state, max_tokens, sink, options)
         rounds = 0
         while rounds < MAX_BUILTIN_ROUNDS and (calls := only_builtin_calls(response, self._builtin)):
             rounds += 1
@@ -267,7 +278,7 @@ class Session:
                 result = Message(role="tool", tool_call_id=call.id, content=await answer_call(call, self._builtin))
                 state.messages.append(result)
                 added.append(result)
-            response = await self._loop.run(state, max_tokens, sink)
+            response = await self._loop.run(state, max_tokens, sink, options)
         await self._acknowledge(state, added, response)
         return response
 

@@ -41,12 +41,12 @@ class SyncSession:
         self.session = session
         self._loop = _LoopThread()
 
-    def send(self, content: Any, *, max_tokens: int | None = None) -> CompletionResponse:
-        return self._loop.run(self.session.send(content, max_tokens=max_tokens))
+    def send(self, content: Any, *, max_tokens: int | None = None, options: Any = None) -> CompletionResponse:
+        return self._loop.run(self.session.send(content, max_tokens=max_tokens, options=options))
 
-    def stream(self, content: Any, *, max_tokens: int | None = None) -> Iterator[StreamEvent]:
+    def stream(self, content: Any, *, max_tokens: int | None = None, options: Any = None) -> Iterator[StreamEvent]:
         """Yield stream events as they arrive (blocking iterator)."""
-        agen = self.session.stream(content, max_tokens=max_tokens)
+        agen = self.session.stream(content, max_tokens=max_tokens, options=options)
 
         async def next_event() -> StreamEvent:
             return await agen.__anext__()

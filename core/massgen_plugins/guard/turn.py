@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .compressor import Compressor
     from .config import AgentConfig
     from .limits import AttemptPlan, ModelLimits
+    from .options import RequestOptions
     from .session_memory import SessionMemory
 
 Emit = Callable[..., None]
@@ -103,15 +104,17 @@ class TurnLoop:
         self.context = context
         self.emit = emit
 
-    async def run(self, state: TurnState, max_tokens: int | None, sink: EventSink | None) -> CompletionResponse:
-        """The reply of the first model that answers; raises when none does."""
+    async def run(self, state: TurnState, max_tokens: int | None, sink: EventSink | None,
+                  options: RequestOptions | None = None) -> CompletionResponse:
+        """The reply of the first model that answers; raises when none does. ``options`` go
+        into every call of this turn (never into the summarizer's, which builds its own)."""
         candidates = [self.config.model, *self.config.fallbacks]
         failures: list[ModelFailure] = []
         tried: set[str] = set()
         model: str | None = candidates[0]
         while model is not None:
             tried.add(model)
-            failure = await self.try_model(model, state, max_tokens, sink)
+            failure = await self.try_model(model, state, max_tokens, sink, options)
             if failure is None:
                 assert state.response is not None
                 # a reply is stored and sent again later: no lone surrogate may break either
@@ -148,8 +151,8 @@ class TurnLoop:
                 return larger[0]
         return remaining[0]
 
-    async def try_model(self, model: str, state: TurnState, max_tokens: int | None, sink: EventSink | None
-                        ) -> ModelFailure | None:
+    async def try_model(self, model: str, state: TurnState, max_tokens: int | None, sink: EventSink | None,
+                        options: RequestOptions | None = None) -> ModelFailure | None:
         """Attempts on ``model`` until success (``None``) or a reason to give it up."""
         from ..errors import MassgenError, MissingCredentialsError
 
@@ -177,7 +180,10 @@ class TurnLoop:
                                         tokens, plan.window)
             request = CompletionRequest(model=model, messages=state.messages, tools=self.tools(),
                                         max_tokens=plan.reserve, timeout=self.config.retry.timeout,
-                                        options=dict(self.config.provider_options))
+                                        temperature=options.temperature if options else None,
+                                        # the session's standing options, then this turn's (which win)
+                                        options={**self.config.provider_options,
+                                                 **(options.provider_options() if options else {})})
             outcome = await call_model(request, settings, self.context(), attempt=attempt, input_tokens=tokens, sink=sink)
             if outcome.ok:
                 state.attempts.append(AttemptRecord(model, attempt, "ok"))

@@ -104,6 +104,7 @@ class CallStart(Envelope):
     input_tokens: int | None = Field(default=None, ge=0, description="Counted before sending.")
     max_tokens: int | None = Field(default=None, ge=0)
     messages: int | None = Field(default=None, ge=0, description="Number of messages sent.")
+    options: list[str] | None = Field(default=None, description="Names of the request options set (never values).")
 
 
 class CallEnd(Envelope):

@@ -168,7 +168,6 @@ def _groq(row: dict[str, Any], urls: dict[str, str]) -> None:
 def _httpx(row: dict[str, Any], urls: dict[str, str]) -> None:
     import httpx
 
-    # authenticated like the SDKs: the emulator answers a request without credentials with 401
     response = httpx.post(urls["openai"].rstrip("/") + "/chat/completions", timeout=30,
                           headers={"Authorization": "Bearer sk-corpus-test"},
                           json={"model": "corpus-model", "messages": _messages()})

@@ -20,6 +20,7 @@ from massgen_plugins.web.sse import ServerSentEvent
 from starlette.responses import JSONResponse
 
 from .calls import ChatCall
+from .options import from_anthropic
 
 
 def Event(name: str, data: dict[str, Any]) -> ServerSentEvent:
@@ -117,7 +118,7 @@ def parse_request(body: Any) -> ChatCall:
         messages.extend(_convert(item["role"], item.get("content"), index))
     tools = [_tool(t, i) for i, t in enumerate(body.get("tools") or [])]
     return ChatCall(api="anthropic", model=model, messages=messages, tools=tools, max_tokens=max_tokens,
-                    stream=bool(body.get("stream")))
+                    stream=bool(body.get("stream")), options=from_anthropic(body))
 
 
 def _stop_reason(response: CompletionResponse) -> str:
@@ -147,11 +148,13 @@ def message_body(response: CompletionResponse, request_id: str, model: str) -> d
             "usage": {"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens}}
 
 
-async def stream_events(events: AsyncIterator[StreamEvent], request_id: str, model: str) -> AsyncIterator[ServerSentEvent]:
-    """``message_start`` … ``message_stop`` server-sent events."""
+async def stream_events(events: AsyncIterator[StreamEvent], request_id: str, model: str, input_tokens: int = 0
+                        ) -> AsyncIterator[ServerSentEvent]:
+    """``message_start`` … ``message_stop`` server-sent events; ``message_start`` carries the
+    request's counted ``input_tokens``, as the Messages API reports them there."""
     yield Event("message_start", {"type": "message_start", "message": {
         "id": request_id, "type": "message", "role": "assistant", "model": model, "content": [],
-        "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 0, "output_tokens": 0}}})
+        "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": input_tokens, "output_tokens": 0}}})
     index = 0
     text_open = False
     sent_calls = 0

@@ -108,7 +108,7 @@ class Gateway:
                 response = await self._stream(call, route, caller, session_id, api, started, labels, span)
                 streamed = True  # counted when the stream ends
             else:
-                response = await self._complete(call, route, caller, session_id, api, span)
+                response = await self._complete(call, route, caller, session_id, api, started, span)
             status = response.status_code
             return response
         except Exception as exc:
@@ -138,28 +138,40 @@ class Gateway:
         relay = await self.fast.open(call, body, route, upstream, request.headers, caller.label)
         if relay is None:
             return None
-        headers = {"x-massgen-reused-prefix": "0", "x-massgen-model": route.model}
+        answered = time.perf_counter()
+        headers = {"x-massgen-reused-prefix": "0", "x-massgen-model": route.model,
+                   "server-timing": server_timing(relay.sent - started, answered - relay.sent)}
+        overhead = self.metrics.overhead
         if not call.stream:
             data = await self.fast.body(relay)
-            self.fast.finish(relay, caller.label, route.model)
+            relay.relay_s = time.perf_counter() - (relay.first_byte or answered)
+            self._overhead(relay.overhead_ms(started), labels, api)
+            self.fast.finish(relay, caller.label, route.model, overhead_ms=relay.overhead_ms(started))
             span.end(model=route.model, input_tokens=relay.usage.input_tokens, output_tokens=relay.usage.output_tokens)
             await self.access.record(caller, route.model, relay.usage.input_tokens, relay.usage.output_tokens)
             return Response(data, media_type="application/json", headers=headers)
 
         async def relay_body() -> AsyncIterator[bytes]:
             status, first = 200, True
+            relay_event = overhead.labels(*labels, api, "relay")
             try:
                 async for line in self.fast.events(relay, call.include_usage, upstream.dialect):
                     if first and line.strip():
                         first = False
                         self.metrics.ttft.labels(*labels, api).observe(time.perf_counter() - started)
                     yield line
+                    # resumed once the server handed the event to the client's connection
+                    spent = time.perf_counter() - relay.chunk_at
+                    relay.relay_s += spent
+                    relay_event.observe(spent)
             except Exception as exc:
                 failure = from_exception(exc)
                 status = 502
                 yield encode_event(stream_payload(api, failure))
             finally:
-                self.fast.finish(relay, caller.label, route.model, "ok" if status == 200 else "error")
+                self._overhead(relay.overhead_ms(started), labels, api, events=False)
+                self.fast.finish(relay, caller.label, route.model, "ok" if status == 200 else "error",
+                                 overhead_ms=relay.overhead_ms(started))
                 span.end(model=route.model, input_tokens=relay.usage.input_tokens,
                          output_tokens=relay.usage.output_tokens, error=None if status == 200 else "stream_error")
                 await self.access.record(caller, route.model, relay.usage.input_tokens, relay.usage.output_tokens)
@@ -170,8 +182,16 @@ class Gateway:
         return StreamingResponse(relay_body(), media_type="text/event-stream",
                                  headers={**headers, "cache-control": "no-cache"})
 
+    def _overhead(self, spent_ms: dict[str, float], labels: list[str], api: str, *, events: bool = True) -> None:
+        """Observe the gateway's own time on one request (``events``: also its relay as one event)."""
+        overhead = self.metrics.overhead
+        overhead.labels(*labels, api, "before_upstream").observe(spent_ms["before_upstream"] / 1000)
+        if events:
+            overhead.labels(*labels, api, "relay").observe(spent_ms["relay"] / 1000)
+        overhead.labels(*labels, api, "request").observe(spent_ms["total"] / 1000)
+
     async def _complete(self, call: ChatCall, route: Any, caller: Caller, session_id: str | None, api: str,
-                        span: tracing.RequestSpan) -> Response:
+                        started: float, span: tracing.RequestSpan) -> Response:
         outcome = await self.guard.complete(call, route, caller.label, session_id)
         response = outcome.response
         assert response is not None
@@ -182,7 +202,7 @@ class Gateway:
             body = openai_api.completion_body(response, f"chatcmpl-{uuid.uuid4().hex[:24]}", call.model)
         else:
             body = anthropic_api.message_body(response, f"msg_{uuid.uuid4().hex[:24]}", call.model)
-        return JSONResponse(body, headers=_headers(outcome, response.model))
+        return JSONResponse(body, headers=_headers(outcome, response.model, started))
 
     async def _account(self, caller: Caller, route: Any, outcome: Outcome) -> None:
         response = outcome.response
@@ -211,7 +231,7 @@ class Gateway:
             try:
                 items: AsyncIterator[Any] = (
                     openai_api.stream_chunks(replay(), request_id, call.model, call.include_usage) if api == "openai"
-                    else anthropic_api.stream_events(replay(), request_id, call.model))
+                    else anthropic_api.stream_events(replay(), request_id, call.model, outcome.input_tokens))
                 async for item in items:
                     yield item
                 await self._account(caller, route, outcome)
@@ -227,11 +247,21 @@ class Gateway:
                          finish=done.finish_reason if done else None, error=None if status == 200 else "stream_error")
                 self._count(labels, api, status, started)
 
-        return sse_response(body(), headers=_headers(outcome, None))
+        return sse_response(body(), headers=_headers(outcome, None, started))
 
 
-def _headers(outcome: Outcome, model: str | None) -> dict[str, str]:
+def server_timing(before_s: float, upstream_s: float) -> str:
+    """A ``Server-Timing`` header: the gateway's own time before the upstream request went out, and
+    the upstream's time to answer (its headers)."""
+    return (f'gateway;dur={max(0.0, before_s) * 1000:.3f};desc="received to upstream sent", '
+            f'upstream;dur={max(0.0, upstream_s) * 1000:.3f};desc="upstream sent to its response headers"')
+
+
+def _headers(outcome: Outcome, model: str | None, started: float) -> dict[str, str]:
     headers = {"x-massgen-reused-prefix": str(outcome.reused_prefix)}
+    if outcome.first_call:  # the guard's time before its first provider call (counting, compression)
+        spent = max(0.0, outcome.first_call - started) * 1000
+        headers["server-timing"] = f'gateway;dur={spent:.3f};desc="received to first guarded provider call"'
     if model:
         headers["x-massgen-model"] = model
     if outcome.session_id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from massgen_plugins.guard import RequestOptions
 from massgen_plugins.types import Message
 
 
@@ -19,3 +20,4 @@ class ChatCall:
     max_tokens: int | None = None
     stream: bool = False
     include_usage: bool = False
+    options: RequestOptions | None = None  # sampling and output options, portable terms

@@ -15,24 +15,29 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from massgen_plugins.errors import InputError
-from massgen_plugins.guard import Session
+from massgen_plugins.guard import RequestOptions, Session
 from massgen_plugins.guard.limits import ModelLimits
 from massgen_plugins.runlog import RunLog
 from massgen_plugins.types import CompletionResponse, Message, StreamEvent
 
 from .calls import ChatCall
 from .metrics import Metrics
+from .options import for_target
 from .prefix import PrefixCache, chain
 from .records import SessionCursor
 from .settings import GatewaySettings, Route
 from .store import GatewayStore
 
 request_key: contextvars.ContextVar[str] = contextvars.ContextVar("massgen_gateway_key", default="")
+#: the streamed request's :class:`Outcome`, to which each ``call_start`` writes its counted input tokens
+request_outcome: contextvars.ContextVar[Outcome | None] = contextvars.ContextVar("massgen_gateway_outcome",
+                                                                                 default=None)
 
 
 class GatewayRunLog(RunLog):
@@ -42,6 +47,9 @@ class GatewayRunLog(RunLog):
 
     def event(self, type: str, **fields: Any) -> dict[str, Any]:
         written = super().event(type, **fields)
+        if type == "call_start" and (outcome := request_outcome.get()) is not None:
+            outcome.input_tokens = int(fields.get("input_tokens") or 0)
+            outcome.first_call = outcome.first_call or time.perf_counter()
         if self.metrics is not None:
             self.metrics.observe_event(written, request_key.get())
         return written
@@ -58,6 +66,8 @@ class Outcome:
     response: CompletionResponse | None = None
     reused_prefix: int = 0
     session_id: str | None = None
+    input_tokens: int = 0  # counted for the last call made (what a stream reports before its usage)
+    first_call: float = 0.0  # perf_counter() when the guard started its first provider call
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -170,25 +180,40 @@ class Guard:
         cursor = cursor.model_copy(update={"consumed": len(digests), "digest": digests[-1]})
         await self._store(self.store.save_cursor, cursor)
 
+    def _options(self, call: ChatCall, route: Route, agent: str) -> RequestOptions | None:
+        """The request's options as the target provider takes them (what it has no field for is
+        left out, named in the run log)."""
+        options, dropped = for_target(call.options, route.model.split("/", 1)[0])
+        if dropped:
+            self.log.event("note", agent=agent, data={"model": route.model, "options": dropped},
+                           message=f"{route.model} has no equivalent for option(s) {', '.join(dropped)}; not sent")
+        return options
+
     # ------------------------------------------------------------------ entry points
     async def complete(self, call: ChatCall, route: Route, agent: str, session_id: str | None) -> Outcome:
+        outcome = Outcome()
+        request_outcome.set(outcome)  # the session's call_start events fill in its timing
         if session_id:
             async with self._lock(session_id):
                 session, new, cursor = await self._persisted(call, route, agent, session_id)
-                response = await session.send(new, max_tokens=call.max_tokens)
-                await self._advance(call, cursor, response)
-                return Outcome(response, reused_prefix=cursor.consumed, session_id=cursor.inner_id)
-        session, working, reused = self._stateless(call, route, agent)
-        if reused:
-            self.log.event("note", agent=agent, message=f"reusing a compressed prefix of {reused} messages",
-                           data={"model": route.model})
-        response = await session.send(working, max_tokens=call.max_tokens)
-        self._remember(call, session, working, response)
-        return Outcome(response, reused_prefix=reused)
+                outcome.response = await session.send(new, max_tokens=call.max_tokens,
+                                                      options=self._options(call, route, agent))
+                await self._advance(call, cursor, outcome.response)
+                outcome.reused_prefix, outcome.session_id = cursor.consumed, cursor.inner_id
+                return outcome
+        session, working, outcome.reused_prefix = self._stateless(call, route, agent)
+        if outcome.reused_prefix:
+            self.log.event("note", agent=agent, data={"model": route.model},
+                           message=f"reusing a compressed prefix of {outcome.reused_prefix} messages")
+        outcome.response = await session.send(working, max_tokens=call.max_tokens,
+                                              options=self._options(call, route, agent))
+        self._remember(call, session, working, outcome.response)
+        return outcome
 
     async def stream(self, call: ChatCall, route: Route, agent: str, session_id: str | None, outcome: Outcome
                      ) -> AsyncIterator[StreamEvent]:
         """The session's stream events; a failure after output was sent raises :class:`StreamBroken`."""
+        request_outcome.set(outcome)  # the session's task inherits it: its call_start events fill it in
         lock = self._lock(session_id) if session_id else None
         if lock is not None:
             await lock.acquire()
@@ -203,7 +228,8 @@ class Guard:
                     self.log.event("note", agent=agent, data={"model": route.model},
                                    message=f"reusing a compressed prefix of {outcome.reused_prefix} messages")
             sent = False
-            async for event in session.stream(working, max_tokens=call.max_tokens):
+            options = self._options(call, route, agent)
+            async for event in session.stream(working, max_tokens=call.max_tokens, options=options):
                 if event.type == "error":
                     if sent:
                         raise StreamBroken(str(event.error) or "the model failed mid-stream")

@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
+#: the gateway's own work per request or relayed event: sub-millisecond resolution
+OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
@@ -31,6 +33,11 @@ class Metrics:
                                  [*pmk, "api"], buckets=LATENCY_BUCKETS, **kw)
         self.ttft = Histogram("massgen_gateway_ttft_seconds", "Time to the first streamed token.",
                               [*pmk, "api"], buckets=LATENCY_BUCKETS, **kw)
+        self.overhead = Histogram(
+            "massgen_gateway_overhead_seconds",
+            "Time spent inside the gateway, by phase: before_upstream (request received to upstream request "
+            "sent), relay (one upstream event received to its hand-over to the client), request (their sum "
+            "for one request).", [*pmk, "api", "phase"], buckets=OVERHEAD_BUCKETS, **kw)
         self.tokens = Counter("massgen_gateway_tokens", "Tokens billed by providers.", [*pmk, "direction"], **kw)
         self.provider_calls = Counter("massgen_gateway_provider_calls", "Calls to providers, by outcome.",
                                       [*pmk, "outcome"], **kw)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
 from .calls import ChatCall
+from .options import from_openai
 
 _ROLES = {"system", "developer", "user", "assistant", "tool"}
 
@@ -57,7 +58,8 @@ def parse_request(body: Any) -> ChatCall:
     if not isinstance(model, str):
         raise InputError("'model' must be a string: provider/model or a configured alias")
     return ChatCall(api="openai", model=model, messages=messages, tools=tools, max_tokens=max_tokens,
-                    stream=bool(body.get("stream")), include_usage=bool(options.get("include_usage")))
+                    stream=bool(body.get("stream")), include_usage=bool(options.get("include_usage")),
+                    options=from_openai(body))
 
 
 def _tool_call_json(call: ToolCall, index: int | None = None) -> dict[str, Any]:

@@ -53,6 +53,27 @@ class Relay:
     started: float
     call_id: str
     first_byte: float | None = None
+    sent: float = 0.0  # when the upstream request's last byte was handed to the socket
+    chunk_at: float = 0.0  # when the latest upstream chunk was received
+    relay_s: float = 0.0  # time from upstream chunks received to their hand-over to the client, summed
+
+    def overhead_ms(self, received: float) -> dict[str, float]:
+        """The gateway's own time on this request, in ms: before the upstream request, relaying, both."""
+        before = max(0.0, self.sent - received) * 1000
+        return {"before_upstream": round(before, 4), "relay": round(self.relay_s * 1000, 4),
+                "total": round(before + self.relay_s * 1000, 4)}
+
+
+class _SentAt:
+    """Filled by the aiohttp trace hooks: when the request went out."""
+
+    at: float = 0.0
+
+
+async def _on_sent(session: Any, context: Any, params: Any) -> None:
+    holder = context.trace_request_ctx
+    if isinstance(holder, _SentAt):
+        holder.at = time.perf_counter()
 
 
 class Passthrough:
@@ -68,7 +89,11 @@ class Passthrough:
         if self._session is None:
             import aiohttp
 
+            trace = aiohttp.TraceConfig()
+            trace.on_request_headers_sent.append(_on_sent)
+            trace.on_request_chunk_sent.append(_on_sent)  # the body follows the headers: the last one wins
             self._session = aiohttp.ClientSession(
+                trace_configs=[trace],
                 connector=aiohttp.TCPConnector(limit=1000, limit_per_host=0, keepalive_timeout=30),
                 # bounded: 10 s to connect, and at most `timeout` seconds of silence from the provider
                 # (not a cap on the whole answer: a long stream that keeps sending is never cut)
@@ -104,8 +129,10 @@ class Passthrough:
         self.log.event("call_start", agent=agent, call_id=call_id, model=route.model, stream=call.stream,
                        max_tokens=call.max_tokens, messages=len(call.messages), data={"path": "passthrough"})
         started = time.perf_counter()
+        sent = _SentAt()
         try:
-            response = await self.session().post(upstream.url, data=json.dumps(payload).encode(), headers=headers)
+            response = await self.session().post(upstream.url, data=json.dumps(payload).encode(), headers=headers,
+                                                 trace_request_ctx=sent)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             self._end(agent, call_id, route.model, call.stream, started, "error", error_kind=type(exc).__name__)
             self.log.event("note", agent=agent, message=f"fast path: {route.model} unreachable ({type(exc).__name__}); "
@@ -119,7 +146,7 @@ class Passthrough:
             self.log.event("note", agent=agent, message=f"fast path: {route.model} answered {response.status}; "
                            "handing the request to the guard", data={"status": response.status})
             return None
-        return Relay(response, call.stream, Usage(), started, call_id)
+        return Relay(response, call.stream, Usage(), started, call_id, sent=sent.at or started)
 
     async def body(self, relay: Relay) -> bytes:
         """The whole non-streamed body (usage read from it)."""
@@ -144,8 +171,9 @@ class Passthrough:
         pending = b""
         try:
             async for chunk in relay.response.content.iter_any():
+                relay.chunk_at = time.perf_counter()
                 if relay.first_byte is None:
-                    relay.first_byte = time.perf_counter()
+                    relay.first_byte = relay.chunk_at
                 data = pending + chunk
                 cut = data.rfind(b"\n\n")
                 if cut < 0:
@@ -181,15 +209,19 @@ class Passthrough:
                 kept.append(event)
         return b"\n\n".join(kept) + b"\n\n" if kept else b""
 
-    def finish(self, relay: Relay, agent: str, model: str, outcome: str = "ok") -> None:
+    def finish(self, relay: Relay, agent: str, model: str, outcome: str = "ok",
+               overhead_ms: dict[str, float] | None = None) -> None:
+        """Log the call's end (with the gateway's own time on it, ``overhead_ms``, when given)."""
         ttft = None if relay.first_byte is None else (relay.first_byte - relay.started) * 1000
-        self._end(agent, relay.call_id, model, relay.stream, relay.started, outcome, usage=relay.usage, ttft_ms=ttft)
+        self._end(agent, relay.call_id, model, relay.stream, relay.started, outcome, usage=relay.usage, ttft_ms=ttft,
+                  data={"path": "passthrough", "overhead_ms": overhead_ms} if overhead_ms else None)
 
     def _end(self, agent: str, call_id: str, model: str, stream: bool, started: float, outcome: str, *,
-             usage: Usage | None = None, ttft_ms: float | None = None, error_kind: str | None = None) -> None:
+             usage: Usage | None = None, ttft_ms: float | None = None, error_kind: str | None = None,
+             data: dict[str, Any] | None = None) -> None:
         self.log.event("call_end", agent=agent, call_id=call_id, model=model, stream=stream, outcome=outcome,
                        latency_ms=(time.perf_counter() - started) * 1000, ttft_ms=ttft_ms, error_kind=error_kind,
-                       usage=(usage or Usage()).model_dump())
+                       usage=(usage or Usage()).model_dump(), **({"data": data} if data else {}))
 
 
 def _usage(raw: dict[str, Any]) -> Usage:

@@ -28,6 +28,7 @@ def test_grafana_dashboard_queries_only_metrics_the_gateway_exports():
         metrics.observe_event({"type": kind, "model": "openai/m", **extra}, "k")
     metrics.rate_limited.labels("k", "rpm").inc()
     metrics.prefix_reuse.labels("openai", "openai/m", "k").inc()
+    metrics.overhead.labels("openai", "openai/m", "k", "openai", "request").observe(0.001)
     exported = {line.split("{")[0].split(" ")[0] for line in generate_latest(registry).decode().splitlines()
                 if line and not line.startswith("#")}
     dashboard = json.loads(DASHBOARD.read_text())
