@@ -138,13 +138,13 @@ class SQLiteDialect(SqlDialect):
             f"WHERE memories_fts MATCH ? AND {where} ORDER BY memories_fts.rowid DESC LIMIT ?",
             (match, *args, limit)).fetchall()
 
-    def archive_candidates(self, conn: Any, session_id: str, query: str,
-                           limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def archive_candidates(self, conn: Any, session_id: str, query: str, limit: int,
+                           *, every: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
         terms = query_terms(query)
         if not terms:
             return [], []
         match = (f"session_token : {scope_token('session', session_id)} AND text : ("
-                 + " OR ".join(fts_phrase(t) for t in terms) + ")")
+                 + (" AND " if every else " OR ").join(fts_phrase(t) for t in terms) + ")")
         rows = conn.execute(f"SELECT {_A_COLUMNS}, a.text FROM archive_fts CROSS JOIN archive a "
                             "ON a.rowid = archive_fts.rowid WHERE archive_fts MATCH ? AND a.session_id = ? "
                             "ORDER BY archive_fts.rowid DESC LIMIT ?", (match, session_id, limit)).fetchall()

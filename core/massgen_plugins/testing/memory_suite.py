@@ -316,6 +316,16 @@ class MemoryStoreSuite:
         assert store.delete_session("s3") is True
         assert store.load_session("s3") is None and store.list_archive("s3") == []
 
+    def test_recall_finds_an_old_entry_behind_many_newer_ones_sharing_its_words(self, store: MemoryStore) -> None:
+        from massgen_plugins.memory.relational.shortterm import RECALL_CANDIDATES
+
+        newer = RECALL_CANDIDATES + 50  # more than recall scores: only the whole query can single it out
+        archived = [{"id": f"a{i}", "message": _msg("tool", f"archived output of step {i}"),
+                     "replaced_by": "sum", "stage": "summarize"} for i in range(newer + 1)]
+        store.append_turn("deep", [_msg("user", "go")], archived=archived)
+        hits = store.recall("deep", "archived output of step 7")
+        assert hits and hits[0].entry.id == "a7", [h.entry.id for h in hits]
+
     # ----------------------------------------------------------------- hygiene
     def test_stats_and_check(self, store: MemoryStore) -> None:
         store.add("a fact", scope=ALICE)

@@ -126,12 +126,12 @@ class PostgresDialect(SqlDialect):
             f"SELECT {_M_COLUMNS} FROM memories m WHERE m.tsv @@ ({tsquery}) AND {where} "
             "ORDER BY m.rowid DESC LIMIT ?"), (*terms, *args, limit)).fetchall()
 
-    def archive_candidates(self, conn: Any, session_id: str, query: str,
-                           limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def archive_candidates(self, conn: Any, session_id: str, query: str, limit: int,
+                           *, every: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
         terms = self._lexemes(conn, query)
         if not terms:
             return [], []
-        tsquery = " || ".join([_TSQUERY] * len(terms))
+        tsquery = (" && " if every else " || ").join([_TSQUERY] * len(terms))
         rows = conn.execute(self.q(f"SELECT {columns(ARCHIVE_COLUMNS)}, text FROM archive WHERE session_id = ? AND "
                                    f"tsv @@ ({tsquery}) ORDER BY rowid DESC LIMIT ?"),
                             (session_id, *terms, limit)).fetchall()

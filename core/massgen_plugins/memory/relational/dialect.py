@@ -92,7 +92,8 @@ class SqlDialect(abc.ABC):
 
     # ----------------------------------------------------------------- full text: the archive
     @abc.abstractmethod
-    def archive_candidates(self, conn: Any, session_id: str, query: str,
-                           limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def archive_candidates(self, conn: Any, session_id: str, query: str, limit: int,
+                           *, every: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
         """The query's terms, and the newest ``limit`` archived messages of the session holding
-        any of them: rows of :data:`ARCHIVE_COLUMNS` plus their searchable text."""
+        any of them (``every``: all of them): rows of :data:`ARCHIVE_COLUMNS` plus their
+        searchable text."""

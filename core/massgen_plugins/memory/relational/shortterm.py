@@ -181,13 +181,19 @@ class SessionsCore(RecordsCore):
         return ArchiveHit(session_id=session_id, turn=turn, entry=entry, score=score)
 
     def recall(self, session_id: str, query: str, *, limit: int = 5) -> list[ArchiveHit]:
-        """BM25 over the newest :data:`RECALL_CANDIDATES` archived messages of the session that
-        contain any query term (scored here, so common terms cannot make recall slow)."""
+        """BM25 over at most :data:`RECALL_CANDIDATES` archived messages of the session (scored
+        here, so common terms cannot make recall slow): the newest that contain every query term
+        first, then the newest that contain any, so an old entry that matches the whole query is
+        found however many newer ones share its common words."""
         check_session_id(session_id)
         if limit < 1:
             return []
         with self._read("recall") as conn:
-            terms, rows = self.dialect.archive_candidates(conn, session_id, query, RECALL_CANDIDATES)
+            terms, rows = self.dialect.archive_candidates(conn, session_id, query, RECALL_CANDIDATES, every=True)
+            if len(rows) < RECALL_CANDIDATES:
+                _, some = self.dialect.archive_candidates(conn, session_id, query, RECALL_CANDIDATES)
+                seen = {tuple(r[:3]) for r in rows}  # session, turn, entry id
+                rows = [*rows, *(r for r in some if tuple(r[:3]) not in seen)][:RECALL_CANDIDATES]
         scored = bm25_scores([r[9] for r in rows], terms)
         order = sorted(range(len(rows)), key=lambda i: scored[i], reverse=True)[:limit]
         return [self._archive_hit(rows[i], scored[i]) for i in order]
