@@ -11,13 +11,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import sysconfig
 import textwrap
-import venv
 from pathlib import Path
 
 import pytest
+from massgen_plugins.testing.venvs import venv_with_plugins
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "third_party_plugin"
@@ -76,22 +74,7 @@ def _write_plugin(root: Path, spec: dict[str, str]) -> Path:
 def plugin_env(tmp_path_factory) -> Path:
     """A virtual environment with the three test plugins really installed; returns its python."""
     root = tmp_path_factory.mktemp("plugin-env")
-    env_dir = root / "venv"
-    venv.EnvBuilder(with_pip=False).create(env_dir)
-    python = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    child_site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
-    parent_site = sysconfig.get_paths()["purelib"]
-    Path(child_site, "zz_parent_env.pth").write_text(f"import site; site.addsitedir({parent_site!r})\n")
-    sources = [str(EXAMPLE), str(_write_plugin(root, BROKEN_IMPORT)), str(_write_plugin(root, MISSPELLED))]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-         "--no-build-isolation", "--no-index", *sources],
-        check=True, capture_output=True, text=True,
-    )
-    return python
+    return venv_with_plugins(root, [EXAMPLE, _write_plugin(root, BROKEN_IMPORT), _write_plugin(root, MISSPELLED)])
 
 
 def run_list(python: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

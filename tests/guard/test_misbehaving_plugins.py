@@ -20,14 +20,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import sysconfig
 import textwrap
-import venv
 from pathlib import Path
 
 import pytest
 from massgen_plugins.testing import Fault
+from massgen_plugins.testing.venvs import venv_with_plugins
 
 pytestmark = [pytest.mark.slow, pytest.mark.plugins("openai", "anthropic")]
 
@@ -160,15 +158,6 @@ CHILD = textwrap.dedent(
 def misbehave_env(tmp_path_factory) -> Path:
     """A virtual environment with the misbehaving plugin really installed; returns its python."""
     root = tmp_path_factory.mktemp("misbehave-env")
-    env_dir = root / "venv"
-    venv.EnvBuilder(with_pip=False).create(env_dir)
-    python = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    child_site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
-    Path(child_site, "zz_parent_env.pth").write_text(
-        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
     source = root / "massgen-plugins-misbehave"
     (source / "massgen_plugins_misbehave").mkdir(parents=True)
     (source / "massgen_plugins_misbehave" / "__init__.py").write_text(PLUGIN)
@@ -188,11 +177,7 @@ def misbehave_env(tmp_path_factory) -> Path:
         [tool.hatch.build.targets.wheel]
         packages = ["massgen_plugins_misbehave"]
         """))
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-         "--no-build-isolation", "--no-index", str(source)],
-        check=True, capture_output=True, text=True,
-    )
+    python = venv_with_plugins(root, [source])
     (root / "child.py").write_text(CHILD)
     return python
 
