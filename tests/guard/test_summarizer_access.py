@@ -47,3 +47,21 @@ async def test_the_summarizer_retries_under_the_session_policy(emulator_env, mon
     await session.send("What failed?")
     statuses = [r.status for r in summarizer_posts(emulator_env)]
     assert statuses[:4] == [529] * 4 and statuses[4] == 200
+
+
+@pytest.mark.plugins("openai")
+async def test_native_compaction_uses_a_key_given_only_in_code(emulator_env, monkeypatch, tmp_path):
+    key = emulator_env.env()["OPENAI_API_KEY"]
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    session = Session("openai/gpt-4o-mini-8k", api_keys={"openai": key}, memory=False, run_log=str(tmp_path / "run"),
+                      proactive=False, retry={"base_delay": 0.01, "max_delay": 0.05, "max_attempts": 2},
+                      strategy={"name": "balanced", "stages": ["native"]})
+    filler = "The payment service module {i} validates card numbers, retries declined charges and logs audit rows. "
+    for i in range(40):
+        await session.send(f"Read module {i}. " + filler.format(i=i) * 12)
+        if any(e.stage == "native" for e in session._archive):
+            break
+    compacts = [r for r in emulator_env.requests if r.path.endswith("/responses/compact")]
+    assert compacts and compacts[-1].status == 200, [r.status for r in compacts]
+    assert any(e.stage == "native" for e in session._archive)
+    session.close()

@@ -99,10 +99,11 @@ def _text_of(item: dict[str, Any]) -> str:
 
 async def compact(request: CompressionRequest) -> CompressionResult | None:
     """Run the native stage (see module docstring). ``None`` when it does not apply."""
+    from massgen_plugins.compression.access import current_access
     from massgen_plugins.types import ArchivedMessage, CompressionResult, Message
 
     from . import OPENAI
-    from .compat import async_client, model_id, settings_for
+    from .compat import async_client, model_id
     from .responses import split_instructions, to_input
     from .tokens import responses_capable
 
@@ -115,7 +116,9 @@ async def compact(request: CompressionRequest) -> CompressionResult | None:
         return None
     start, cut = span
     cut = bounded(request, start, cut)
-    settings = settings_for(OPENAI)  # raises MissingCredentialsError naming OPENAI_API_KEY
+    # the guarded session's keys (``Session(api_keys=...)``), else the environment's; raises
+    # MissingCredentialsError naming OPENAI_API_KEY when neither has one
+    settings = current_access().settings(request.model)
     instructions, _ = split_instructions(messages[:start])
     kwargs: dict[str, Any] = {"model": mid, "input": to_input(messages[start:cut])}
     if instructions:

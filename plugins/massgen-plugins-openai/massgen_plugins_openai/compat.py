@@ -107,17 +107,6 @@ def sync_client(provider: CompatProvider, settings: ProviderSettings, timeout: f
     return openai.OpenAI(**_client_kwargs(provider, settings, timeout))
 
 
-def settings_for(provider: CompatProvider) -> ProviderSettings:
-    """Settings resolved from the environment (``<P>_API_KEY``, ``<P>_BASE_URL``) for hooks
-    that receive none (``count_tokens``, ``compress``).
-
-    :raises MissingCredentialsError: when no key is set.
-    """
-    from massgen_plugins.providers import resolve_settings
-
-    return resolve_settings(provider.name)
-
-
 def model_id(model: str) -> str:
     """The provider's model id from ``provider/model`` (``openrouter/openai/gpt-4o`` → ``openai/gpt-4o``)."""
     return model.partition("/")[2]
