@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from massgen_plugins.testing.venvs import venv_with_plugins
+from massgen_plugins.testing.venvs import plugin_source, venv_with_plugins
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "third_party_plugin"
@@ -45,29 +45,7 @@ MISSPELLED = {
 
 
 def _write_plugin(root: Path, spec: dict[str, str]) -> Path:
-    folder = root / spec["dist"]
-    (folder / spec["package"]).mkdir(parents=True)
-    (folder / spec["package"] / "__init__.py").write_text(spec["code"])
-    (folder / "pyproject.toml").write_text(
-        textwrap.dedent(
-            f"""
-            [build-system]
-            requires = ["hatchling"]
-            build-backend = "hatchling.build"
-
-            [project]
-            name = "{spec['dist']}"
-            version = "0.0.1"
-
-            [project.entry-points.massgen_plugins]
-            {spec['ep']} = "{spec['package']}"
-
-            [tool.hatch.build.targets.wheel]
-            packages = ["{spec['package']}"]
-            """
-        )
-    )
-    return folder
+    return plugin_source(root, dist=spec["dist"], package=spec["package"], entry_point=spec["ep"], code=spec["code"])
 
 
 @pytest.fixture(scope="module")

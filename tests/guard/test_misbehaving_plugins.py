@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from massgen_plugins.testing import Fault
-from massgen_plugins.testing.venvs import venv_with_plugins
+from massgen_plugins.testing.venvs import plugin_source, venv_with_plugins
 
 pytestmark = [pytest.mark.slow, pytest.mark.plugins("openai", "anthropic")]
 
@@ -158,25 +158,8 @@ CHILD = textwrap.dedent(
 def misbehave_env(tmp_path_factory) -> Path:
     """A virtual environment with the misbehaving plugin really installed; returns its python."""
     root = tmp_path_factory.mktemp("misbehave-env")
-    source = root / "massgen-plugins-misbehave"
-    (source / "massgen_plugins_misbehave").mkdir(parents=True)
-    (source / "massgen_plugins_misbehave" / "__init__.py").write_text(PLUGIN)
-    (source / "pyproject.toml").write_text(textwrap.dedent(
-        """
-        [build-system]
-        requires = ["hatchling"]
-        build-backend = "hatchling.build"
-
-        [project]
-        name = "massgen-plugins-misbehave"
-        version = "0.0.1"
-
-        [project.entry-points.massgen_plugins]
-        misbehave = "massgen_plugins_misbehave"
-
-        [tool.hatch.build.targets.wheel]
-        packages = ["massgen_plugins_misbehave"]
-        """))
+    source = plugin_source(root, dist="massgen-plugins-misbehave", package="massgen_plugins_misbehave",
+                           entry_point="misbehave", code=PLUGIN)
     python = venv_with_plugins(root, [source])
     (root / "child.py").write_text(CHILD)
     return python

@@ -4,7 +4,8 @@
 packages (massgen-plugins, the SDKs, pytest) through a ``.pth`` file, then ``pip install``s each
 source folder into it, offline and without build isolation -- so a plugin is discovered through
 its real entry point, exactly as after ``pip install massgen-plugins-yours``. Returns the venv's
-python, to run ``massgen-plugins`` or a script with.
+python, to run ``massgen-plugins`` or a script with. ``plugin_source`` writes the folder of a
+one-module plugin distribution to install that way.
 """
 
 from __future__ import annotations
@@ -35,3 +36,19 @@ def venv_with_plugins(root: Path, sources: Sequence[str | os.PathLike[str]], *, 
         check=True, capture_output=True, text=True, timeout=timeout,
     )
     return python
+
+
+def plugin_source(root: Path, *, dist: str, package: str, entry_point: str, code: str) -> Path:
+    """Write ``root/dist``: a one-module plugin distribution (hatchling) whose module ``package``
+    holds ``code`` and is registered as entry point ``entry_point`` in the ``massgen_plugins``
+    group; return the folder, ready for :func:`venv_with_plugins`."""
+    folder = root / dist
+    (folder / package).mkdir(parents=True)
+    (folder / package / "__init__.py").write_text(code)
+    (folder / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        f'[project]\nname = "{dist}"\nversion = "0.0.1"\n\n'
+        f'[project.entry-points.massgen_plugins]\n{entry_point} = "{package}"\n\n'
+        f'[tool.hatch.build.targets.wheel]\npackages = ["{package}"]\n'
+    )
+    return folder
