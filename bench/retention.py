@@ -29,6 +29,11 @@ run's own outcome, beside keep-last, LangChain ``trim_messages`` and MassGen's
 ``ContextCompressor`` -- the last two run with ``--peer-python`` (or ``MASSGEN_PEER_PYTHON``),
 a virtualenv of their own: ``python bench/retention.py --real --sources /work/.mirror
 --peer-python /work/peer-venvs/massgen-c/bin/python``.
+
+``--real --unseen`` scores the **unseen hold-out** instead (:mod:`retention_unseen`): two sessions
+built the same way from sources the chain was not tuned on (the NYU CTF leaderboard's EnIGMA and
+baseline transcripts, Moatless Tools' SWE-bench runs), with the same methods, plus how many
+dropped facts one ``recall(final question)`` brings back.
 """
 
 from __future__ import annotations
@@ -167,6 +172,8 @@ def main() -> int:
     parser.add_argument("--emulator", action="store_true", help="run model-backed stages against the emulator")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--real", action="store_true", help="score real agent sessions (see --sources)")
+    parser.add_argument("--unseen", action="store_true",
+                        help="with --real: score the unseen hold-out sessions A and B instead (bench/real_sessions_unseen.py)")
     parser.add_argument("--sources", default=os.environ.get("MASSGEN_BENCH_SOURCES"),
                         help="directory with the session repositories (bench/fetch_sessions.sh DIR)")
     parser.add_argument("--peer-python", default=os.environ.get("MASSGEN_PEER_PYTHON"),
@@ -178,18 +185,22 @@ def main() -> int:
     if args.real:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import retention_real
+        import retention_unseen
 
         if not args.sources:
             parser.error("--real needs --sources DIR (or MASSGEN_BENCH_SOURCES); bench/fetch_sessions.sh DIR fetches them")
+        bench = retention_unseen if args.unseen else retention_real
         try:
-            result = retention_real.run(args.sources, args.peer_python)
+            result = bench.run(args.sources, args.peer_python)
         except retention_real.rs.SourceMissing as exc:
             parser.error(str(exc))
         if args.json:
             print(json.dumps(result, indent=2, default=str))
         else:
-            retention_real.print_tables(result)
+            bench.print_tables(result)
         return 0
+    if args.unseen:
+        parser.error("--unseen goes with --real")
     emu = None
     if args.emulator:
         from massgen_plugins.testing import Emulator

@@ -1,0 +1,273 @@
+"""Unseen real sessions: a hold-out built like :mod:`real_sessions` from sources it was not tuned on.
+
+The chain's offline extraction was tuned on :mod:`real_sessions` (SWE-agent's own demonstrations,
+OpenHands' test trajectories, mini-swe-agent's test run) and on tau-bench. This module builds two
+further sessions, **unseen A** and **unseen B**, from other public repositories, to measure how
+the chain generalises. Neither was looked at to tune anything; B is kept as an untouched final check.
+
+Sources (each pinned by repository, commit and path; nothing fetched is committed):
+
+* **NYU CTF leaderboard** (``NYU-LLM-CTF/leaderboard_submissions``): the transcripts behind the
+  NYU CTF Bench leaderboard --
+
+  * **EnIGMA** (``transcripts/enigma_*/<category>_<name>.traj``): SWE-agent-format trajectories
+    of the EnIGMA agent (GPT-4o and Claude 3.5 Sonnet) on CSAW challenges; each ends with
+    ``submit '<flag>'``. Runs are taken when the submission's ``summary.json`` marks the challenge
+    solved, so the fact is a flag the agent really captured;
+  * **NYU baseline agent** (``transcripts/baseline_gpt4/.../conversation.*.json``): GPT-4's
+    function-calling runs (``run_command``, ``createfile``, ``decompile_function``,
+    ``check_flag`` ...); the fact is the flag of the ``check_flag`` call answered
+    ``{"correct": true}``.
+
+* **Moatless Tools** (``aorwall/moatless-tools``, ``evaluations/<run>/trajs/<instance>.json``):
+  its SWE-bench Lite runs (GPT-4o, Claude 3.5 Sonnet): ``search``, ``identify``,
+  ``request_for_change``, ``search_replace``, ``finish``; the facts are the files of the run's
+  final diff (``info.submission``).
+
+**Task facts are taken mechanically** from each run's own outcome, as in :mod:`real_sessions`:
+the flag submitted (EnIGMA ``info.submission``), the flag ``check_flag`` accepted (NYU baseline),
+the files of the final diff (Moatless). Every message is converted; nothing is chosen by hand.
+
+**Which runs** (pinned in :data:`UNSEEN_A` and :data:`UNSEEN_B`, disjoint in runs and in
+challenges/instances) was decided by a rule fixed before anything was compressed: runs with an
+outcome (a solved flag, a non-empty diff), of at most ~12k tokens each (so that no single run is
+most of a session), in alphabetical order within each source, alternating CTF and coding runs;
+A takes EnIGMA GPT-4o, NYU-baseline and Moatless GPT-4o runs, B takes EnIGMA Claude 3.5
+Sonnet, NYU-baseline and Moatless Claude 3.5 Sonnet runs of other challenges and instances.
+
+Both sessions come in tool-call form and in text-action form: EnIGMA's runs can be given as its
+model saw them (the command in the assistant's text, the output as the next user turn); the NYU
+baseline and Moatless runs are function-calling agents, so they stay tool calls in both forms
+(as OpenHands' runs do in :mod:`real_sessions`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from typing import Any
+
+import real_sessions as rs
+from real_sessions import Fact, Run, Source, _Builder, _diff_files, _slug
+
+NYU_CTF = ("NYU-LLM-CTF/leaderboard_submissions", "dd5234783390c75b9f291efabf24612c05db69e5")
+MOATLESS = ("aorwall/moatless-tools", "d70085d56745575c78f97ce55fbaaccdebe03c93")
+
+_ENIGMA_GPT4O = "transcripts/enigma_gpt4o/"
+_ENIGMA_CLAUDE = "transcripts/enigma_claude3.5_sonnet/"
+_BASELINE = "transcripts/baseline_gpt4/"
+_MOATLESS_GPT4O = "evaluations/20240609_moatless_gpt4o/trajs/"
+_MOATLESS_CLAUDE = "evaluations/20240623_moatless_claude-3.5-sonnet/trajs/"
+
+
+def _enigma(name: str, where: str) -> Source:
+    return Source(f"enigma-{name}", *NYU_CTF, where + name + ".traj", "swe-agent")
+
+
+def _baseline(name: str, path: str) -> Source:
+    return Source(f"nyu-{name}", *NYU_CTF, _BASELINE + path, "nyu-ctf")
+
+
+def _moatless(instance: str, where: str) -> Source:
+    return Source(f"moatless-{instance}", *MOATLESS, where + instance + ".json", "moatless")
+
+
+_CHECKER = "2021/CSAW-Quals/rev/checker/conversation.gpt-4-0125-preview.1.json"
+_1BLACK0WHITE = "2023/CSAW-Quals/forensics/1black0white/conversation.gpt-4-0125-preview.1.json"
+
+# A: CTF and coding runs alternating; EnIGMA GPT-4o, the NYU baseline, Moatless GPT-4o
+UNSEEN_A: tuple[Source, ...] = (
+    _enigma("crypto_babycrypto", _ENIGMA_GPT4O), _moatless("django__django-12113", _MOATLESS_GPT4O),
+    _enigma("misc_Showdown", _ENIGMA_GPT4O), _moatless("django__django-14580", _MOATLESS_GPT4O),
+    _enigma("pwn_targetpractice", _ENIGMA_GPT4O), _moatless("matplotlib__matplotlib-26020", _MOATLESS_GPT4O),
+    _enigma("rev_babymult", _ENIGMA_GPT4O), _moatless("pytest-dev__pytest-11143", _MOATLESS_GPT4O),
+    _enigma("rev_rap", _ENIGMA_GPT4O), _moatless("scikit-learn__scikit-learn-13142", _MOATLESS_GPT4O),
+    _baseline("checker", _CHECKER), _moatless("sympy__sympy-11897", _MOATLESS_GPT4O),
+)
+# B: other challenges and instances; EnIGMA Claude 3.5 Sonnet, the NYU baseline, Moatless Claude 3.5 Sonnet
+UNSEEN_B: tuple[Source, ...] = (
+    _enigma("crypto_SuperCurve", _ENIGMA_CLAUDE), _moatless("astropy__astropy-14995", _MOATLESS_CLAUDE),
+    _enigma("forensics_LazyLeaks", _ENIGMA_CLAUDE), _moatless("django__django-13220", _MOATLESS_CLAUDE),
+    _enigma("pwn_PasswordChecker", _ENIGMA_CLAUDE), _moatless("django__django-16816", _MOATLESS_CLAUDE),
+    _enigma("pwn_pilot", _ENIGMA_CLAUDE), _moatless("pylint-dev__pylint-7114", _MOATLESS_CLAUDE),
+    _enigma("pwn_roppity", _ENIGMA_CLAUDE), _moatless("sphinx-doc__sphinx-8801", _MOATLESS_CLAUDE),
+    _baseline("1black0white", _1BLACK0WHITE), _moatless("sympy__sympy-18532", _MOATLESS_CLAUDE),
+)
+SOURCES: tuple[Source, ...] = (*UNSEEN_A, *UNSEEN_B)
+
+
+# -- conversion ------------------------------------------------------------------------------------
+
+def _nyu_ctf(source: Source, data: dict[str, Any]) -> Run:
+    """A run of the NYU CTF baseline agent: ``messages`` is a list of ``[timestamp, message]``
+    pairs of Chat Completions messages (the Anthropic backend also logs each raw reply as a
+    ``{"type": "text"}`` entry and repeats some messages in its own text form; those are left
+    out). The fact: the flag of every ``check_flag`` call answered ``{"correct": true}``."""
+    b = _Builder(_slug(source.name))
+    system = ""
+    checked: dict[str, str] = {}  # check_flag call id -> flag
+    flags: list[str] = []
+    last: tuple[str, str] | None = None
+    for entry in data.get("messages", []):
+        m = entry[1] if isinstance(entry, list) and len(entry) == 2 else entry
+        role = m.get("role") if isinstance(m, dict) else None
+        if role is None:
+            continue
+        content = m.get("content")
+        text = content if isinstance(content, str) else ("" if content is None else json.dumps(content))
+        key = (role, text + json.dumps(m.get("tool_calls")))
+        if key == last:  # the same message logged twice in a row
+            continue
+        last = key
+        if role == "system":
+            system = system or text
+        elif role == "user":
+            b.user(text)
+        elif role == "assistant":
+            calls = []
+            for call in m.get("tool_calls") or ():
+                fn = call.get("function") or {}
+                args = _json_args(fn.get("arguments"))
+                name = str(fn.get("name") or "run_command")
+                if name == "check_flag" and isinstance(args.get("flag"), str):
+                    checked[str(call.get("id"))] = args["flag"]
+                calls.append((name, args))
+            b.assistant(text, calls)
+        elif role == "tool":
+            b.observation(text)
+            flag = checked.get(str(m.get("tool_call_id")))
+            if flag and _correct(text) and flag not in flags:
+                flags.append(flag)
+    return Run(source, system, b.done(), [Fact("answer", f, source.name) for f in flags])
+
+
+def _moatless_run(source: Source, data: dict[str, Any]) -> Run:
+    """A Moatless Tools run: the problem statement is the task; every action is a tool call
+    (named after the action, or after the state that made it in the newer ``transitions`` logs,
+    whose ``scratch_pad`` is the assistant's thought) with its output as the result; ``finish``
+    is the closing assistant message. The facts: the files of the final diff (``info.submission``)."""
+    b = _Builder(_slug(source.name))
+    b.user(str((data.get("input") or {}).get("problem_statement") or data.get("initial_message") or ""))
+    for step in data.get("steps") or ():  # older logs: steps of named actions with input and output
+        for action in step.get("actions") or ():
+            name = str(action.get("name") or "action")
+            args = action.get("input") if isinstance(action.get("input"), dict) else {}
+            if name in ("finish", "reject"):
+                b.assistant(str(args.get("reason") or args.get("message") or name))
+                continue
+            b.assistant("", [(name, args)])
+            b.observation(_render_output(action.get("output")))
+    for transition in data.get("transitions") or ():  # newer logs: states whose actions carry a scratch pad
+        for action in transition.get("actions") or ():
+            args = dict(action.get("action") or {}) if isinstance(action.get("action"), dict) else {}
+            thought = str(args.pop("scratch_pad", "") or "").strip()
+            output = action.get("output")
+            if args.get("finish") or args.get("reject"):
+                said = output.get("message") if isinstance(output, dict) else None
+                b.assistant("\n\n".join(x for x in (thought, str(said or args.get("finish") or args.get("reject"))) if x))
+                continue
+            b.assistant(thought, [(str(transition.get("name") or "action"), args)])
+            b.observation(_render_output(output))
+    submission = str((data.get("info") or {}).get("submission") or "")
+    return Run(source, "", b.done(), [Fact("file", f, source.name) for f in _diff_files(submission)])
+
+
+def _render_output(output: Any) -> str:
+    """A Moatless action's output as the text its agent loop shows: the message, the code it
+    returned, the diff it applied, an error, and the files and spans a search found."""
+    if not isinstance(output, dict):
+        return "" if output is None else str(output)
+    parts: list[str] = []
+    for key in ("message", "response", "diff", "error"):
+        value = output.get(key)
+        if value:
+            parts.append(str(value))
+    for ctx in output.get("file_context") or ():
+        if isinstance(ctx, dict):
+            spans = ", ".join(str(s.get("span_id")) for s in ctx.get("spans") or () if isinstance(s, dict))
+            parts.append(f"{ctx.get('file_path')}: {spans}")
+    for span in output.get("ranked_spans") or ():
+        if isinstance(span, dict):
+            parts.append(f"{span.get('file_path')}: {span.get('span_id')} (rank {span.get('rank')})")
+    shown = ("message", "response", "diff", "error", "file_context", "ranked_spans")
+    rest = {k: v for k, v in output.items() if k not in shown and v not in (None, "", [], {})}
+    if rest:
+        parts.append(json.dumps(rest))
+    return "\n".join(parts)
+
+
+def _json_args(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(raw or "{}")
+    except (TypeError, ValueError):
+        return {"raw": str(raw)}
+    return value if isinstance(value, dict) else {"raw": value}
+
+
+def _correct(text: str) -> bool:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and value.get("correct") is True
+
+
+# -- EnIGMA runs that solved their challenge -------------------------------------------------------
+
+_CATEGORY = {"cry": "crypto", "for": "forensics", "msc": "misc", "pwn": "pwn", "rev": "rev", "web": "web"}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", name.lower())
+
+
+def solved_enigma(summary: dict[str, Any]) -> set[str]:
+    """``<category>_<normalised name>`` of every challenge an EnIGMA ``summary.json`` marks solved
+    (its keys look like ``2021f-cry-collision_course``; the trajectories ``crypto_CollisionCourse``)."""
+    out = set()
+    for key, ok in (summary.get("results") or {}).items():
+        parts = key.split("-", 2)
+        if ok and len(parts) == 3:
+            out.add(f"{_CATEGORY.get(parts[1], parts[1])}_{_norm(parts[2])}")
+    return out
+
+
+def enigma_solved(source: Source, summary: dict[str, Any]) -> bool:
+    category, _, name = source.path.rsplit("/", 1)[-1][: -len(".traj")].partition("_")
+    return f"{category}_{_norm(name)}" in solved_enigma(summary)
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+def load_run(root: str, source: Source, *, text_actions: bool = False) -> Run:
+    """One run converted to Chat Completions messages (see :func:`real_sessions.load_run`)."""
+    if source.kind in ("nyu-ctf", "moatless"):
+        data = json.loads(rs.read_source(root, source))
+        return _nyu_ctf(source, data) if source.kind == "nyu-ctf" else _moatless_run(source, data)
+    run = rs.load_run(root, source, text_actions=text_actions)
+    if source.path.startswith("transcripts/enigma_"):
+        summary = json.loads(rs.read_source(root, Source("summary", source.repo, source.commit,
+                                                         source.path.rsplit("/", 1)[0] + "/summary.json", "json")))
+        if not enigma_solved(source, summary):
+            run.facts = []  # submitted, but not the challenge's flag: nothing was captured
+    return run
+
+
+def unseen_session(root: str, which: str, *, text_actions: bool = False) -> rs.RealSession:
+    """Unseen session ``"A"`` or ``"B"``: its runs one after the other in one conversation,
+    ending with :data:`real_sessions.FINAL_QUESTION`."""
+    runs = {"A": UNSEEN_A, "B": UNSEEN_B}[which]
+    session = rs.concatenated_session([load_run(root, s, text_actions=text_actions) for s in runs])
+    session.name = f"unseen {which}, " + ("text actions" if text_actions else "tool calls")
+    return session
+
+
+def list_files(root: str, repo: str, commit: str, folder: str) -> list[str]:
+    """The files under ``folder`` of ``repo`` at ``commit`` (what the runs are chosen from)."""
+    where = rs.repo_dir(root, repo)
+    out = subprocess.run(["git", "-C", where, "ls-tree", "-r", "--name-only", f"{commit}:{folder}"],
+                         check=True, capture_output=True, text=True).stdout
+    return [folder + line for line in out.splitlines() if line]
