@@ -3,8 +3,9 @@
 For when no model is reachable. The turns older than the verbatim recent region (only as many
 as needed to reach the target) are replaced by one user message made of **gists**: each gist
 stands for a run of consecutive turns (a task, or several short ones), keeps its most
-informative lines verbatim (:mod:`.selection`: segment outcomes, the task statement, rare
-identifiers of this session, what the latest user message asks about) and names its id, so the
+informative lines verbatim (:mod:`.selection`: each task's ledger of files changed and answers
+submitted, segment outcomes, the task statement, rare identifiers of this session, what the
+latest user message asks about) and names its id, so the
 originals come back with one ``expand(gist_id)`` (:mod:`.gists`).
 
 Linear in the size of the text (statistics and candidates in one pass each; selection

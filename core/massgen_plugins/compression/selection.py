@@ -17,12 +17,15 @@ scalar, while a nested list or a file's body would make the call too dear to kee
   command --, the most telling line of each of its last two outputs), any tool call, and any
   assistant sentence (short conclusions are cheap and almost always worth keeping);
 
-and it costs its tokens. A task's **state-changing tool calls** (a tool named for a write:
-``update_*``, ``cancel_*``, ``edit_*``, ``submit`` ... -- what the agent changed, wherever in the task
-it happened; not one whose result reports an error in its first line: a refused write changed
-nothing, and retries would crowd out the write that went through) are chosen first, oldest first,
-in at most a quarter of the room; then the outcome lines (in at most half the room), then the rest
-by value per token (lazy greedy on a heap, linear up to a log factor) until the room is used; the
+and it costs its tokens. Each task's **ledger** (:mod:`.ledger`: the files it changed, the
+records it changed, what it submitted -- read off its actions, one short line) is chosen before
+anything else, in at most :data:`LEDGER_SHARE` of the room. Then a task's **state-changing tool
+calls** (a tool named for a write: ``update_*``, ``cancel_*``, ``edit_*``, ``submit`` ... -- what
+the agent changed, wherever in the task it happened; not one whose result reports an error in
+its first line: a refused write changed nothing, and retries would crowd out the write that went
+through), oldest first, in at most a quarter of the room on top of the ledgers; then the outcome
+lines (in at most half the room), then the rest by value per token (lazy greedy on a heap,
+linear up to a log factor) until the room is used; the
 lines are printed in their original order.
 """
 
@@ -35,6 +38,7 @@ from dataclasses import dataclass, field
 
 from ..types import Message
 from .conversation import Unit, message_text, tool_names
+from .ledger import is_write, ledgers
 from .mask import MASK_PREFIX
 from .relevance import SessionStats, scan, terms, word_terms
 from .salience import C_ERROR, SPLIT, features
@@ -46,10 +50,8 @@ RESULT_BONUS = 6.0  # the most telling line of each of the last two outputs of a
 ASSISTANT_BONUS = 1.0  # any assistant sentence
 ACTION_BONUS = 1.5  # any tool call (what the agent did: the files it edited, the commands it ran)
 OUTCOME_SHARE = 0.5  # outcome lines are chosen first, in at most this share of the room
-WRITE_VERBS = frozenset(
-    "add append apply book cancel change commit create delete edit insert modify move patch post put remove "
-    "rename replace send set submit update upgrade upload write".split())
 WRITE_FIRST = 0.25  # a task's state-changing calls are chosen first, in at most this share of the room
+LEDGER_SHARE = 0.75  # ... after the tasks' ledgers (:mod:`.ledger`), in at most this share
 USER_BONUS = 0.5  # a user's own instruction within a task (not an output that came back as a user turn)
 MAX_LINE_CHARS = 400
 MAX_ARG_CHARS = 80  # a call's long argument (a list of flights, a file's content) is cut here: its ids are short
@@ -72,6 +74,7 @@ class Line:
     cost: int = 0
     pieces: frozenset[str] = frozenset()
     write: bool = False
+    ledger: bool = False  # the task's ledger: the files it changed, what it submitted
     marked: bool = True  # carries an identifier or a number (a path, an id, a flag, a count)
 
     @property
@@ -141,11 +144,6 @@ def failed(result: str) -> bool:
     return bool(features(first)[0] & C_ERROR)
 
 
-def is_write(name: str) -> bool:
-    """Does the tool ``name`` change state (``update_reservation``, ``edit_file``, ``submit``)?"""
-    return name.replace("-", "_").lstrip("_").split("_", 1)[0].lower() in WRITE_VERBS
-
-
 def call_line(name: str, arguments: str) -> str:
     """A tool call as one readable line: ``name(key=value, ...)`` with long values cut."""
     try:
@@ -179,6 +177,7 @@ def segment_lines(messages: Sequence[Message], units: Sequence[Unit], stats: Ses
     its role/outcome bonus (costs unset)."""
     names = tool_names([messages[i] for u in units for i in range(u.start, u.end)])
     segments = segments_of(messages, units, stats)
+    books = ledgers(messages, [(seg.start, seg.end) for seg in segments])
     order = 0
     seen: set[str] = set()
     writes: dict[str, Line] = {}
@@ -241,6 +240,12 @@ def segment_lines(messages: Sequence[Message], units: Sequence[Unit], stats: Ses
                     bonus = CONCLUSION_BONUS if i == last_text and n >= len(sentences) - 2 else ASSISTANT_BONUS
                 seg.lines.append(make_line(order, k, f"{label}: {sentence}", sentence, bonus, group))
                 order += 1
+        if books[k]:
+            summary = books[k].line()
+            made = make_line(order, k, f"outcome: {summary}", summary, CONCLUSION_BONUS, stats.group(seg.end - 1))
+            made.ledger = True
+            seg.lines.append(made)
+            order += 1
     return segments
 
 
@@ -267,9 +272,17 @@ def choose(segments: Sequence[Segment], stats: SessionStats, room: int,
     taken: set[int] = set()
     for line in lines:
         line.cost = count(line.text) + 2
-    # 0. every state-changing call (what the agent did), oldest first, in a bounded share
+    # 0. every task's ledger (the files it changed, what it submitted), then every state-changing
+    # call (what the agent did), oldest first, each in a bounded share
     for idx, line in enumerate(lines):
-        if line.write and used + line.cost <= room * WRITE_FIRST:
+        if line.ledger and used + line.cost <= room * LEDGER_SHARE:
+            chosen.append(line)
+            taken.add(idx)
+            used += line.cost
+            covered.update((line.segment, t) for t in line.terms | line.pieces)
+    booked = used  # the shares below are of the room, on top of what the ledgers took
+    for idx, line in enumerate(lines):
+        if line.write and idx not in taken and used + line.cost <= booked + room * WRITE_FIRST:
             chosen.append(line)
             taken.add(idx)
             used += line.cost
@@ -279,7 +292,7 @@ def choose(segments: Sequence[Segment], stats: SessionStats, room: int,
                      key=lambda idx: (-value(lines[idx]) / lines[idx].price, lines[idx].order))
     for idx in outcome:
         line = lines[idx]
-        if used + line.cost <= room * (OUTCOME_SHARE + WRITE_FIRST):
+        if used + line.cost <= booked + room * (OUTCOME_SHARE + WRITE_FIRST):
             chosen.append(line)
             taken.add(idx)
             used += line.cost

@@ -18,7 +18,9 @@
 A summary can paraphrase away an identifier; so a quarter of the summary's space is kept for
 **verbatim key lines**: the summarized turns' strongest lines (identifiers, user constraints)
 that the summary does not contain are appended under their own heading (a masking/extract +
-summary hybrid). The summary replaces the older turns as one user message placed right after the
+summary hybrid). Before them comes the summarized turns' **outcome** (:mod:`.ledger`: files
+changed, records changed, answers submitted, read off the actions) when the summary does not
+name every entry. The summary replaces the older turns as one user message placed right after the
 system prompt; every replaced message is archived with ``replaced_by`` = the summary's id.
 """
 
@@ -165,6 +167,22 @@ async def summarize_text(blocks: list[str], summarizer: Summarizer, count, chunk
 KEY_LINES_HEADER = "## Verbatim key lines (identifiers and constraints the summary did not carry)"
 
 
+OUTCOME_HEADER = "## Outcome (read from the actions: files changed, records changed, answers submitted)"
+
+
+def add_outcome(summary: str, messages: list[Message], room: int, count) -> str:
+    """Append the summarized turns' :mod:`.ledger` -- the files they changed, the records they
+    changed, what they submitted -- when the summary does not name every entry, in at most
+    ``room`` tokens: a summary that says "fixed the bug" has lost which file."""
+    from .ledger import ledger_of
+    from .truncate import fit_outcome
+
+    book = ledger_of(messages)
+    if not book or all(item in summary for item in book.items()) or room < 24:
+        return summary
+    return summary + "\n\n" + OUTCOME_HEADER + "\n" + fit_outcome(book.line(), room - 20, count)
+
+
 def add_key_lines(summary: str, messages: list[Message], indices: list[int], room: int, count) -> tuple[str, int]:
     """Append the summarized turns' strongest lines (score >= 4: identifiers, user constraints)
     whose identifiers -- or, without identifiers, whose text -- the summary does not contain, in
@@ -223,6 +241,8 @@ async def run(request: CompressionRequest) -> CompressionResult | None:
         from .truncate import cut_middle
 
         summary = cut_middle(summary, summary_tokens, ctx.counter, ctx.counter.text(summary), "the summarizer output")
+    summary = add_outcome(summary, ctx.messages[ctx.head:recent], room - ctx.counter.text(summary) - 24,
+                          ctx.counter.text)
     summary, kept = add_key_lines(summary, ctx.messages, old, room - ctx.counter.text(summary) - 24, ctx.counter.text)
     ids = [message_id(ctx.messages[i]) for i in old]
     shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")

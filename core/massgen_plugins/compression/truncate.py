@@ -5,7 +5,8 @@
    a marker naming the archived original. No message is cut below ``max(truncate_min_tokens,
    1/20 of the target)`` in this step.
 2. **Oldest units out**: if that is not enough, whole turn units are dropped oldest first (a
-   call and its result leave together), with one short note naming what was archived.
+   call and its result leave together), with one short note naming what was archived and what
+   those turns changed and submitted (their :mod:`.ledger`).
 3. **The latest turn**: if the head and the latest unit alone are still too big, the assistant
    and tool messages of the latest unit are cut down to ``truncate_min_tokens``.
 
@@ -15,12 +16,24 @@ What remains too big after that cannot fit without breaking an invariant; the ho
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..types import ArchivedMessage, CompressionRequest, CompressionResult, Message
 from .context import StageContext
 from .conversation import message_id, message_text, replace_text
+from .ledger import Ledger, ledgers
 
 STAGE = "truncate"
 MARKER_TOKENS = 40  # budget for the "[... cut ...]" marker
+NOTE_TOKENS = 48  # budget for the note naming the dropped messages (plus their outcome line)
+
+
+def fit_outcome(line: str, tokens: int, count: Callable[[str], int]) -> str:
+    """A ledger ``line`` cut at its end to about ``tokens`` (``count``: tokens of a text)."""
+    size = count(line)
+    if size <= tokens:
+        return line
+    return line[: max(0, int(len(line) * tokens / size) - 4)] + " ..."
 
 
 def cut_middle(text: str, keep: int, counter, total_tokens: int, archived_id: str) -> str:
@@ -103,20 +116,25 @@ def run(request: CompressionRequest) -> CompressionResult | None:
     # 2. drop whole units, oldest first (never the latest)
     if sum(toks) > allowance:
         units = [u for u in ctx.units if u.start < latest_start]
+        books = ledgers(ctx.messages, [(u.start, u.end) for u in units])  # as written, before any cut
         dropped: list[int] = []
-        note_cost = 48
+        book = Ledger()
+        outcome = ""
         remaining = sum(toks)
-        for unit in units:
-            if remaining + note_cost <= allowance:
+        for unit, unit_book in zip(units, books, strict=True):
+            if remaining + NOTE_TOKENS + ctx.counter.text(outcome) <= allowance:
                 break
             dropped.extend(range(unit.start, unit.end))
             remaining -= sum(toks[unit.start:unit.end])
+            if unit_book:
+                book = book.merge(unit_book)
+                outcome = fit_outcome(book.line(), max(16, allowance // 4), ctx.counter.text)
         if dropped:
             ids = [message_id(msgs[i]) for i in dropped]
             shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
             note = Message(role="user", content=(
                 f"[{len(dropped)} earlier message(s) were removed to fit the context window; "
-                f"archived as {shown}]"))
+                f"archived as {shown}" + (f"; outcome: {outcome}" if outcome else "") + "]"))
             note_id = message_id(note)
             for i, mid in zip(dropped, ids, strict=True):
                 archived.append(ArchivedMessage(id=mid, message=msgs[i], replaced_by=note_id, stage=STAGE,

@@ -1,0 +1,422 @@
+"""What a stretch of an agent's work changed and submitted, read mechanically from its actions.
+
+An offline extract keeps a task's most informative lines, but the two things a later question is
+most likely to ask of finished work -- *which files did you change?* and *what did you submit?* --
+are often nowhere in one short line: SWE-agent's ``edit 12:14`` names no file (it edits the one
+opened last), a ``sed -i`` hides the path among its arguments, a patch names its files only in the
+``diff --git`` headers of a long output. The **ledger** reads them off the actions themselves:
+
+* **tool calls**: a write-named tool (``edit``, ``create``, ``write_file``, ``apply_patch`` ...)
+  with its path arguments, else the file opened last; an editor tool's ``create``/
+  ``str_replace``/``insert`` sub-command; ``submit``/``answer``-named tools with their arguments;
+  a shell tool's ``command`` read as shell (below);
+* **commands in an agent's text** (fenced shell blocks, as text-acting agents such as SWE-agent and
+  mini-swe-agent write them): ``submit ANSWER``, ``create``/``edit``/``insert`` of the open file,
+  ``sed -i``/``perl -i``, ``>``/``>>`` redirections, ``tee``, ``touch``, ``cp``, ``mv``, ``rm``
+  (heredoc and edit bodies skipped);
+* **outputs**: ``diff --git a/PATH`` and ``+++ b/PATH`` headers, ``*** Update File: PATH`` patch
+  headers, an editor's "the file PATH has been edited" / "File created successfully at: PATH",
+  and ``[File: PATH (N lines total)]`` (which file is open).
+
+A dedicated write or submit tool whose result reports an error in its first line (a refused edit,
+``Wrong flag!``) is recorded as such: a refused edit changed nothing and is dropped; a rejected
+submission is kept, marked ``(rejected)``, since the next question may be about it.
+
+Linear in the text of the actions and of the first :data:`SCAN_CHARS` characters of each output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..types import Message
+from .conversation import message_text
+
+SCAN_CHARS = 32_768  # of an output, for diff headers and editor confirmations
+MAX_ANSWER_CHARS = 160
+MAX_PATHS = 24  # per ledger line; more are counted, not listed
+WRITE_VERBS = frozenset(
+    "add append apply book cancel change commit create delete edit insert modify move patch post put remove "
+    "rename replace send set submit update upgrade upload write".split())
+_SUBMIT_VERBS = frozenset({"submit", "answer", "final_answer", "submit_answer", "submit_flag", "finish", "respond"})
+_EDITOR_WRITES = frozenset({"create", "str_replace", "insert", "undo_edit", "write", "append", "overwrite"})
+_SHELL_TOOLS = frozenset({"bash", "shell", "sh", "run", "execute_bash", "execute_command", "run_command",
+                          "terminal", "cmd", "exec", "run_shell_command", "container.exec", "local_shell"})
+_OPEN_VERBS = frozenset({"open", "view", "open_file", "view_file", "read_file", "goto"})
+_TEXT_EDIT_VERBS = frozenset({"edit", "insert", "append"})  # SWE-agent's: they act on the open file
+_SHELL_LANGS = frozenset({"", "bash", "sh", "shell", "console", "zsh", "terminal"})
+_FENCE = re.compile(r"```([\w.-]*)[^\n]*\n(.*?)```", re.S)
+_DIFF = re.compile(r"^(?:diff --git a/(\S+) b/|\+\+\+ b/(\S+)|\*\*\* (?:Update|Add|Delete) File: (\S+))", re.M)
+_OPEN_FILE = re.compile(r"^\[File: ([^\s\]]+) \(\d+ lines total\)\]", re.M)
+_EDITED = re.compile(
+    r"(?:\bfile (\S+) (?:has been|was) (?:edited|created|written|updated|modified|overwritten)"
+    r"|\bFile (?:created|written|updated) successfully at:? (\S+))", re.I)
+_HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
+_END_OF = re.compile(r"^\s*end_of_\w+\s*$")
+_REFUSED = re.compile(r"\b(?:errors?|error\(s\)|failed|wrong|incorrect|invalid|rejected|denied|not found|"
+                      r"no such file|cannot|unable)\b", re.I)
+_KEY_ARG = re.compile(r"(?:^|_)(?:id|ids|key|number|code|name|email|ref)$")
+_FILE_EDIT_VERBS = frozenset({"edit", "insert", "append", "replace", "write", "overwrite", "patch"})
+_PATH = re.compile(r"[\w.~/+@-]*[\w~]")
+_PATH_KEYS = ("path", "file", "filename", "file_name", "file_path", "filepath", "target_file", "dest", "destination",
+              "new_path", "target")
+
+
+def is_write(name: str) -> bool:
+    """Does the tool ``name`` change state (``update_reservation``, ``edit_file``, ``submit``)?"""
+    return name.replace("-", "_").lstrip("_").split("_", 1)[0].lower() in WRITE_VERBS
+
+
+def looks_like_path(value: str) -> bool:
+    """A file path as an agent writes it: one word, with a directory or an extension; not an
+    option, a URL or a device."""
+    if not value or len(value) > 300 or value.startswith("-") or "://" in value or value.startswith("/dev/"):
+        return False
+    if not _PATH.fullmatch(value):
+        return False
+    last = value.rstrip("/").rsplit("/", 1)[-1]
+    return "/" in value or ("." in last.strip(".") and not last.replace(".", "").isdigit())
+
+
+@dataclass
+class Ledger:
+    """Files changed (path -> how: ``created``, ``edited``, ``deleted``) and answers submitted
+    (``(answer, rejected)``), in the order they happened."""
+
+    changed: dict[str, str] = field(default_factory=dict)
+    submitted: list[tuple[str, bool]] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)  # records changed through a tool: name(key args)
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.submitted or self.actions)
+
+    def act(self, action: str) -> None:
+        if action not in self.actions:
+            self.actions.append(action)
+
+    def change(self, path: str, how: str = "edited") -> None:
+        path = path.strip("'\"`,;:()[]")
+        if not looks_like_path(path):
+            return
+        for known in list(self.changed):  # one file written two ways (/testbed/src/a.py, src/a.py)
+            if known == path or known.endswith("/" + path.lstrip("./")):
+                path = known
+                break
+            if path.endswith("/" + known.lstrip("./")):
+                self.changed[path] = self.changed.pop(known)
+                break
+        before = self.changed.get(path)
+        if how == "deleted" and before == "created":
+            how = "created, then deleted"
+        elif before and how != "deleted":
+            how = before if before != "deleted" else "edited"
+        self.changed[path] = how
+
+    def submit(self, answer: str, rejected: bool = False) -> None:
+        answer = answer.strip().strip("'\"").strip()
+        if not answer or answer.lower() in ("none", "null"):
+            return
+        if len(answer) > MAX_ANSWER_CHARS:
+            answer = answer[: MAX_ANSWER_CHARS - 3] + "..."
+        self.submitted = [s for s in self.submitted if s[0] != answer] + [(answer, rejected)]
+
+    def items(self) -> list[str]:
+        """Every entry as a string: the paths, the actions, the answers."""
+        return [*self.changed, *self.actions, *(a for a, _ in self.submitted)]
+
+    def merge(self, other: Ledger) -> Ledger:
+        """A new ledger: this one's entries, then ``other``'s."""
+        out = Ledger(dict(self.changed), list(self.submitted), list(self.actions))
+        for action in other.actions:
+            out.act(action)
+        for path, how in other.changed.items():
+            out.change(path, how)
+        for answer, rejected in other.submitted:
+            out.submit(answer, rejected)
+        return out
+
+    def line(self) -> str:
+        """The ledger as one line: ``changed: a.py, b.py (deleted) · submitted: 'x' (rejected), 'y'``."""
+        parts = []
+        if self.changed:
+            shown = [p if how in ("edited", "created") else f"{p} ({how})"
+                     for p, how in list(self.changed.items())[:MAX_PATHS]]
+            more = len(self.changed) - MAX_PATHS
+            parts.append("changed: " + ", ".join(shown) + (f" and {more} more" if more > 0 else ""))
+        if self.actions:
+            shown = self.actions[:MAX_PATHS]
+            more = len(self.actions) - MAX_PATHS
+            parts.append("did: " + ", ".join(shown) + (f" and {more} more" if more > 0 else ""))
+        if self.submitted:
+            parts.append("submitted: " + ", ".join(f"'{a}'" + (" (rejected)" if bad else "")
+                                                    for a, bad in self.submitted))
+        return " · ".join(parts)
+
+
+@dataclass
+class _Pending:
+    """A write or submission waiting for its result."""
+
+    ledger: Ledger
+    edits: list[tuple[str, str]]  # (path, created | edited)
+    answer: str | None
+    action: str | None = None
+
+
+def key_arguments(args: dict[str, Any]) -> str:
+    """The arguments that say *which* record a call changed (``reservation_id=ABC123``): keys
+    naming an id, key, number, code, name or e-mail with a short value; else the first short
+    scalar argument."""
+    picked = [(k, v) for k, v in args.items() if _KEY_ARG.search(k.lower()) and _short(v)]
+    if not picked:
+        picked = [(k, v) for k, v in args.items() if _short(v)][:1]
+    return ", ".join(f"{k}={_scalar(v)}" for k, v in picked[:4])
+
+
+def _short(value: Any) -> bool:
+    if isinstance(value, list):
+        return 0 < len(value) <= 4 and all(_short(v) for v in value)
+    return isinstance(value, str | int) and not isinstance(value, bool) and 0 < len(str(value)) <= 48 \
+        and "\n" not in str(value)
+
+
+def _scalar(value: Any) -> str:
+    return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else str(value)
+
+
+class _Reader:
+    """Reads one conversation's actions in order, keeping which file is open."""
+
+    def __init__(self) -> None:
+        self.open_file: str | None = None
+        self.pending: dict[str, _Pending] = {}  # by tool call id
+        self.text_pending: _Pending | None = None  # a text action's, settled by the next user turn
+
+    # -- shell -----------------------------------------------------------------------------------
+    def shell(self, script: str, ledger: Ledger) -> tuple[list[tuple[str, str]], str | None]:
+        """Record what a shell script changes; returns ``(edited via editor commands, submission)``
+        -- the ones a refusal in the next output would undo."""
+        edits: list[tuple[str, str]] = []
+        answer: str | None = None
+        lines = script.replace("\r", "").split("\n")
+        skip_until: str | None = None
+        for raw in lines:
+            line = raw.strip()
+            if skip_until is not None:
+                if (skip_until == "end_of" and _END_OF.match(line)) or line == skip_until:
+                    skip_until = None
+                continue
+            if not line or line.startswith("#"):
+                continue
+            here = _HEREDOC.search(line)
+            verb, _, rest = line.partition(" ")
+            if verb == "submit":
+                answer = rest.strip() or None
+                continue
+            if verb in _TEXT_EDIT_VERBS and (not rest or re.match(r"\d", rest)):
+                if self.open_file:
+                    edits.append((self.open_file, "edited"))
+                skip_until = "end_of"
+                continue
+            if verb == "create" and rest and " " not in rest.strip():
+                self.open_file = rest.strip().strip("'\"")
+                edits.append((self.open_file, "created"))
+                continue
+            if verb == "open" and rest:
+                self.open_file = rest.split()[0].strip("'\"")
+                continue
+            if verb in ("str_replace_editor", "file_editor", "edit_tool"):
+                words = rest.split()
+                if len(words) >= 2:
+                    if words[0] in _EDITOR_WRITES:
+                        edits.append((words[1], "created" if words[0] == "create" else "edited"))
+                    elif words[0] == "view":
+                        self.open_file = words[1]
+                if here:
+                    skip_until = here.group(1)
+                continue
+            self._simple(line, ledger)
+            if here:
+                skip_until = here.group(1)
+        return edits, answer
+
+    def _simple(self, line: str, ledger: Ledger) -> None:
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        try:
+            tokens = list(lexer)
+        except ValueError:
+            tokens = line.split()
+        command: list[str] = []
+        for n, tok in enumerate([*tokens, ";"]):
+            if tok in (">", ">>", ">|", "&>") and n + 1 < len(tokens):
+                ledger.change(tokens[n + 1], "edited")
+                continue
+            if n > 0 and tokens[n - 1] in (">", ">>", ">|", "&>", "<", "<<", ">&", "<<<"):
+                continue
+            if tok and set(tok) <= set("|&;()<>"):
+                self._command(command, ledger)
+                command = []
+                continue
+            command.append(tok)
+
+    @staticmethod
+    def _command(argv: list[str], ledger: Ledger) -> None:
+        while argv and (argv[0] in ("sudo", "env", "command", "time", "nohup") or "=" in argv[0]):
+            argv = argv[1:]
+        if not argv:
+            return
+        verb = argv[0].rsplit("/", 1)[-1]
+        args = argv[1:]
+        plain = [a for a in args if not a.startswith("-")]
+        if verb in ("sed", "perl") and any(a.startswith("-i") or a == "--in-place" or
+                                           (a.startswith("-") and "i" in a and verb == "perl") for a in args):
+            scripted = any(a in ("-e", "--expression", "-f") for a in args)
+            files = plain if scripted else plain[1:]
+            for f in files:
+                ledger.change(f, "edited")
+        elif verb == "tee":
+            for f in plain:
+                ledger.change(f, "edited")
+        elif verb == "touch":
+            for f in plain:
+                ledger.change(f, "created")
+        elif verb in ("cp", "install") and len(plain) >= 2:
+            ledger.change(plain[-1], "created")
+        elif verb == "mv" and len(plain) >= 2:
+            for f in plain[:-1]:
+                ledger.change(f, "deleted")
+            ledger.change(plain[-1], "created")
+        elif verb in ("rm", "unlink", "git") and plain:
+            if verb == "git" and plain[0] != "rm":
+                return
+            for f in plain[1:] if verb == "git" else plain:
+                ledger.change(f, "deleted")
+
+    # -- messages --------------------------------------------------------------------------------
+    def call(self, name: str, arguments: str, call_id: str | None, ledger: Ledger) -> None:
+        try:
+            args: Any = json.loads(arguments) if arguments else {}
+        except ValueError:
+            args = {"command": arguments}
+        if not isinstance(args, dict):
+            args = {"input": args}
+        base = name.rsplit(".", 1)[-1].lower()
+        verb = base.replace("-", "_").lstrip("_").split("_", 1)[0]
+        paths = [str(v) for k, v in args.items()
+                 if isinstance(v, str) and (k.lower() in _PATH_KEYS or k.lower().endswith(("_path", "_file")))
+                 and looks_like_path(v)]
+        edits: list[tuple[str, str]] = []
+        answer: str | None = None
+        action: str | None = None
+        sub = str(args.get("command") or "")
+        if sub in _EDITOR_WRITES and paths:
+            edits.extend((p, "created" if sub == "create" else "edited") for p in paths)
+        elif sub == "view" and paths:
+            self.open_file = paths[0]
+        elif base in _SUBMIT_VERBS or verb == "submit":
+            values = [str(v) for v in args.values() if isinstance(v, str | int | float) and str(v).strip()]
+            answer = " ".join(values) or None
+        elif base in _SHELL_TOOLS or (sub and " " in sub.strip()):
+            shell_edits, answer = self.shell(sub or str(args.get("cmd") or ""), ledger)
+            edits.extend(shell_edits)
+        elif base in _OPEN_VERBS:
+            if paths:
+                self.open_file = paths[0]
+        elif verb in WRITE_VERBS:
+            if verb in ("create", "write") and paths:
+                self.open_file = paths[0]
+            if paths:
+                edits.extend((p, "created" if verb == "create" else "edited") for p in paths)
+            elif verb in _FILE_EDIT_VERBS or "file" in base:  # SWE-agent's edit: the open file
+                edits.extend([(self.open_file, "edited")] if self.open_file else [])
+            else:  # a record changed through an API: update_reservation(reservation_id=...)
+                action = f"{name}({key_arguments(args)})"
+        for value in args.values():  # a patch given as an argument names its files in its headers
+            if isinstance(value, str) and ("diff --git" in value or "*** " in value or "+++ b/" in value):
+                self.output(value, ledger)
+        record = _Pending(ledger, edits, answer, action)
+        if call_id:
+            self.pending[call_id] = record
+        else:
+            self.settle(record, "")
+
+    def settle(self, record: _Pending, result: str) -> None:
+        """Record a write or a submission once its result is known: a refused write changed
+        nothing; a rejected submission is marked so."""
+        first = result.lstrip()[:200].split("\n", 1)[0]
+        refused = bool(_REFUSED.search(first))
+        if not refused:
+            for path, how in record.edits:
+                record.ledger.change(path, how)
+            if record.action:
+                record.ledger.act(record.action)
+        if record.answer is not None:
+            record.ledger.submit(record.answer, rejected=refused)
+
+    def output(self, text: str, ledger: Ledger) -> None:
+        text = text[:SCAN_CHARS]
+        for m in _DIFF.finditer(text):
+            path = next(g for g in m.groups() if g)
+            if path != "/dev/null":
+                ledger.change(path, "edited")
+        for m in _EDITED.finditer(text):
+            ledger.change(next(g for g in m.groups() if g), "edited")
+        opened = _OPEN_FILE.findall(text)
+        if opened:
+            self.open_file = opened[-1]
+
+    def text_actions(self, text: str, ledger: Ledger) -> None:
+        for lang, body in _FENCE.findall(text):
+            if lang.lower() in _SHELL_LANGS or "bash" in lang.lower() or "command" in lang.lower():
+                edits, answer = self.shell(body, ledger)
+                self.text_pending = _Pending(ledger, edits, answer)
+
+
+def ledgers(messages: Sequence[Message], spans: Sequence[tuple[int, int]]) -> list[Ledger]:
+    """One :class:`Ledger` per ``[start, end)`` span of ``messages`` (consecutive, in order),
+    read in one pass: which file is open carries from one span to the next."""
+    reader = _Reader()
+    out: list[Ledger] = []
+    for start, end in spans:
+        ledger = Ledger()
+        for i in range(start, end):
+            m = messages[i]
+            text = message_text(m)
+            if m.role == "assistant":
+                if reader.text_pending is not None:
+                    reader.settle(reader.text_pending, "")
+                    reader.text_pending = None
+                for call in m.tool_calls or ():
+                    fn = call.function or {}
+                    reader.call(str(fn.get("name", "")), str(fn.get("arguments", "")), call.id, ledger)
+                if not m.tool_calls and text:
+                    reader.text_actions(text, ledger)
+            elif m.role == "tool":
+                record = reader.pending.pop(m.tool_call_id or "", None)
+                if record is not None:
+                    reader.settle(record, text)
+                reader.output(text, ledger)
+            elif m.role == "user" and text:
+                if reader.text_pending is not None:
+                    reader.settle(reader.text_pending, text)
+                    reader.text_pending = None
+                reader.output(text, ledger)
+        if reader.text_pending is not None and reader.text_pending.ledger is ledger:
+            reader.settle(reader.text_pending, "")
+            reader.text_pending = None
+        for record in [r for r in reader.pending.values() if r.ledger is ledger]:  # calls never answered
+            reader.settle(record, "")
+        reader.pending = {k: r for k, r in reader.pending.items() if r.ledger is not ledger}
+        out.append(ledger)
+    return out
+
+
+def ledger_of(messages: Sequence[Message]) -> Ledger:
+    """The ledger of a whole conversation."""
+    return ledgers(messages, [(0, len(messages))])[0]
