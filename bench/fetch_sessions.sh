@@ -1,13 +1,17 @@
 #!/bin/sh
 # Clone the public repositories whose agent trajectories bench/retention.py --real scores, at
-# the commits bench/real_sessions.py pins, into DIR (default ./sessions-src). Needs network.
+# the commits bench/real_sessions.py pins (and, for --real --unseen, bench/real_sessions_unseen.py:
+# the NYU CTF leaderboard transcripts and Moatless Tools' SWE-bench runs), into DIR (default
+# ./sessions-src). Needs network.
 # Nothing fetched belongs in this repository: point --sources (or MASSGEN_BENCH_SOURCES) at DIR.
 set -eu
 dir=${1:-sessions-src}
 mkdir -p "$dir"
 for spec in SWE-agent/SWE-agent@3ea751c087f32b16e039a2233dd6eefecef325d5 \
             All-Hands-AI/OpenHands@156d0686c46aafb0fa9d291da6421fb6f64dddc0 \
-            SWE-agent/mini-swe-agent@a83fcae82d2a08f0ee0c688f9d137b3566c097f8; do
+            SWE-agent/mini-swe-agent@a83fcae82d2a08f0ee0c688f9d137b3566c097f8 \
+            NYU-LLM-CTF/leaderboard_submissions@dd5234783390c75b9f291efabf24612c05db69e5 \
+            aorwall/moatless-tools@d70085d56745575c78f97ce55fbaaccdebe03c93; do
   repo=${spec%@*} commit=${spec#*@}
   target="$dir/$(echo "$repo" | tr / +)"
   if [ ! -d "$target" ]; then
