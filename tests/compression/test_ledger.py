@@ -85,6 +85,26 @@ def test_mini_swe_agent_sed_heredoc_and_final_diff():
     assert list(_book(raw).changed) == ["tests/x.py", "docs/y.md", "lib/z.py"]
 
 
+def test_command_blocks_answer_lines_search_blocks_and_diffs_in_text():
+    raw = [{"role": "assistant", "content": "Reflection: ok\nCommand:\ncat << EOF > solve.py\nprint(1)\nEOF\n<END>"},
+           {"role": "user", "content": "Observation: done"},
+           {"role": "assistant", "content": "app/views.py\n```python\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n```"},
+           {"role": "user", "content": "Applied edit to app/views.py"},
+           {"role": "assistant", "content": "```diff\n--- a/lib/u.c\n+++ b/lib/u.c\n@@ -1 +1 @@\n```"},
+           {"role": "assistant", "content": "I found it.\nAnswer: HTB{s0lv3d_1t}"}]
+    book = _book(raw)
+    assert list(book.changed) == ["solve.py", "app/views.py", "lib/u.c"]
+    assert book.submitted == [("HTB{s0lv3d_1t}", False)]
+
+
+def test_tool_names_in_any_case_style():
+    from massgen_plugins.compression.ledger import is_write, tool_verb
+
+    assert [tool_verb(n) for n in ("updateReservation", "createfile", "tools.write-file", "editor", "settings")] == \
+        ["update", "create", "write", "editor", "settings"]
+    assert is_write("submitFlag") and not is_write("get_user") and not is_write("setup")
+
+
 def test_python_blocks_and_prose_are_not_read_as_commands():
     raw = [{"role": "assistant", "content": "I would run rm -rf build > out.txt maybe.\n```python\nx = 1 > 0\n```"}]
     assert not _book(raw)

@@ -11,7 +11,8 @@ opened last), a ``sed -i`` hides the path among its arguments, a patch names its
   ``str_replace``/``insert`` sub-command; ``submit``/``answer``-named tools with their arguments;
   a shell tool's ``command`` read as shell (below);
 * **commands in an agent's text** (fenced shell blocks, as text-acting agents such as SWE-agent and
-  mini-swe-agent write them): ``submit ANSWER``, ``create``/``edit``/``insert`` of the open file,
+  mini-swe-agent write them, or ``Command: ... <END>`` blocks; an ``Answer:`` line; aider-style
+  ``<<<<<<< SEARCH`` blocks under a file name; diffs): ``submit ANSWER``, ``create``/``edit``/``insert`` of the open file,
   ``sed -i``/``perl -i``, ``>``/``>>`` redirections, ``tee``, ``touch``, ``cp``, ``mv``, ``rm``
   (heredoc and edit bodies skipped);
 * **outputs**: ``diff --git a/PATH`` and ``+++ b/PATH`` headers, ``*** Update File: PATH`` patch
@@ -62,14 +63,32 @@ _REFUSED = re.compile(r"\b(?:errors?|error\(s\)|failed|wrong|incorrect|invalid|r
                       r"no such file|cannot|unable)\b", re.I)
 _KEY_ARG = re.compile(r"(?:^|_)(?:id|ids|key|number|code|name|email|ref)$")
 _FILE_EDIT_VERBS = frozenset({"edit", "insert", "append", "replace", "write", "overwrite", "patch"})
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_OBJECT_WORDS = frozenset({"", "file", "files", "flag", "answer", "patch", "text", "line", "lines", "code"})
+_COMMAND = re.compile(r"^Command:\s*\n?(.*?)(?:<END>|\Z)", re.S | re.M)
+_ANSWER = re.compile(r"^(?:Answer|Final Answer|Flag)\s*:\s*(\S[^\n]{0,300})$", re.M | re.I)
+_SEARCH_BLOCK = re.compile(r"^([\w./~+@-]+\.\w+)\s*\n```[^\n]*\n<<<<<<< SEARCH", re.M)
 _PATH = re.compile(r"[\w.~/+@-]*[\w~]")
 _PATH_KEYS = ("path", "file", "filename", "file_name", "file_path", "filepath", "target_file", "dest", "destination",
               "new_path", "target")
 
 
+def tool_verb(name: str) -> str:
+    """The verb a tool is named for: ``update`` of ``update_reservation``, ``updateReservation``,
+    ``tools.update-reservation``; ``create`` of ``createfile``."""
+    base = name.rsplit(".", 1)[-1]
+    base = _CAMEL.sub("_", base).replace("-", "_").lstrip("_").lower()
+    verb = base.split("_", 1)[0]
+    if verb not in WRITE_VERBS:
+        for known in WRITE_VERBS:
+            if len(known) >= 4 and verb.startswith(known) and verb[len(known):] in _OBJECT_WORDS:
+                return known
+    return verb
+
+
 def is_write(name: str) -> bool:
     """Does the tool ``name`` change state (``update_reservation``, ``edit_file``, ``submit``)?"""
-    return name.replace("-", "_").lstrip("_").split("_", 1)[0].lower() in WRITE_VERBS
+    return tool_verb(name) in WRITE_VERBS
 
 
 def looks_like_path(value: str) -> bool:
@@ -307,7 +326,7 @@ class _Reader:
         if not isinstance(args, dict):
             args = {"input": args}
         base = name.rsplit(".", 1)[-1].lower()
-        verb = base.replace("-", "_").lstrip("_").split("_", 1)[0]
+        verb = tool_verb(name)
         paths = [str(v) for k, v in args.items()
                  if isinstance(v, str) and (k.lower() in _PATH_KEYS or k.lower().endswith(("_path", "_file")))
                  and looks_like_path(v)]
@@ -372,10 +391,29 @@ class _Reader:
             self.open_file = opened[-1]
 
     def text_actions(self, text: str, ledger: Ledger) -> None:
+        """Commands in an agent's reply: fenced shell blocks, ``Command: ... <END>`` blocks, an
+        ``Answer:``/``Final answer:`` line (a submission), edit blocks under a file name
+        (``path`` then ``<<<<<<< SEARCH``) and diffs."""
+        answer: str | None = None
+        edits: list[tuple[str, str]] = []
         for lang, body in _FENCE.findall(text):
             if lang.lower() in _SHELL_LANGS or "bash" in lang.lower() or "command" in lang.lower():
-                edits, answer = self.shell(body, ledger)
-                self.text_pending = _Pending(ledger, edits, answer)
+                found, said = self.shell(body, ledger)
+                edits.extend(found)
+                answer = said or answer
+        for body in _COMMAND.findall(text):
+            found, said = self.shell(body, ledger)
+            edits.extend(found)
+            answer = said or answer
+        answers = _ANSWER.findall(text)
+        if answers:
+            answer = answers[-1]
+        for path in _SEARCH_BLOCK.findall(text):
+            edits.append((path, "edited"))
+        if "diff --git" in text or "+++ b/" in text or "*** Update File:" in text:
+            self.output(text, ledger)
+        if edits or answer is not None:
+            self.text_pending = _Pending(ledger, edits, answer)
 
 
 def ledgers(messages: Sequence[Message], spans: Sequence[tuple[int, int]]) -> list[Ledger]:
