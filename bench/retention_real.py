@@ -106,9 +106,15 @@ def score(session: rs.RealSession, out: list[dict[str, Any]], budget: int, archi
             "valid": valid, "tokens": tokens, "dropped": [f.run for f in dropped], "recoverable": recoverable}
 
 
-def run(root: str, peer_python: str | None) -> dict[str, Any]:
+Extra = Callable[[rs.RealSession, list[dict[str, Any]], list[Any]], dict[str, Any]]
+
+
+def run(root: str, peer_python: str | None, found: list[tuple[str, rs.RealSession]] | None = None,
+        extra: Extra | None = None) -> dict[str, Any]:
+    """Every method on every session (default: :func:`sessions`) at every ratio; ``extra(session,
+    output, archive)`` adds fields to each row of this project's methods."""
     counter = counter_for(MODEL)
-    found = sessions(root)
+    found = sessions(root) if found is None else found
     cases = []
     for name, session in found:
         total = counter.count(session.messages)
@@ -132,6 +138,8 @@ def run(root: str, peer_python: str | None) -> dict[str, Any]:
                                            "error": f"cannot fit ({exc.over_by:,} over)"}
                 continue
             rows[label][case["id"]] = score(session, out, case["budget"], archive)
+            if extra is not None and label.startswith("ours"):
+                rows[label][case["id"]].update(extra(session, out, archive))
     for peer, label in (("langchain", "langchain trim_messages"), ("massgen", "MassGen ContextCompressor")):
         if peer in peers:
             rows[label] = {}
@@ -188,7 +196,11 @@ def print_tables(result: dict[str, Any]) -> None:
         console.print(table)
     console.print("bar: >= 11/12 facts at 4x and >= 9/12 at 8x on a real session, all invariants held, within budget; "
                   "every dropped fact recoverable by one recall/expand")
-    meta = result["meta"]
+    print_notes(console, result["meta"])
+
+
+def print_notes(console: Any, meta: dict[str, Any]) -> None:
+    """The sources measured and what went wrong with the peers, if anything."""
     console.print("sources: " + "; ".join(f"github.com/{r}@{c[:10]}" for r, c in meta["sources"]))
     if meta["peer_note"]:
         console.print(f"note: {meta['peer_note']}")

@@ -23,17 +23,15 @@ import asyncio
 import os
 import sys
 import tempfile
-import time
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import real_sessions as rs
 import real_sessions_unseen as unseen
-from massgen_plugins.compression import CannotFitError
+import retention_real
 from massgen_plugins.guard.tools import recall_tool
-from massgen_plugins.tokens import counter_for
-from retention_real import MODEL, RATIOS, Method, aggregate, keep_last, ours, peer_results, score
+from retention_real import MODEL, RATIOS, aggregate
 
 SESSION_NAMES = ("unseen A, tool calls", "unseen A, text actions", "unseen B, tool calls", "unseen B, text actions")
 
@@ -66,49 +64,17 @@ def recall_answer(archive: list[Any], query: str) -> str:
             store.close()
 
 
+def recall_row(session: rs.RealSession, out: list[dict[str, Any]], archive: list[Any]) -> dict[str, Any]:
+    """The facts ``out`` dropped, and how many of them one ``recall(final question)`` brings back."""
+    kept = set(rs.kept(session.facts, out))
+    dropped = [f for f in session.facts if f not in kept]
+    answer = recall_answer(archive, session.messages[-1]["content"]) if archive and dropped else ""
+    return {"dropped_facts": [(f.run, f.kind, f.key) for f in dropped],
+            "recalled": sum(1 for f in dropped if f.key in answer)}
+
+
 def run(root: str, peer_python: str | None) -> dict[str, Any]:
-    counter = counter_for(MODEL)
-    found = sessions(root)
-    by_name = dict(found)
-    cases = []
-    for name, session in found:
-        total = counter.count(session.messages)
-        for ratio in RATIOS:
-            cases.append({"id": f"{name}@{ratio}", "messages": session.messages, "budget": total // ratio})
-    started = time.perf_counter()
-    peers, peer_note = peer_results(peer_python, cases)
-    peer_seconds = time.perf_counter() - started
-    methods: list[tuple[str, Method]] = [("ours: balanced", ours("balanced")), ("ours: aggressive", ours("aggressive")),
-                                         ("ours: conservative", ours("conservative")), ("keep-last", keep_last)]
-    rows: dict[str, dict[str, dict[str, Any]]] = {}
-    for label, method in methods:
-        rows[label] = {}
-        for case in cases:
-            session = by_name[case["id"].rsplit("@", 1)[0]]
-            try:
-                out, archive = method(case["messages"], case["budget"])
-            except CannotFitError as exc:
-                rows[label][case["id"]] = {"kept": 0, "facts": len(session.facts), "fits": False, "valid": False,
-                                           "tokens": None, "dropped": [], "recoverable": 0, "recalled": 0,
-                                           "error": f"cannot fit ({exc.over_by:,} over)"}
-                continue
-            row = score(session, out, case["budget"], archive)
-            kept = set(rs.kept(session.facts, out))
-            dropped = [f for f in session.facts if f not in kept]
-            row["dropped_facts"] = [(f.run, f.kind, f.key) for f in dropped]
-            answer = recall_answer(archive, session.messages[-1]["content"]) if archive and dropped else ""
-            row["recalled"] = sum(1 for f in dropped if f.key in answer)
-            rows[label][case["id"]] = row
-    for peer, label in (("langchain", "langchain trim_messages"), ("massgen", "MassGen ContextCompressor")):
-        if peer in peers:
-            rows[label] = {}
-            for case in cases:
-                session = by_name[case["id"].rsplit("@", 1)[0]]
-                rows[label][case["id"]] = score(session, peers[peer].get(case["id"]) or [], case["budget"], [])
-    meta = {"sessions": [(n, len(s.messages), counter.count(s.messages), len(s.facts)) for n, s in found],
-            "sources": sorted({(src.repo, src.commit) for _, s in found for src in s.sources}),
-            "peer_note": peer_note, "peer_errors": peers.get("errors", {}), "peer_seconds": round(peer_seconds, 1)}
-    return {"meta": meta, "rows": rows}
+    return retention_real.run(root, peer_python, found=sessions(root), extra=recall_row)
 
 
 def print_tables(result: dict[str, Any]) -> None:
@@ -150,9 +116,4 @@ def print_tables(result: dict[str, Any]) -> None:
             row = rows["ours: balanced"].get(f"{name}@{ratio}", {})
             for run_name, kind, key in row.get("dropped_facts", []):
                 console.print(f"dropped by ours: balanced · {name} @ {ratio}× · {run_name}: {kind} {key}")
-    meta = result["meta"]
-    console.print("sources: " + "; ".join(f"github.com/{r}@{c[:10]}" for r, c in meta["sources"]))
-    if meta["peer_note"]:
-        console.print(f"note: {meta['peer_note']}")
-    for key, err in list(meta["peer_errors"].items())[:5]:
-        console.print(f"note: peer {key}: {err[:160]}")
+    retention_real.print_notes(console, result["meta"])
