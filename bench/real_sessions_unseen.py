@@ -28,12 +28,14 @@ Sources (each pinned by repository, commit and path; nothing fetched is committe
 the flag submitted (EnIGMA ``info.submission``), the flag ``check_flag`` accepted (NYU baseline),
 the files of the final diff (Moatless). Every message is converted; nothing is chosen by hand.
 
-**Which runs** (pinned in :data:`UNSEEN_A` and :data:`UNSEEN_B`, disjoint in runs and in
-challenges/instances) was decided by a rule fixed before anything was compressed: runs with an
-outcome (a solved flag, a non-empty diff), of at most ~12k tokens each (so that no single run is
-most of a session), in alphabetical order within each source, alternating CTF and coding runs;
-A takes EnIGMA GPT-4o, NYU-baseline and Moatless GPT-4o runs, B takes EnIGMA Claude 3.5
-Sonnet, NYU-baseline and Moatless Claude 3.5 Sonnet runs of other challenges and instances.
+**Which runs** (pinned in :data:`UNSEEN_A` and :data:`UNSEEN_B`) was decided by a rule fixed
+before anything was compressed: runs with an outcome (a solved flag, a non-empty diff) of
+3,000-12,000 tokens each (a real multi-step run, never most of a session), in alphabetical order
+within each source, CTF and coding runs alternating. A: EnIGMA GPT-4o runs 1, 3, 5, 7, 9, the
+first NYU-baseline challenge (its first solved attempt) not already in A, Moatless GPT-4o runs
+1, 5, 9, 13, 17, 21. B, among the challenges and instances not in A: EnIGMA Claude 3.5 Sonnet runs
+1, 3, 5, 7, 9, the next NYU-baseline challenge, Moatless Claude 3.5 Sonnet runs 1, 37, 73, 109,
+145, 181. A and B share no run, challenge or SWE-bench instance.
 
 Both sessions come in tool-call form and in text-action form: EnIGMA's runs can be given as its
 model saw them (the command in the assistant's text, the output as the next user turn); the NYU
@@ -101,9 +103,9 @@ SOURCES: tuple[Source, ...] = (*UNSEEN_A, *UNSEEN_B)
 
 def _nyu_ctf(source: Source, data: dict[str, Any]) -> Run:
     """A run of the NYU CTF baseline agent: ``messages`` is a list of ``[timestamp, message]``
-    pairs of Chat Completions messages (the Anthropic backend also logs each raw reply as a
-    ``{"type": "text"}`` entry and repeats some messages in its own text form; those are left
-    out). The fact: the flag of every ``check_flag`` call answered ``{"correct": true}``."""
+    pairs of Chat Completions messages (an entry without a role -- a backend's raw reply -- is
+    skipped, and a message logged twice in a row is kept once). The fact: the flag of every
+    ``check_flag`` call answered ``{"correct": true}``."""
     b = _Builder(_slug(source.name))
     system = ""
     checked: dict[str, str] = {}  # check_flag call id -> flag
