@@ -8,7 +8,8 @@ opened last), a ``sed -i`` hides the path among its arguments, a patch names its
 
 * **tool calls**: a write-named tool (``edit``, ``create``, ``write_file``, ``apply_patch`` ...)
   with its path arguments, else the file opened last; an editor tool's ``create``/
-  ``str_replace``/``insert`` sub-command; ``submit``/``answer``-named tools with their arguments;
+  ``str_replace``/``insert`` sub-command; ``submit``/``answer``-named tools with their arguments, and any tool given a ``flag``,
+  ``answer`` or ``solution`` argument (``check_flag(flag=...)``);
   a shell tool's ``command`` read as shell (below);
 * **commands in an agent's text** (fenced shell blocks, as text-acting agents such as SWE-agent and
   mini-swe-agent write them, or ``Command: ... <END>`` blocks; an ``Answer:`` line; aider-style
@@ -44,7 +45,7 @@ MAX_PATHS = 24  # per ledger line; more are counted, not listed
 WRITE_VERBS = frozenset(
     "add append apply book cancel change commit create delete edit insert modify move patch post put remove "
     "rename replace send set submit update upgrade upload write".split())
-_SUBMIT_VERBS = frozenset({"submit", "answer", "final_answer", "submit_answer", "submit_flag", "finish", "respond"})
+_SUBMIT_VERBS = frozenset({"submit", "answer", "final_answer", "submit_answer", "submit_flag"})
 _EDITOR_WRITES = frozenset({"create", "str_replace", "insert", "undo_edit", "write", "append", "overwrite"})
 _SHELL_TOOLS = frozenset({"bash", "shell", "sh", "run", "execute_bash", "execute_command", "run_command",
                           "terminal", "cmd", "exec", "run_shell_command", "container.exec", "local_shell"})
@@ -60,7 +61,8 @@ _EDITED = re.compile(
 _HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
 _END_OF = re.compile(r"^\s*end_of_\w+\s*$")
 _REFUSED = re.compile(r"\b(?:errors?|error\(s\)|failed|wrong|incorrect|invalid|rejected|denied|not found|"
-                      r"no such file|cannot|unable)\b", re.I)
+                      r"no such file|cannot|unable)\b|\"(?:correct|success|ok)\"\s*:\s*false", re.I)
+_ANSWER_KEYS = frozenset({"flag", "answer", "final_answer", "solution"})
 _KEY_ARG = re.compile(r"(?:^|_)(?:id|ids|key|number|code|name|email|ref)$")
 _FILE_EDIT_VERBS = frozenset({"edit", "insert", "append", "replace", "write", "overwrite", "patch"})
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -341,6 +343,8 @@ class _Reader:
         elif base in _SUBMIT_VERBS or verb == "submit":
             values = [str(v) for v in args.values() if isinstance(v, str | int | float) and str(v).strip()]
             answer = " ".join(values) or None
+        elif any(k.lower() in _ANSWER_KEYS and _short(v) for k, v in args.items()):  # check_flag(flag=...)
+            answer = " ".join(str(v) for k, v in args.items() if k.lower() in _ANSWER_KEYS and _short(v))
         elif base in _SHELL_TOOLS or (sub and " " in sub.strip()):
             shell_edits, answer = self.shell(sub or str(args.get("cmd") or ""), ledger)
             edits.extend(shell_edits)
