@@ -65,6 +65,10 @@ _REFUSED = re.compile(r"\b(?:errors?|error\(s\)|failed|wrong|incorrect|invalid|r
 _ANSWER_KEYS = frozenset({"flag", "answer", "final_answer", "solution"})
 _KEY_ARG = re.compile(r"(?:^|_)(?:id|ids|key|number|code|name|email|ref)$")
 _FILE_EDIT_VERBS = frozenset({"edit", "insert", "append", "replace", "write", "overwrite", "patch"})
+_BARE_COMMANDS = frozenset(
+    "submit create edit insert append open str_replace_editor sed perl tee touch cp mv rm cat echo printf git "
+    "python python3 bash sh cd ls find grep".split())
+_BARE_SUBMIT = re.compile(r"^\s*submit\s+('[^'\n]+'|\"[^\"\n]+\"|\S+)\s*$", re.M)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _OBJECT_WORDS = frozenset({"", "file", "files", "flag", "answer", "patch", "text", "line", "lines", "code"})
 _COMMAND = re.compile(r"^Command:\s*\n?(.*?)(?:<END>|\Z)", re.S | re.M)
@@ -162,8 +166,12 @@ class Ledger:
         return out
 
     def line(self) -> str:
-        """The ledger as one line: ``changed: a.py, b.py (deleted) · submitted: 'x' (rejected), 'y'``."""
+        """The ledger as one line, answers first (what a cut keeps longest):
+        ``submitted: 'x' (rejected), 'y' · changed: a.py, b.py (deleted) · did: cancel(id=7)``."""
         parts = []
+        if self.submitted:
+            parts.append("submitted: " + ", ".join(f"'{a}'" + (" (rejected)" if bad else "")
+                                                    for a, bad in self.submitted))
         if self.changed:
             shown = [p if how in ("edited", "created") else f"{p} ({how})"
                      for p, how in list(self.changed.items())[:MAX_PATHS]]
@@ -173,9 +181,6 @@ class Ledger:
             shown = self.actions[:MAX_PATHS]
             more = len(self.actions) - MAX_PATHS
             parts.append("did: " + ", ".join(shown) + (f" and {more} more" if more > 0 else ""))
-        if self.submitted:
-            parts.append("submitted: " + ", ".join(f"'{a}'" + (" (rejected)" if bad else "")
-                                                    for a, bad in self.submitted))
         return " · ".join(parts)
 
 
@@ -395,9 +400,10 @@ class _Reader:
             self.open_file = opened[-1]
 
     def text_actions(self, text: str, ledger: Ledger) -> None:
-        """Commands in an agent's reply: fenced shell blocks, ``Command: ... <END>`` blocks, an
-        ``Answer:``/``Final answer:`` line (a submission), edit blocks under a file name
-        (``path`` then ``<<<<<<< SEARCH``) and diffs."""
+        """Commands in an agent's reply: fenced shell blocks, ``Command: ... <END>`` blocks, a
+        reply that is a bare command (it starts with one: ``submit 'flag{...}'``, ``edit 3:4``),
+        a ``submit ANSWER`` line, an ``Answer:``/``Final answer:`` line (a submission), edit
+        blocks under a file name (``path`` then ``<<<<<<< SEARCH``) and diffs."""
         answer: str | None = None
         edits: list[tuple[str, str]] = []
         for lang, body in _FENCE.findall(text):
@@ -409,6 +415,15 @@ class _Reader:
             found, said = self.shell(body, ledger)
             edits.extend(found)
             answer = said or answer
+        if "```" not in text and "Command:" not in text:
+            first = text.lstrip().split(None, 1)[0] if text.strip() else ""
+            if first in _BARE_COMMANDS:  # the reply is the command itself (``submit 'flag{...}'``)
+                found, said = self.shell(text, ledger)
+                edits.extend(found)
+                answer = said or answer
+            else:
+                bare = _BARE_SUBMIT.findall(text)  # a line of its own: submit 'flag{...}'
+                answer = bare[-1] if bare else answer
         answers = _ANSWER.findall(text)
         if answers:
             answer = answers[-1]
