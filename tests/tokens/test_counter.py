@@ -135,3 +135,48 @@ def test_estimate_without_encoding_files(tmp_path, monkeypatch):
 def test_estimate_is_an_upper_bound_of_o200k(text):
     truth = len(tiktoken.get_encoding("o200k_base").encode_ordinary(text))
     assert truth <= estimate_tokens(text) <= truth * 2.0
+
+
+def _lookups(counter: TokenCounter) -> int:
+    return counter.hits + counter.misses
+
+
+def test_a_replaced_tail_reuses_the_shared_prefix_and_stays_exact():
+    conv = generate_conversation(6, turns=30).messages
+    counter = TokenCounter("openai/gpt-4o")
+    counter.count([*conv, {"role": "user", "content": "first question"}])
+    # the same history with a different last message (a retried turn, a reset conversation)
+    retried = [*conv, {"role": "user", "content": "second question, worded differently"}]
+    before = _lookups(counter)
+    total = counter.count(retried)
+    assert _lookups(counter) - before == 1  # only the new message is looked at
+    assert total == TokenCounter("openai/gpt-4o").count(retried)
+
+
+def test_a_change_in_the_middle_recounts_from_there_exactly():
+    conv = [dict(m) for m in generate_conversation(7, turns=30).messages]
+    counter = TokenCounter("openai/gpt-4o")
+    counter.count(conv)
+    middle = len(conv) // 2
+    conv[middle]["content"] = "replaced " * 50  # a new content object at one position
+    before = _lookups(counter)
+    total = counter.count(conv)
+    assert _lookups(counter) - before == len(conv) - middle
+    assert total == TokenCounter("openai/gpt-4o").count(conv)
+    # a shorter list of the same objects (a truncated history) is a prefix: nothing is looked at
+    before = _lookups(counter)
+    assert counter.count(conv[:middle]) == TokenCounter("openai/gpt-4o").count(conv[:middle])
+    assert _lookups(counter) == before
+
+
+def test_a_mixed_list_of_dicts_and_messages_keeps_the_prefix_exact():
+    from massgen_plugins.types import Message
+
+    mixed = [Message(role="system", content="be brief"), {"role": "user", "content": "hi"},
+             Message(role="assistant", content="hello"), {"role": "user", "content": "again"}]
+    counter = TokenCounter("openai/gpt-4o")
+    counter.count(mixed)
+    changed = [*mixed[:3], {"role": "user", "content": "something else entirely"}]
+    before = _lookups(counter)
+    assert counter.count(changed) == TokenCounter("openai/gpt-4o").count(changed)
+    assert _lookups(counter) - before == 1

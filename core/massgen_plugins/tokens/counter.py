@@ -3,9 +3,12 @@
 A :class:`TokenCounter` counts one model's conversations. Every message's count is cached under
 a key built from its content (role, text or parts, tool calls, ids), so recounting a growing
 conversation only tokenizes what is new. On top of that, :meth:`TokenCounter.count` remembers
-the list it counted last: when called again with the same message objects (plus appended ones)
-it only checks object identity for the old prefix, which makes the recount after one appended
-message on a 1M-token history take well under a millisecond.
+the list it counted last: when called again, the longest run of leading messages that are the
+same objects (with the same ``content`` and ``tool_calls`` objects) is taken from that count
+after an identity check at C speed, and only the rest is looked at. The recount after one
+appended message on a 1M-token history takes well under a millisecond, and so does the recount
+of a conversation whose last messages were replaced (a retried turn, a history reset to a
+common prefix).
 
 Messages are treated as immutable values: replace ``message.content`` (assign a new value)
 rather than mutating a parts list in place; an in-place mutation of a list is only seen when the
@@ -190,19 +193,16 @@ class TokenCounter:
     def count(self, messages: Sequence[Any], tools: Sequence[dict[str, Any]] | None = None) -> int:
         """Total input tokens of ``messages`` + ``tools`` + reply priming.
 
-        Incremental: when the messages counted last time are still the first ones, as the same
-        objects with the same ``content`` and ``tool_calls`` objects (checked at C speed), only
-        the appended messages are looked at.
+        Incremental: the leading messages that are the same objects as last time, with the same
+        ``content`` and ``tool_calls`` objects (checked at C speed), keep their counts; only
+        the messages after them are looked at (in the per-message cache).
         """
         with self._lock:
-            n = len(self._objs)
-            if n and len(messages) >= n and self._same_prefix(messages, n):
-                total = self._total
-                start = n
-            else:
-                self._objs, self._contents, self._calls, self._tokens = [], [], [], []
-                total = 0
-                start = 0
+            start = self._shared_prefix(messages)
+            if start < len(self._objs):
+                del self._objs[start:], self._contents[start:], self._calls[start:], self._tokens[start:]
+                self._total = sum(self._tokens)
+            total = self._total
             # a bulk count allocates many small objects and no cycles: keep the cyclic garbage
             # collector from re-scanning the (large) heap meanwhile
             pause_gc = len(messages) - start > 32 and gc.isenabled()
@@ -222,10 +222,17 @@ class TokenCounter:
             self._total = total
         return total + self.tools(tools) + REPLY_PRIMING
 
-    def _same_prefix(self, messages: Sequence[Any], n: int) -> bool:
-        prefix = messages[:n] if not isinstance(messages, list) or len(messages) != n else messages
-        if not all(map(operator.is_, prefix, self._objs)):
-            return False
+    def _shared_prefix(self, messages: Sequence[Any]) -> int:
+        """How many leading ``messages`` are, with their ``content`` and ``tool_calls``, the very
+        objects counted last time."""
+        n = min(len(self._objs), len(messages))
+        if not n:
+            return 0
+        prefix = messages if isinstance(messages, list) and len(messages) == n else messages[:n]
+        n = _first_false(map(operator.is_, prefix, self._objs), n)
+        if not n:
+            return 0
+        prefix = prefix[:n] if len(prefix) != n else prefix
         try:
             if isinstance(prefix[0], dict):
                 contents = map(dict.get, prefix, repeat("content"))
@@ -233,16 +240,28 @@ class TokenCounter:
             else:
                 contents = map(getattr, prefix, repeat("content"))
                 calls = map(getattr, prefix, repeat("tool_calls"))
-            return all(map(operator.is_, contents, self._contents)) and all(map(operator.is_, calls, self._calls))
+            n = _first_false(map(operator.is_, contents, self._contents), n)
+            return _first_false(map(operator.is_, calls, self._calls), n)
         except (TypeError, AttributeError):  # a mixed list of dicts and Message objects
-            return all(_get(m, "content") is c and _get(m, "tool_calls") is t
-                       for m, c, t in zip(prefix, self._contents, self._calls, strict=True))
+            for i, (m, c, t) in enumerate(zip(prefix, self._contents, self._calls)):
+                if _get(m, "content") is not c or _get(m, "tool_calls") is not t:
+                    return i
+            return n
 
     def clear(self) -> None:
         """Forget every cached count."""
         with self._lock:
             self._cache.clear()
             self._objs, self._contents, self._calls, self._tokens, self._total = [], [], [], [], 0
+
+
+def _first_false(flags: Iterable[bool], limit: int) -> int:
+    """The index of the first false flag among the first ``limit`` (``limit`` when none is),
+    found at C speed."""
+    try:
+        return min(operator.indexOf(flags, False), limit)
+    except ValueError:
+        return limit
 
 
 _counters: dict[str, TokenCounter] = {}
