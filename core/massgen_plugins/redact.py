@@ -14,9 +14,11 @@ Three layers:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
+from typing import Any
 
 KEY_ENV_VARS = (
     "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "GROQ_API_KEY",
@@ -57,12 +59,40 @@ def remember_secret(value: str | None) -> None:
             _known.add(value)
 
 
-def _secrets() -> list[str]:
-    values = {os.environ.get(name, "") for name in KEY_ENV_VARS}
-    values |= {v for k, v in os.environ.items() if k.endswith("_API_KEY")}
+_secrets_cache: list[Any] = [None, ()]
+
+
+def _secrets() -> tuple[str, ...]:
+    """The key values this process knows (environment and remembered), longest first.
+
+    Recomputed only when the environment or the remembered set changed: a fingerprint of
+    ``os.environ`` (its byte strings cache their hashes) costs microseconds, a scan does not.
+    """
+    raw = getattr(os.environ, "_data", None)
     with _known_lock:
+        fingerprint = (hash(tuple(raw.items())), len(_known)) if isinstance(raw, dict) else None
+        if fingerprint is not None and _secrets_cache[0] == fingerprint:
+            return _secrets_cache[1]  # type: ignore[no-any-return]
+        values = {os.environ.get(name, "") for name in KEY_ENV_VARS}
+        values |= {v for k, v in os.environ.items() if k.endswith("_API_KEY")}
         values |= _known
-    return sorted((v for v in values if len(v) >= 6), key=len, reverse=True)
+        ordered = tuple(sorted((v for v in values if len(v) >= 6), key=len, reverse=True))
+        _secrets_cache[:] = [fingerprint, ordered]
+        return ordered
+
+
+#: Text none of these match is left unchanged by every rule below (each rule's match contains
+#: one of them), so it is returned as is without running the rules one by one.
+_TRIGGERS = r"sk-|AIza|gsk_|xai-|://|(?i:authorization|api[_-]?key|passw(?:or)?d|pwd)"
+
+
+@functools.lru_cache(maxsize=64)
+def _screen(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern that finds anything a rule could mask: the fixed triggers, and every secret's
+    first :data:`MIN_PREFIX` characters (all of a shorter one), which both a whole secret and a
+    truncated echo of it contain."""
+    heads = sorted({re.escape(v[:MIN_PREFIX]) for v in secrets if v}, key=len, reverse=True)
+    return re.compile("|".join([*heads, _TRIGGERS]))
 
 
 def _mask_prefixes(text: str, secret: str) -> str:
@@ -87,7 +117,26 @@ def redact(text: str, extra_secrets: tuple[str, ...] = ()) -> str:
     """``text`` with every known secret and key-shaped token replaced by ``[REDACTED]``."""
     if not text:
         return text
-    for secret in (*extra_secrets, *_secrets()):
+    return redact_known(text, (*extra_secrets, *_secrets()))
+
+
+def known_secrets(extra_secrets: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """``extra_secrets`` followed by every key value :func:`redact` masks: what to pass to
+    :func:`redact_known` when many strings are cleaned at once."""
+    return (*extra_secrets, *_secrets())
+
+
+def redact_known(text: str, secrets: tuple[str, ...]) -> str:
+    """:func:`redact` with the secret values given (see :func:`known_secrets`), so a caller that
+    cleans many strings gathers them once. Text that holds neither a secret's first characters
+    nor anything key-, header- or password-shaped is returned after one scan."""
+    if not text or _screen(secrets).search(text) is None:
+        return text
+    return _apply_rules(text, secrets)
+
+
+def _apply_rules(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
         if secret and secret in text:
             text = text.replace(secret, MASK)
         if secret:

@@ -96,3 +96,25 @@ def test_secret_names_and_values():
     data = redact_data({"max_tokens": 10, "api_key": None, "k": (1, 2.5, True), "b": b"bytes"})
     assert data == {"max_tokens": 10, "api_key": None, "k": [1, 2.5, True], "b": "bytes"}
     assert redact_data(SecretStr("whatever")) == "[REDACTED]"
+
+
+def test_the_run_log_masks_what_the_core_redaction_masks(tmp_path):
+    """Passwords in store URLs and parameters, truncated key echoes and keys remembered from code
+    are masked in events and meta.json as in exceptions and printed lines."""
+    from massgen_plugins.redact import remember_secret
+
+    remembered = "mgk-code-only-" + "q7r8s9t0u1v2w3x4"  # handed over in code, never in the environment
+    remember_secret(remembered)
+    url_password, param_password = "Url-Pass-9f8e7d6c", "Param-Pass-1a2b3c4d"
+    shaped_echo = "sk-" + "proj-Ab12Cd34…Xy9z"
+    run_dir = tmp_path / "run"
+    log = RunLog.create(run_dir, title="redaction parity", agents=[{"id": "a1", "model": "openai/gpt-4o-mini"}])
+    log.event("memory_write", agent="a1", scope="session", store=f"postgresql://massgen:{url_password}@db:5432/m")
+    log.event("note", message=f"dsn 'host=db password={param_password}' key {shaped_echo}")
+    log.event("note", message=f"rejected key {remembered[:18]}… and {remembered}")
+    log.update_meta(store=f"postgresql://massgen:{url_password}@db/m")
+    log.close("ok")
+    leaks = [url_password, param_password, "Ab12Cd34", remembered[:14]]
+    assert _grep(run_dir, leaks) == []
+    text = (run_dir / "events.jsonl").read_text()
+    assert "postgresql://massgen:[REDACTED]@db:5432/m" in text and "rejected key [REDACTED]" in text

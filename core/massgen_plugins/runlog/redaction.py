@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import redact as _redact_module
-from ..redact import MASK, redact
+from ..redact import MASK, known_secrets, redact_known
 
 __all__ = ["MASK", "env_secret_values", "is_secret_name", "redact_data", "redact_exception"]
 
@@ -66,29 +66,17 @@ def _scan(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(sorted(values, key=len, reverse=True))
 
 
-_SHAPES = getattr(_redact_module, "_SHAPES", None)
-_HEADERS = getattr(_redact_module, "_HEADERS", None)
-
-
 def _clean_text(text: str, secrets: tuple[str, ...]) -> str:
-    """:func:`~massgen_plugins.redact.redact` with the secret list computed once per walk (not
+    """:func:`~massgen_plugins.redact.redact` with the secret list gathered once per walk (not
     once per string): the run log redacts every field of every event."""
-    if not text:
-        return text
-    if _SHAPES is None or _HEADERS is None:  # the core module changed shape: use it as is
-        return redact(text, extra_secrets=secrets)
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    text = _SHAPES.sub(MASK, text)
-    return _HEADERS.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{MASK}", text)
+    return redact_known(text, secrets)
 
 
 def redact_exception(exc: BaseException, *, secrets: Iterable[str] = ()) -> str:
     """``"ExcType: message"`` with every secret masked (the message, not a traceback)."""
-    extra = (*secrets, *env_secret_values())
+    extra = known_secrets((*secrets, *env_secret_values()))
     text = str(exc).strip()
-    return _clean_text(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, tuple(extra))
+    return _clean_text(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, extra)
 
 
 def redact_data(value: Any, *, secrets: Iterable[str] = ()) -> Any:
@@ -100,7 +88,7 @@ def redact_data(value: Any, *, secrets: Iterable[str] = ()) -> Any:
     exceptions become their redacted ``"Type: message"`` text; pydantic models are dumped first.
     """
     extra = tuple(sorted({s for s in (*secrets, *env_secret_values()) if s}, key=len, reverse=True))
-    return _walk(value, extra, depth=0)
+    return _walk(value, known_secrets(extra), depth=0)
 
 
 def _walk(value: Any, secrets: tuple[str, ...], depth: int) -> Any:
