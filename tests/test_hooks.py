@@ -183,6 +183,45 @@ async def test_hook_stream(hooks):
     assert [e["type"] async for e in hooks.stream(request, ProviderSettings(provider="acme"))] == ["text", "done"]
 
 
+
+async def test_coroutine_and_async_generator_providers_skip_the_worker_thread(hooks):
+    """Creating a coroutine or an async generator runs no plugin code: the host calls such a
+    ``complete``/``stream`` on the loop; a plain function still runs on a worker thread."""
+    from massgen_plugins.hookcall import _WORKERS
+
+    async def complete(request, settings):
+        return {"model": request.model, "message": {"role": "assistant", "content": "direct"}}
+
+    async def stream(request, settings):
+        yield {"type": "text", "delta": "di"}
+        yield {"type": "done", "response": {"model": request.model,
+                                            "message": {"role": "assistant", "content": "di"}}}
+
+    register(hooks, "acme", register_providers=lambda: {"name": "acme"}, complete=complete, stream=stream)
+    register(hooks, "zed", register_providers=lambda: {"name": "zed"},
+             complete=lambda request, settings: complete(request, settings))
+    request = CompletionRequest(model="acme/m", messages=[Message(role="user", content="hi")])
+    settings = ProviderSettings(provider="acme")
+    hooks.provider_table()  # built once, up front (a synchronous hook call)
+    before = _WORKERS.submitted
+    assert (await hooks.complete(request, settings)).message.content == "direct"
+    assert [e["type"] async for e in hooks.stream(request, settings)] == ["text", "done"]
+    assert _WORKERS.submitted == before
+    other = CompletionRequest(model="zed/m", messages=request.messages)
+    assert (await hooks.complete(other, ProviderSettings(provider="zed"))).message.content == "direct"
+    assert _WORKERS.submitted == before + 1
+
+
+@pytest.mark.parametrize("module", ["massgen_plugins_openai", "massgen_plugins_anthropic", "massgen_plugins_gemini",
+                                    "massgen_plugins_groq", "massgen_plugins_nebius", "massgen_plugins_openrouter",
+                                    "massgen_plugins_xai"])
+def test_bundled_providers_declare_complete_as_a_coroutine_function(module):
+    import importlib
+    import inspect
+
+    assert inspect.iscoroutinefunction(importlib.import_module(module).complete)
+
+
 def test_hook_memory_store(hooks):
     class FakeStore:
         url = "mem://x"

@@ -16,7 +16,10 @@ walk the implementations the same way and differ only in how one implementation 
 * on the event loop, a plain ``def`` implementation runs on a worker thread too (so a blocking
   plugin never freezes the loop and the other agents on it); an ``async def`` one is awaited
   under a timeout; an awaitable that a plain function returns is awaited within what is left of
-  the same deadline.
+  the same deadline. For ``complete`` and ``stream`` (whose result is the call itself, bounded
+  by the caller's request timeout), an ``async def`` implementation or an async generator
+  function is called right on the loop: creating the coroutine or generator runs none of its
+  code, so there is nothing to bound and no worker-thread hop to pay.
 
 A late implementation is abandoned and recorded as ``timeout``: its worker is a daemon thread, so
 it cannot keep the process alive. One that misses its deadline :data:`QUARANTINE_AFTER` times is
@@ -125,6 +128,11 @@ class Implementation:
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.function)
 
+    @property
+    def makes_call_object(self) -> bool:
+        """Calling it only creates a coroutine or an async generator (runs none of its code)."""
+        return inspect.iscoroutinefunction(self.function) or inspect.isasyncgenfunction(self.function)
+
 
 @dataclass
 class Attempt:
@@ -210,9 +218,12 @@ class _Workers:
         self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._idle = 0
         self._lock = threading.Lock()
+        self.submitted = 0
+        """Jobs handed to a worker so far (each one is a thread hop for its caller)."""
 
     def submit(self, job: Callable[[], None]) -> None:
         with self._lock:
+            self.submitted += 1
             spawn = self._idle == 0
             if not spawn:
                 self._idle -= 1
@@ -283,8 +294,8 @@ async def _run_async(impl: Implementation, kwargs: Mapping[str, Any], limit: flo
     if blocked is not None:
         return None, blocked, 0.0
     try:
-        if impl.is_async and not await_result:
-            value = impl(**kwargs)  # ``async def complete``: the coroutine *is* the call; the caller bounds it
+        if not await_result and impl.makes_call_object:
+            value = impl(**kwargs)  # the coroutine (or async generator) *is* the call; the caller bounds it
         elif impl.is_async:
             value = await asyncio.wait_for(impl(**kwargs), limit)
         else:

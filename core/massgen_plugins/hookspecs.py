@@ -202,6 +202,11 @@ def complete(
     a :class:`CompletionResponse` and raises the SDK's own exception on failure. SDK retries must
     be off: the host owns the one retry loop. **First result**, routed: only the owner of
     ``request.provider`` is called.
+
+    Declaring the implementation ``async def`` (returning the response) is the faster form: the
+    host awaits it on the event loop under the request's timeout, whereas a plain function first
+    runs on a worker thread under the ``complete`` deadline (so one that blocks cannot freeze the
+    loop). Keep blocking work out of an ``async def`` one.
     """
 
 

@@ -19,7 +19,7 @@ from massgen_plugins import hookimpl
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable
+    from collections.abc import AsyncIterator
 
     from massgen_plugins.types import (
         CompletionRequest,
@@ -78,10 +78,10 @@ def classify_error(error: BaseException, provider: str | None) -> ErrorInfo | No
 
 
 @hookimpl
-def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse]:
+async def complete(request: CompletionRequest, settings: ProviderSettings) -> CompletionResponse:
     from .calls import complete as _complete
 
-    return _complete(request, settings)
+    return await _complete(request, settings)
 
 
 @hookimpl

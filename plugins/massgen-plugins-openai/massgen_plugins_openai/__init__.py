@@ -164,21 +164,21 @@ def _use_responses(request: CompletionRequest) -> bool:
 
 
 @hookimpl
-def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse]:
+async def complete(request: CompletionRequest, settings: ProviderSettings) -> CompletionResponse:
     """Chat Completions, or ``/responses`` for conversations holding a compaction item (or
     ``options={"api": "responses"}``); a configured endpoint gets Chat Completions."""
     served = _served(request.provider)
     if served is not OPENAI:
         from . import chat
 
-        return chat.complete(served, request, settings)
+        return await chat.complete(served, request, settings)
     if _use_responses(request):
         from . import responses
 
-        return responses.complete(OPENAI, request, settings)
+        return await responses.complete(OPENAI, request, settings)
     from . import chat
 
-    return chat.complete(OPENAI, request, settings)
+    return await chat.complete(OPENAI, request, settings)
 
 
 @hookimpl

@@ -28,7 +28,7 @@ from massgen_plugins_openai.compat import CompatProvider
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable
+    from collections.abc import AsyncIterator
 
     from massgen_plugins.types import (
         CompletionRequest,
@@ -117,8 +117,8 @@ def classify_error(error: BaseException, provider: str | None) -> ErrorInfo | No
 
 
 @hookimpl
-def complete(request: CompletionRequest, settings: ProviderSettings) -> Awaitable[CompletionResponse]:
-    return kit.complete(OPENROUTER, request, settings)
+async def complete(request: CompletionRequest, settings: ProviderSettings) -> CompletionResponse:
+    return await kit.complete(OPENROUTER, request, settings)
 
 
 @hookimpl
