@@ -68,9 +68,8 @@ def _secrets() -> tuple[str, ...]:
     Recomputed only when the environment or the remembered set changed: a fingerprint of
     ``os.environ`` (its byte strings cache their hashes) costs microseconds, a scan does not.
     """
-    raw = getattr(os.environ, "_data", None)
     with _known_lock:
-        fingerprint = (hash(tuple(raw.items())), len(_known)) if isinstance(raw, dict) else None
+        fingerprint = environ_fingerprint()
         if fingerprint is not None and _secrets_cache[0] == fingerprint:
             return _secrets_cache[1]  # type: ignore[no-any-return]
         values = {os.environ.get(name, "") for name in KEY_ENV_VARS}
@@ -130,9 +129,47 @@ def redact_known(text: str, secrets: tuple[str, ...]) -> str:
     """:func:`redact` with the secret values given (see :func:`known_secrets`), so a caller that
     cleans many strings gathers them once. Text that holds neither a secret's first characters
     nor anything key-, header- or password-shaped is returned after one scan."""
-    if not text or _screen(secrets).search(text) is None:
-        return text
-    return _apply_rules(text, secrets)
+    return cleaner(secrets)(text)
+
+
+class Cleaner:
+    """:func:`redact_known` for one tuple of secrets, as a callable (for walks over many strings)."""
+
+    __slots__ = ("_names", "_search", "secrets")
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self.secrets = secrets
+        self._search = _screen(secrets).search
+        self._names: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        if not text or self._search(text) is None:
+            return text
+        return _apply_rules(text, self.secrets)
+
+    def name(self, key: str) -> str:
+        """A mapping key, cleaned (remembered: keys come from a small vocabulary)."""
+        cleaned = self._names.get(key)
+        if cleaned is None:
+            if len(self._names) >= 2048:
+                self._names.clear()
+            cleaned = self._names[key] = self(key)
+        return cleaned
+
+
+@functools.lru_cache(maxsize=64)
+def cleaner(secrets: tuple[str, ...]) -> Cleaner:
+    """The :class:`Cleaner` for ``secrets`` (see :func:`known_secrets`)."""
+    return Cleaner(secrets)
+
+
+def environ_fingerprint() -> tuple[int, int] | None:
+    """Changes whenever the environment or the remembered keys change (``None`` when the
+    environment cannot be fingerprinted cheaply): what the known secrets depend on."""
+    raw = getattr(os.environ, "_data", None)
+    if not isinstance(raw, dict):
+        return None
+    return hash(tuple(raw.items())), len(_known)
 
 
 def _apply_rules(text: str, secrets: tuple[str, ...]) -> str:

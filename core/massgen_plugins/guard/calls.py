@@ -7,11 +7,12 @@ it reports what happened (:class:`CallOutcome`) and the turn loop in :mod:`.sess
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..redact import redact
 
@@ -20,6 +21,20 @@ if TYPE_CHECKING:
     from ..types import CompletionRequest, CompletionResponse, ErrorInfo, Overflow, ProviderSettings, StreamEvent
 
 EventSink = Callable[["StreamEvent"], Awaitable[None]]
+T = TypeVar("T")
+
+
+async def bounded(awaitable: Awaitable[T], seconds: float) -> T:
+    """``await awaitable``, cancelled after ``seconds`` (:class:`asyncio.TimeoutError`).
+
+    On Python 3.11+ the awaitable runs in the caller's task under :func:`asyncio.timeout`;
+    :func:`asyncio.wait_for` would wrap it in a new task, which costs two more turns of the event
+    loop per call.
+    """
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, timeout=seconds)
 
 
 @dataclass
@@ -118,11 +133,11 @@ async def call_model(
                     if event.type != "done":
                         await emit(event)
 
-            await asyncio.wait_for(consume(), timeout=ceiling)
+            await bounded(consume(), ceiling)
             if outcome.response is None:
                 raise ConnectionError("the stream ended without a final event (truncated stream)")
         else:
-            outcome.response = await asyncio.wait_for(get_hooks().complete(request, settings), timeout=ceiling)
+            outcome.response = await bounded(get_hooks().complete(request, settings), ceiling)
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
     except Exception as exc:

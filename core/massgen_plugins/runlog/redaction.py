@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import redact as _redact_module
-from ..redact import MASK, known_secrets, redact_known
+from ..redact import MASK, Cleaner, cleaner, environ_fingerprint, known_secrets
 
 __all__ = ["MASK", "env_secret_values", "is_secret_name", "redact_data", "redact_exception"]
 
@@ -66,17 +66,11 @@ def _scan(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(sorted(values, key=len, reverse=True))
 
 
-def _clean_text(text: str, secrets: tuple[str, ...]) -> str:
-    """:func:`~massgen_plugins.redact.redact` with the secret list gathered once per walk (not
-    once per string): the run log redacts every field of every event."""
-    return redact_known(text, secrets)
-
-
 def redact_exception(exc: BaseException, *, secrets: Iterable[str] = ()) -> str:
     """``"ExcType: message"`` with every secret masked (the message, not a traceback)."""
-    extra = known_secrets((*secrets, *env_secret_values()))
+    clean = cleaner(known_secrets((*secrets, *env_secret_values())))
     text = str(exc).strip()
-    return _clean_text(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, extra)
+    return clean(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
 
 
 def redact_data(value: Any, *, secrets: Iterable[str] = ()) -> Any:
@@ -87,59 +81,82 @@ def redact_data(value: Any, *, secrets: Iterable[str] = ()) -> Any:
     replaced by ``[REDACTED]`` entirely; :class:`~pydantic.SecretStr` values are always masked;
     exceptions become their redacted ``"Type: message"`` text; pydantic models are dumped first.
     """
-    extra = tuple(sorted({s for s in (*secrets, *env_secret_values()) if s}, key=len, reverse=True))
-    return _walk(value, known_secrets(extra), depth=0)
+    return _walk(value, _cleaner(tuple(secrets)), depth=0)
 
 
-def _walk(value: Any, secrets: tuple[str, ...], depth: int) -> Any:
+_cleaners: dict[tuple[Any, ...], Cleaner] = {}
+
+
+def _cleaner(secrets: tuple[str, ...]) -> Cleaner:
+    """The cleaner for ``secrets`` plus every known and secret-named environment value; looked
+    up by one fingerprint of the environment while it does not change (the run log redacts
+    every event)."""
+    fingerprint = environ_fingerprint()
+    found = _cleaners.get((secrets, fingerprint)) if fingerprint is not None else None
+    if found is None:
+        extra = tuple(sorted({s for s in (*secrets, *env_secret_values()) if s}, key=len, reverse=True))
+        found = cleaner(known_secrets(extra))
+        if fingerprint is not None:
+            if len(_cleaners) >= 64:
+                _cleaners.clear()
+            _cleaners[(secrets, fingerprint)] = found
+    return found
+
+
+def _walk(value: Any, clean: Cleaner, depth: int) -> Any:
     kind = type(value)
     if kind is str:
-        return _clean_text(value, secrets)
+        return clean(value)
     if value is None or kind in (bool, int, float):
         return value
     if kind is dict:
-        return _walk_mapping(value, secrets, depth)
+        return _walk_mapping(value, clean, depth)
     if kind in (list, tuple):
-        return [_walk(item, secrets, depth + 1) for item in value]
-    return _walk_other(value, secrets, depth)
+        return [_walk(item, clean, depth + 1) for item in value]
+    return _walk_other(value, clean, depth)
 
 
-def _walk_mapping(value: Any, secrets: tuple[str, ...], depth: int) -> dict[str, Any]:
+def _walk_mapping(value: Any, clean: Cleaner, depth: int) -> dict[str, Any]:
     if depth > 64:
         return {"[TOO DEEP]": True}
     out: dict[str, Any] = {}
     for key, item in value.items():
         name = key if type(key) is str else str(key)
+        kind = type(item)
         if is_secret_name(name) and item not in (None, ""):
-            out[_clean_text(name, secrets)] = MASK
+            out[clean.name(name)] = MASK
+        elif kind is str:  # the common leaves, without a call per value
+            out[clean.name(name)] = clean(item)
+        elif item is None or kind is int or kind is float or kind is bool:
+            out[clean.name(name)] = item
         else:
-            out[_clean_text(name, secrets)] = _walk(item, secrets, depth + 1)
+            out[clean.name(name)] = _walk(item, clean, depth + 1)
     return out
 
 
-def _walk_other(value: Any, secrets: tuple[str, ...], depth: int) -> Any:
+def _walk_other(value: Any, clean: Cleaner, depth: int) -> Any:
     if depth > 64:
         return "[TOO DEEP]"
     if isinstance(value, str):
-        return _clean_text(str(value), secrets)
+        return clean(str(value))
     if isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, (bytes, bytearray)):
-        return _clean_text(bytes(value).decode("utf-8", "replace"), secrets)
+        return clean(bytes(value).decode("utf-8", "replace"))
     if isinstance(value, BaseException):
         text = str(value).strip()
-        return _clean_text(f"{type(value).__name__}: {text}" if text else type(value).__name__, secrets)
+        return clean(f"{type(value).__name__}: {text}" if text else type(value).__name__)
     if type(value).__name__ in ("SecretStr", "SecretBytes"):
         return MASK
     if isinstance(value, Mapping) or (hasattr(value, "items") and callable(value.items)):
-        return _walk_mapping(value, secrets, depth)
+        return _walk_mapping(value, clean, depth)
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_walk(item, secrets, depth + 1) for item in value]
+        return [_walk(item, clean, depth + 1) for item in value]
     dump = getattr(value, "model_dump", None)
     if callable(dump):
         try:
             # secrets inside models stay SecretStr objects in python mode; the walk masks them
-            return _walk(dump(), secrets, depth + 1)
+            return _walk(dump(), clean, depth + 1)
         except Exception:
             pass
-    return _clean_text(str(value), secrets)
+    return clean(str(value))
