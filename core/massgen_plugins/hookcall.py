@@ -101,12 +101,19 @@ def _parse_deadlines(text: str) -> dict[str, float]:
     return out
 
 
+_parsed: list[Any] = [None, {}]  # the last (text, deadlines) parsed: the variable rarely changes
+
+
 def deadline(hook: str) -> float:
     """The deadline in seconds for one implementation of ``hook`` (environment, then default).
 
     :raises InputError: when ``MASSGEN_PLUGINS_HOOK_DEADLINES`` is malformed.
     """
-    configured = _parse_deadlines(os.environ.get(DEADLINES_ENV, ""))
+    text = os.environ.get(DEADLINES_ENV, "")
+    last_text, configured = _parsed
+    if text != last_text:
+        configured = _parse_deadlines(text)
+        _parsed[:] = [text, configured]
     if hook in configured:
         return configured[hook]
     return configured.get("*", DEFAULT_DEADLINES.get(hook, FALLBACK_DEADLINE))

@@ -155,3 +155,24 @@ def test_fsync_mode_and_meta_updates(tmp_path):
     log.close("interrupted")
     assert read_run(tmp_path / "r").status == "interrupted"
     assert os.stat(tmp_path / "r" / "events.jsonl").st_mode & 0o077 == 0  # private file
+
+
+def test_event_timestamps_match_datetime_formatting_exactly():
+    """The timestamp formatter caches the second's text; it must agree with
+    ``datetime.fromtimestamp(...).isoformat(timespec="milliseconds")`` everywhere, including
+    microsecond rounding that carries into the next second."""
+    import random
+    from datetime import datetime, timezone
+
+    from massgen_plugins.runlog.writer import _iso
+
+    def reference(epoch: float) -> str:
+        return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    rng = random.Random(7)
+    samples = [1_768_000_000 + rng.uniform(-1e8, 1e8) for _ in range(5000)]
+    samples += [second + micros / 1e6 + 5e-7 for second in (1_768_000_000, 1_768_000_001)
+                for micros in (999_999, 999_499, 0, 499, 500)]
+    samples += [1_768_000_000.9999996, 1_768_000_000.0000004, 1_768_000_000.9995, 0.0, 1.5, -0.5, -1.0000004]
+    for epoch in samples:
+        assert _iso(epoch) == reference(epoch), epoch

@@ -7,9 +7,10 @@ it reports what happened (:class:`CallOutcome`) and the turn loop in :mod:`.sess
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
 
 EventSink = Callable[["StreamEvent"], Awaitable[None]]
 T = TypeVar("T")
+
+#: call ids: 12 hex digits, as ``uuid4().hex[:12]`` gave, without a system call per call
+_ids = random.Random()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ids.seed)  # a forked child draws its own ids
 
 
 async def bounded(awaitable: Awaitable[T], seconds: float) -> T:
@@ -99,7 +105,7 @@ async def call_model(
     """Make one call (streamed when ``sink`` is given, each event forwarded to it)."""
     from ..manager import get_hooks
 
-    call_id = uuid.uuid4().hex[:12]
+    call_id = f"{_ids.getrandbits(48):012x}"
     stream = sink is not None
     # which options were set, never their values (a stop sequence or a schema can be content)
     named = sorted({*request.options, *(["temperature"] if request.temperature is not None else [])})

@@ -18,6 +18,7 @@ Guarantees:
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import secrets as _secrets
@@ -71,10 +72,25 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
+_second: list[Any] = [None, ""]  # the last whole second formatted, and its text
+
+
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
-    )
+    """``2026-01-10T15:00:00.123Z``: what ``datetime.fromtimestamp(epoch, timezone.utc)`` gives
+    (microseconds rounded half to even, then cut to milliseconds), with the date and time of
+    the second formatted once per second."""
+    frac, whole = math.modf(epoch)
+    micros = round(frac * 1e6)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    second = int(whole)
+    last, text = _second
+    if second != last:
+        text = datetime.fromtimestamp(second, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _second[:] = [second, text]
+    return f"{text}.{micros // 1000:03d}Z"
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
