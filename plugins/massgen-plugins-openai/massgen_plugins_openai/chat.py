@@ -19,12 +19,15 @@ exceptions so the retry loop sees them:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from .compat import CompatProvider, async_client
 
 if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
     from massgen_plugins.types import CompletionRequest, CompletionResponse, Message, ProviderSettings, StreamEvent
 
 #: option keys consumed by the plugins themselves, never sent to the provider
@@ -33,13 +36,25 @@ CONTROL_OPTIONS = frozenset({"api", "native_compaction"})
 
 def wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
     """Messages as Chat Completions JSON (unknown extra keys are kept verbatim)."""
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        item = message.model_dump(mode="json", exclude_none=True)
+    from massgen_plugins.types import Message
+
+    if all(type(m) is Message for m in messages):  # the whole list in one serializer call
+        out: list[dict[str, Any]] = _message_list().dump_python(messages, mode="json", exclude_none=True)
+    else:  # a subclass serializes its own fields
+        out = [message.model_dump(mode="json", exclude_none=True) for message in messages]
+    for message, item in zip(messages, out):
         if message.role == "assistant" and "content" not in item:
             item["content"] = None  # tool-only assistant turns need an explicit null
-        out.append(item)
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _message_list() -> TypeAdapter[list[Message]]:
+    from pydantic import TypeAdapter
+
+    from massgen_plugins.types import Message
+
+    return TypeAdapter(list[Message])
 
 
 def request_kwargs(provider: CompatProvider, request: CompletionRequest) -> dict[str, Any]:

@@ -169,3 +169,25 @@ async def test_client_timeout_and_dropped_connection_are_transient(emulator_env,
     dropped = plugin.classify_error(info.value, "openai")
     assert dropped.kind == ErrorKind.CONNECTION and dropped.retryable is True
     assert plugin.detect_overflow(info.value, "openai", "openai/gpt-4o-mini") is None
+
+
+def test_wire_messages_match_each_message_dumped_on_its_own():
+    """The list is serialized in one call; the result is what each message's own dump gives:
+    extra keys kept, None fields dropped, a tool-only assistant turn with an explicit null."""
+    from massgen_plugins_openai.chat import wire_messages
+
+    class Tagged(Message):
+        tag: str = "kept"
+
+    call = {"id": "call_1", "type": "function", "function": {"name": "read", "arguments": "{}"}}
+    messages = [Message(role="system", content="be brief"),
+                Message(role="user", content=[{"type": "text", "text": "hi"}], name="ann"),
+                Message(role="assistant", content=None, tool_calls=[call]),
+                Message(role="tool", tool_call_id="call_1", content="done"),
+                Message.model_validate({"role": "user", "content": "x", "cache_control": {"type": "ephemeral"}})]
+    expected = [m.model_dump(mode="json", exclude_none=True) for m in messages]
+    expected[2]["content"] = None
+    assert wire_messages(messages) == expected
+    assert "content" in wire_messages(messages)[2] and wire_messages(messages)[4]["cache_control"] == {"type": "ephemeral"}
+    mixed = [*messages, Tagged(role="user", content="sub")]
+    assert wire_messages(mixed)[-1] == {"role": "user", "content": "sub", "tag": "kept"}
