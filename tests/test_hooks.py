@@ -212,6 +212,29 @@ async def test_coroutine_and_async_generator_providers_skip_the_worker_thread(ho
     assert _WORKERS.submitted == before + 1
 
 
+
+async def test_a_plugin_swapped_under_the_same_name_is_the_one_called(hooks):
+    """Routed implementations are remembered between calls; replacing a plugin (even under
+    the same name, with no call in between) or adding one is seen on the next call."""
+
+    def answering(text):
+        async def complete(request, settings):
+            return {"model": request.model, "message": {"role": "assistant", "content": text}}
+        return complete
+
+    register(hooks, "acme", register_providers=lambda: {"name": "acme"}, complete=answering("first"))
+    request = CompletionRequest(model="acme/m", messages=[Message(role="user", content="hi")])
+    settings = ProviderSettings(provider="acme")
+    assert (await hooks.complete(request, settings)).message.content == "first"
+    assert (await hooks.complete(request, settings)).message.content == "first"
+    hooks.pm.unregister(name="acme")
+    register(hooks, "acme", register_providers=lambda: {"name": "acme"}, complete=answering("second"))
+    assert (await hooks.complete(request, settings)).message.content == "second"
+    # a plugin that owns no provider may answer for every provider: it is called once added
+    register(hooks, "generic", count_tokens=lambda request: {"tokens": 3, "method": "estimate"})
+    counted = hooks.count_tokens(TokenCountRequest(model="acme/m", messages=request.messages), settings)
+    assert counted.value is not None and counted.value.tokens == 3 and counted.plugin == "generic"
+
 @pytest.mark.parametrize("module", ["massgen_plugins_openai", "massgen_plugins_anthropic", "massgen_plugins_gemini",
                                     "massgen_plugins_groq", "massgen_plugins_nebius", "massgen_plugins_openrouter",
                                     "massgen_plugins_xai"])

@@ -382,8 +382,13 @@ class HookCall:
     report_raised: bool = True
     """Report implementations that raised (``False`` when the caller reports them itself, as the
     model registry does for a provider's failed list call); late and rejected ones always are."""
+    impls: list[Implementation] | None = None
+    """The implementations to walk when the caller has routed them already (in call order);
+    ``None``: looked up in ``pm``, filtered by ``only``."""
 
     def implementations(self) -> list[Implementation]:
+        if self.impls is not None:
+            return list(self.impls)
         return implementations(self.pm, self.hook, self.only)
 
     def run(self) -> Any:

@@ -19,6 +19,7 @@ Discovery runs once per process (:func:`get_host`); :func:`reset_host` exists fo
 from __future__ import annotations
 
 import math
+import operator
 import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -176,6 +177,7 @@ class Hooks:
         self._table_key: frozenset[str] = frozenset()
         self._table_lock = threading.Lock()
         self._overflow_patterns: tuple[OverflowPattern, ...] | None = None
+        self._routes: dict[tuple[str, str | None], tuple[ProviderTable, list[Any], list[Implementation]]] = {}
 
     # -- providers -------------------------------------------------------------------------
     def provider_table(self) -> ProviderTable:
@@ -227,7 +229,23 @@ class Hooks:
             raise ProviderConflictError(conflict_message(provider, claimants, self.records))
 
     def _routed(self, hook: str, provider: str | None, kwargs: dict[str, Any], **options: Any) -> HookCall:
-        return HookCall(self.pm, hook, kwargs, only=self.provider_table().route(provider), **options)
+        return HookCall(self.pm, hook, kwargs, impls=self._route(hook, provider), **options)
+
+    def _route(self, hook: str, provider: str | None) -> list[Implementation]:
+        """``hook``'s implementations that may answer for ``provider``, in call order; remembered
+        while the provider table and the hook's registered implementations stay the same (every
+        provider call goes through here)."""
+        table = self.provider_table()
+        registered = getattr(self.pm.hook, hook).get_hookimpls()
+        known = self._routes.get((hook, provider))
+        if (known is not None and known[0] is table and len(known[1]) == len(registered)
+                and all(map(operator.is_, known[1], registered))):
+            return known[2]
+        impls = implementations(self.pm, hook, table.route(provider))
+        if len(self._routes) >= 256:
+            self._routes.clear()
+        self._routes[(hook, provider)] = (table, registered, impls)
+        return impls
 
     def register_commands(self, cli: click.Group) -> Collected[None]:
         """Let every plugin add its commands to ``cli``; failures are isolated and reported."""

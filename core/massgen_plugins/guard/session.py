@@ -285,12 +285,13 @@ class Session:
     async def _acknowledge(self, state: TurnState, added: list[Message], response: CompletionResponse) -> None:
         """The turn succeeded: persist it (durably, before ``send`` returns), then commit it to
         the live conversation."""
-        await self.memory.persist_turn(
-            turn=self.turn + 1, new=[*self._unpersisted, *added, response.message], archived=state.archived,
-            snapshot=[*state.messages, response.message] if state.compressed else None,
-            meta={"config": self.config.model_dump(mode="json"), "agent": self.agent, "team": self.team,
-                  "model": response.model},
-        )
+        if self.memory.store is not None:  # the turn's record (a configuration dump) only when it is kept
+            await self.memory.persist_turn(
+                turn=self.turn + 1, new=[*self._unpersisted, *added, response.message], archived=state.archived,
+                snapshot=[*state.messages, response.message] if state.compressed else None,
+                meta={"config": self.config.model_dump(mode="json"), "agent": self.agent, "team": self.team,
+                      "model": response.model},
+            )
         self.messages = [*state.messages, response.message]
         self._checked = (id(self.messages), len(self.messages))
         self.turn += 1

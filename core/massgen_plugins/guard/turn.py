@@ -118,7 +118,10 @@ class TurnLoop:
             if failure is None:
                 assert state.response is not None
                 # a reply is stored and sent again later: no lone surrogate may break either
-                return state.response.model_copy(update={"message": sendable_messages([state.response.message])[0]})
+                reply = sendable_messages([state.response.message])[0]
+                if reply is state.response.message:
+                    return state.response
+                return state.response.model_copy(update={"message": reply})
             failures.append(failure)
             following = self.next_model(model, candidates, tried, prefer_larger=failure.kind == ErrorKind.OVERFLOW)
             if following is not None:
