@@ -176,3 +176,30 @@ def test_event_timestamps_match_datetime_formatting_exactly():
     samples += [1_768_000_000.9999996, 1_768_000_000.0000004, 1_768_000_000.9995, 0.0, 1.5, -0.5, -1.0000004]
     for epoch in samples:
         assert _iso(epoch) == reference(epoch), epoch
+
+
+def test_each_line_holds_what_the_event_model_dumps(tmp_path):
+    """A line is the validated event serialized by its model: the same content as its JSON
+    dump (None fields and empty ``data`` left out, tiny and huge floats, non-ASCII text kept),
+    and ``event`` returns exactly the line; ``write`` writes the same without returning it."""
+    from massgen_plugins.runlog.schema import validate_event
+
+    log = RunLog.create(tmp_path / "r")
+    returned = log.event("call_end", agent="a1", turn=2, call_id="c1", model="openai/gpt-4o-mini", attempt=1,
+                         stream=False, outcome="ok", latency_ms=1e-07, ttft_ms=None,
+                         usage={"input_tokens": 12, "output_tokens": 3}, finish_reason="stop")
+    log.write("note", agent="a1", message="naïve café — 東京 \u2028 done", data={"big": 1e22, "none": None, "list": [1, None]})
+    log.write("note", message="no data", data={})
+    log.close()
+    lines = (tmp_path / "r" / "events.jsonl").read_bytes().decode("utf-8").split("\n")[:-1]  # U+2028 is not a line end
+    events = [json.loads(line) for line in lines]
+    assert events[1] == returned
+    for event in events:
+        expected = validate_event(event)
+        if not expected.get("data"):
+            expected.pop("data", None)
+        assert event == expected
+    assert "ttft_ms" not in events[1] and events[1]["latency_ms"] == 1e-07
+    assert events[2]["message"] == "naïve café — 東京 \u2028 done"
+    assert events[2]["data"] == {"big": 1e22, "none": None, "list": [1, None]}
+    assert "data" not in events[3] and [e["seq"] for e in events] == [0, 1, 2, 3, 4]

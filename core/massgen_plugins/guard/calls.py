@@ -90,7 +90,7 @@ async def classify(error: BaseException, model: str) -> tuple[ErrorInfo, Overflo
 
 def _event(ctx: CallContext, type_: str, **fields: Any) -> None:
     if ctx.log is not None:
-        ctx.log.event(type_, agent=ctx.agent, turn=ctx.turn, **fields)
+        ctx.log.write(type_, agent=ctx.agent, turn=ctx.turn, **fields)
 
 
 async def call_model(

@@ -336,7 +336,7 @@ class Session:
 
     def _emit(self, type_: str, **fields: Any) -> None:
         if self._log is not None:
-            self._log.event(type_, agent=self.agent, turn=self.turn + 1, **fields)
+            self._log.write(type_, agent=self.agent, turn=self.turn + 1, **fields)
 
 
 def _open_log(run_log: Any, session: Session) -> RunLog | None:

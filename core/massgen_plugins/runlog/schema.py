@@ -28,6 +28,7 @@ __all__ = [
     "Usage",
     "SkippedStage",
     "validate_event",
+    "validated_event",
 ]
 
 
@@ -253,6 +254,14 @@ def validate_event(event: dict[str, Any]) -> dict[str, Any]:
 
     :raises EventSchemaError: for an unknown type or a field that does not match the schema.
     """
+    return validated_event(event).model_dump(mode="json", exclude_none=True)
+
+
+def validated_event(event: dict[str, Any]) -> Envelope:
+    """Validate one complete event (envelope included) into its event model.
+
+    :raises EventSchemaError: for an unknown type or a field that does not match the schema.
+    """
     kind = event.get("type")
     model = EVENT_MODELS.get(kind) if isinstance(kind, str) else None
     if model is None:
@@ -260,7 +269,7 @@ def validate_event(event: dict[str, Any]) -> dict[str, Any]:
             f"unknown run-log event type {kind!r}; known types: {', '.join(sorted(EVENT_MODELS))}"
         )
     try:
-        return model.model_validate(event).model_dump(mode="json", exclude_none=True)
+        return model.model_validate(event)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '<event>'}: {err['msg']}" for err in exc.errors()

@@ -31,7 +31,7 @@ from typing import Any
 
 from .lifecycle import exit_status, track, untrack
 from .redaction import redact_data
-from .schema import SCHEMA_VERSION, validate_event
+from .schema import SCHEMA_VERSION, validated_event
 
 __all__ = ["RunLog", "check_run_id", "new_run_id", "runs_root", "write_json_atomic", "write_private_text"]
 
@@ -295,6 +295,13 @@ class RunLog:
         :raises EventSchemaError: when the fields do not match the schema (nothing is written).
         :raises RuntimeError: when the log is closed.
         """
+        return json.loads(self._append(type, fields))  # type: ignore[no-any-return]
+
+    def write(self, type: str, **fields: Any) -> None:
+        """:meth:`event` without reading the event back: what a hot path that only records uses."""
+        self._append(type, fields)
+
+    def _append(self, type: str, fields: dict[str, Any]) -> bytes:
         clean = redact_data(fields, secrets=self._secrets)
         if self.team is not None:
             clean.setdefault("team", self.team)
@@ -310,10 +317,10 @@ class RunLog:
                 "schema_version": SCHEMA_VERSION,
                 **clean,
             }
-            event = validate_event(record)
-            if not event.get("data"):
-                event.pop("data", None)
-            line = (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+            event = validated_event(record)
+            # serialized by the model itself, in one call (None fields and empty data left out)
+            line = event.__pydantic_serializer__.to_json(event, exclude_none=True,
+                                                         exclude=None if event.data else {"data"}) + b"\n"
             os.write(self._fd, line)
             if self.fsync:
                 os.fsync(self._fd)
@@ -321,7 +328,7 @@ class RunLog:
             self._counts[type] = self._counts.get(type, 0) + 1
             if type == "run_end":
                 self._ended = True
-        return event
+        return line
 
     def update_meta(self, **fields: Any) -> None:
         """Merge ``fields`` (redacted) into ``meta.json`` and rewrite it atomically."""
