@@ -35,6 +35,7 @@ skipped.
 from __future__ import annotations
 
 import contextvars
+import functools
 import inspect
 import os
 import queue
@@ -131,14 +132,14 @@ class Implementation:
     def __call__(self, **kwargs: Any) -> Any:
         return self.function(*(kwargs[name] for name in self.argnames))
 
-    @property
+    @functools.cached_property
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.function)
 
-    @property
+    @functools.cached_property
     def makes_call_object(self) -> bool:
         """Calling it only creates a coroutine or an async generator (runs none of its code)."""
-        return inspect.iscoroutinefunction(self.function) or inspect.isasyncgenfunction(self.function)
+        return self.is_async or inspect.isasyncgenfunction(self.function)
 
 
 @dataclass

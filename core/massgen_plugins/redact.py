@@ -18,6 +18,7 @@ import functools
 import os
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 KEY_ENV_VARS = (
@@ -140,21 +141,22 @@ class Cleaner:
     def __init__(self, secrets: tuple[str, ...]) -> None:
         self.secrets = secrets
         self._search = _screen(secrets).search
-        self._names: dict[str, str] = {}
+        self._names: dict[str, tuple[str, bool]] = {}
 
     def __call__(self, text: str) -> str:
         if not text or self._search(text) is None:
             return text
         return _apply_rules(text, self.secrets)
 
-    def name(self, key: str) -> str:
-        """A mapping key, cleaned (remembered: keys come from a small vocabulary)."""
-        cleaned = self._names.get(key)
-        if cleaned is None:
+    def name(self, key: str, secret: Callable[[str], bool]) -> tuple[str, bool]:
+        """A mapping key, cleaned, and whether ``secret(key)`` says it names a credential
+        (remembered: keys come from a small vocabulary)."""
+        known = self._names.get(key)
+        if known is None:
             if len(self._names) >= 2048:
                 self._names.clear()
-            cleaned = self._names[key] = self(key)
-        return cleaned
+            known = self._names[key] = (self(key), secret(key))
+        return known
 
 
 @functools.lru_cache(maxsize=64)

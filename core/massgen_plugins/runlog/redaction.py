@@ -121,16 +121,16 @@ def _walk_mapping(value: Any, clean: Cleaner, depth: int) -> dict[str, Any]:
         return {"[TOO DEEP]": True}
     out: dict[str, Any] = {}
     for key, item in value.items():
-        name = key if type(key) is str else str(key)
+        name, secret = clean.name(key if type(key) is str else str(key), is_secret_name)
         kind = type(item)
-        if is_secret_name(name) and item not in (None, ""):
-            out[clean.name(name)] = MASK
+        if secret and item not in (None, ""):
+            out[name] = MASK
         elif kind is str:  # the common leaves, without a call per value
-            out[clean.name(name)] = clean(item)
+            out[name] = clean(item)
         elif item is None or kind is int or kind is float or kind is bool:
-            out[clean.name(name)] = item
+            out[name] = item
         else:
-            out[clean.name(name)] = _walk(item, clean, depth + 1)
+            out[name] = _walk(item, clean, depth + 1)
     return out
 
 
