@@ -55,6 +55,8 @@ from real_sessions import Fact, Run, Source, _Builder, _diff_files, _slug
 
 NYU_CTF = ("NYU-LLM-CTF/leaderboard_submissions", "dd5234783390c75b9f291efabf24612c05db69e5")
 MOATLESS = ("aorwall/moatless-tools", "d70085d56745575c78f97ce55fbaaccdebe03c93")
+SWE_AGENT_1X = ("christsakm/Trajectories", "b4703a740b521546d50ce07c6679197889b51f9a")
+GEMINI_CTF = ("wechicken456/CTF-agent", "754f2ea1833970ffe4641af1af68775290599b34")
 
 _ENIGMA_GPT4O = "transcripts/enigma_gpt4o/"
 _ENIGMA_CLAUDE = "transcripts/enigma_claude3.5_sonnet/"
@@ -96,7 +98,27 @@ UNSEEN_B: tuple[Source, ...] = (
     _enigma("pwn_roppity", _ENIGMA_CLAUDE), _moatless("sphinx-doc__sphinx-8801", _MOATLESS_CLAUDE),
     _baseline("1black0white", _1BLACK0WHITE), _moatless("sympy__sympy-18532", _MOATLESS_CLAUDE),
 )
-SOURCES: tuple[Source, ...] = (*UNSEEN_A, *UNSEEN_B)
+
+
+def _swe1x(instance: str, trace: str) -> Source:
+    return Source(f"swe1x-{instance}", *SWE_AGENT_1X, f"TODO/{instance}/{trace}/{instance}.traj", "swe-agent-1x")
+
+
+def _gemini(name: str, path: str) -> Source:
+    return Source(f"gemini-{name}", *GEMINI_CTF, "testing/" + path, "gemini-cli")
+
+
+_KIMI = "trace_02_kimi-k2-instruct-0905"
+# C: other agents and formats; Gemini CLI CTF chats, SWE-agent 1.x (str_replace_editor) SWE-bench runs
+UNSEEN_C: tuple[Source, ...] = (
+    _gemini("gotta-crack-them-all", "crypto/gotta-crack-them-all/gemini_chat.json"),
+    _swe1x("dask__dask-8685", _KIMI),
+    _gemini("too-much-in-common", "crypto/too-much-in-common/crypto_too-much-in-common.json"),
+    _swe1x("getmoto__moto-5862", _KIMI),
+    _gemini("puffin", "pwn/puffin/pwn_puffin.json"),
+    _swe1x("python__mypy-10430", _KIMI),
+)
+SOURCES: tuple[Source, ...] = (*UNSEEN_A, *UNSEEN_B, *UNSEEN_C)
 
 
 # -- conversion ------------------------------------------------------------------------------------
@@ -217,6 +239,83 @@ def _correct(text: str) -> bool:
     return isinstance(value, dict) and value.get("correct") is True
 
 
+# -- hold-out C: SWE-agent 1.x trajectories and Gemini CLI CTF chats ---------------------------------
+
+def _parts_text(content: Any) -> str:
+    """A SWE-agent 1.x message's text: its ``content`` is a string, or a list of ``{"type": "text",
+    "text": ...}`` parts -- often logged as that list's Python literal."""
+    if isinstance(content, str) and content.startswith("[{"):
+        parts = rs._literal(content)
+        content = parts if parts and all(isinstance(p, dict) and "type" in p for p in parts) else content
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return "" if content is None else str(content)
+
+
+def _swe_agent_1x(source: Source, data: dict[str, Any], text_actions: bool = False) -> Run:
+    """A SWE-agent 1.x run: ``history`` holds Chat Completions-like messages whose ``content`` and
+    ``tool_calls`` are often Python literals (:func:`_parts_text`); its tools are
+    ``str_replace_editor`` (``view``/``create``/``str_replace``/``insert``/``undo_edit`` with a
+    ``path``), ``bash`` and ``submit``. Tool-call form: the calls as logged, each result answering
+    its call. Text-action form, as SWE-agent's text-parsing agents write it: the reply, then its
+    ``action`` line (``str_replace_editor str_replace /testbed/x.py --old_str ... --new_str ...``),
+    the observation as the next user turn. The facts: the files of ``info.submission``."""
+    b = _Builder(_slug(source.name))
+    system = ""
+    for m in data.get("history") or ():
+        role, text = m.get("role"), _parts_text(m.get("content"))
+        if role == "system":
+            system = system or text
+        elif role == "assistant":
+            said = (text or str(m.get("thought") or "")).strip()
+            if text_actions:
+                b.assistant("\n\n".join(x for x in (said, str(m.get("action") or "").strip()) if x))
+                continue
+            calls = []
+            for call in rs._literal(m.get("tool_calls")):
+                fn = call.get("function") or {}
+                calls.append((str(fn.get("name") or "bash"), _json_args(fn.get("arguments"))))
+            b.assistant(said, calls)
+        elif role == "tool":
+            b.observation(text)
+        else:
+            b.user(text)
+    submission = str((data.get("info") or {}).get("submission") or "")
+    return Run(source, system, b.done(), [Fact("file", f, source.name) for f in _diff_files(submission)])
+
+
+_FLAG = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*\{[^{}\s`%]+\}")
+
+
+def _gemini_cli(source: Source, data: list[dict[str, Any]]) -> Run:
+    """A Gemini CLI chat: the Gemini API's ``contents`` (``user`` and ``model`` turns of ``text``,
+    ``functionCall`` and ``functionResponse`` parts; ``thoughtSignature`` blobs are dropped). Each
+    call becomes a tool call answered by its response (its ``output``, else its ``error``); a
+    function-calling agent, so the same in both forms. The fact: the flag the run's closing text
+    reports -- the last flag-shaped string (``name{...}``, placeholders such as ``{...}`` excepted)
+    of the last model text that has one."""
+    b = _Builder(_slug(source.name))
+    flag = ""
+    for turn in data:
+        parts = [p for p in turn.get("parts") or () if isinstance(p, dict)]
+        if turn.get("role") == "model":
+            said = "\n".join(str(p["text"]) for p in parts if "text" in p and not p.get("thought")).strip()
+            calls = [(str(p["functionCall"].get("name")), dict(p["functionCall"].get("args") or {}))
+                     for p in parts if isinstance(p.get("functionCall"), dict)]
+            found = [f for f in _FLAG.findall(said) if not f.endswith("{...}")]
+            flag = found[-1] if found else flag
+            b.assistant(said, calls)
+            continue
+        for p in parts:
+            if isinstance(p.get("functionResponse"), dict):
+                response = p["functionResponse"].get("response") or {}
+                out = response.get("output", response.get("error")) if isinstance(response, dict) else response
+                b.observation(out if isinstance(out, str) else json.dumps(out))
+            elif "text" in p:
+                b.user(str(p["text"]))
+    return Run(source, "", b.done(), [Fact("answer", flag, source.name)] if flag else [])
+
+
 # -- EnIGMA runs that solved their challenge -------------------------------------------------------
 
 _CATEGORY = {"cry": "crypto", "for": "forensics", "msc": "misc", "pwn": "pwn", "rev": "rev", "web": "web"}
@@ -246,9 +345,11 @@ def enigma_solved(source: Source, summary: dict[str, Any]) -> bool:
 
 def load_run(root: str, source: Source, *, text_actions: bool = False) -> Run:
     """One run converted to Chat Completions messages (see :func:`real_sessions.load_run`)."""
-    if source.kind in ("nyu-ctf", "moatless"):
+    if source.kind in ("nyu-ctf", "moatless", "swe-agent-1x", "gemini-cli"):
         data = json.loads(rs.read_source(root, source))
-        return _nyu_ctf(source, data) if source.kind == "nyu-ctf" else _moatless_run(source, data)
+        if source.kind == "swe-agent-1x":
+            return _swe_agent_1x(source, data, text_actions)
+        return {"nyu-ctf": _nyu_ctf, "moatless": _moatless_run, "gemini-cli": _gemini_cli}[source.kind](source, data)
     run = rs.load_run(root, source, text_actions=text_actions)
     if source.path.startswith("transcripts/enigma_"):
         summary = json.loads(rs.read_source(root, Source("summary", source.repo, source.commit,
@@ -259,9 +360,9 @@ def load_run(root: str, source: Source, *, text_actions: bool = False) -> Run:
 
 
 def unseen_session(root: str, which: str, *, text_actions: bool = False) -> rs.RealSession:
-    """Unseen session ``"A"`` or ``"B"``: its runs one after the other in one conversation,
-    ending with :data:`real_sessions.FINAL_QUESTION`."""
-    runs = {"A": UNSEEN_A, "B": UNSEEN_B}[which]
+    """Unseen session ``"A"``, ``"B"`` or ``"C"``: its runs one after the other in one
+    conversation, ending with :data:`real_sessions.FINAL_QUESTION`."""
+    runs = {"A": UNSEEN_A, "B": UNSEEN_B, "C": UNSEEN_C}[which]
     session = rs.concatenated_session([load_run(root, s, text_actions=text_actions) for s in runs])
     session.name = f"unseen {which}, " + ("text actions" if text_actions else "tool calls")
     return session

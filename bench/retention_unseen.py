@@ -1,9 +1,10 @@
 """Retention on the unseen real sessions: task facts kept at 2x, 4x and 8x, beside the peers.
 
-Part of ``bench/retention.py`` (``--real --unseen``). Scores :mod:`real_sessions_unseen`'s two
+Part of ``bench/retention.py`` (``--real --unseen``). Scores :mod:`real_sessions_unseen`'s three
 hold-out sessions, **unseen A** and **unseen B** (EnIGMA and NYU-baseline CTF runs, Moatless
-Tools SWE-bench runs; a dozen runs each, ~56k and ~59k tokens, 12 facts each), each in tool-call
-and in text-action form, with the methods, budgets and table of :mod:`retention_real`: this
+Tools SWE-bench runs; a dozen runs each, ~56k and ~59k tokens, 12 facts each) and **unseen C**
+(Gemini CLI CTF chats, SWE-agent 1.x ``str_replace_editor`` SWE-bench runs; six runs, ~64k
+tokens, 7 facts), each in tool-call and in text-action form, with the methods, budgets and table of :mod:`retention_real`: this
 project's chain offline (balanced, aggressive, conservative), keep-last, LangChain
 ``trim_messages`` and MassGen's ``ContextCompressor`` (the last two with ``--peer-python``).
 
@@ -14,7 +15,8 @@ archive compression returned is written to a real SQLite memory store in a tempo
 guard's own ``recall`` tool answers the query over it (``MemoryStore.recall``, five hits, each
 cut to 2,000 characters) -- a fact counts as back when its text is in that answer.
 
-Only session A's dropped facts are listed (run and fact); B is printed as numbers only.
+The facts that this project's balanced and aggressive strategies dropped at 4x and 8x are listed
+(run and fact) for sessions A and C; B is printed as numbers only.
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ import retention_real
 from massgen_plugins.guard.tools import recall_tool
 from retention_real import MODEL, RATIOS, aggregate
 
-SESSION_NAMES = ("unseen A, tool calls", "unseen A, text actions", "unseen B, tool calls", "unseen B, text actions")
+SESSION_NAMES = tuple(f"unseen {w}, {form}" for w in "ABC" for form in ("tool calls", "text actions"))
+LISTED = ("A", "C")  # sessions whose dropped facts are listed by run and fact; B is numbers only
 
 
 def sessions(root: str) -> list[tuple[str, rs.RealSession]]:
     out = []
-    for which in "AB":
+    for which in "ABC":
         for text_actions in (False, True):
             session = unseen.unseen_session(root, which, text_actions=text_actions)
             out.append((session.name, session))
@@ -111,9 +114,10 @@ def print_tables(result: dict[str, Any]) -> None:
         console.print(table)
     console.print("bar: >= 11/12 facts at 4x and >= 9/12 at 8x on a held-back real session, all invariants held, "
                   "within budget; every dropped fact recoverable by one recall/expand")
-    for name in SESSION_NAMES[:2]:
-        for ratio in (4, 8):
-            row = rows["ours: balanced"].get(f"{name}@{ratio}", {})
-            for run_name, kind, key in row.get("dropped_facts", []):
-                console.print(f"dropped by ours: balanced · {name} @ {ratio}× · {run_name}: {kind} {key}")
+    for name in (n for n in SESSION_NAMES if n.split(",")[0][-1] in LISTED):
+        for label in ("ours: balanced", "ours: aggressive"):
+            for ratio in (4, 8):
+                row = rows[label].get(f"{name}@{ratio}", {})
+                for run_name, kind, key in row.get("dropped_facts", []):
+                    console.print(f"dropped by {label} · {name} @ {ratio}× · {run_name}: {kind} {key}")
     retention_real.print_notes(console, result["meta"])
