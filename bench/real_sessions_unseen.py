@@ -1,9 +1,10 @@
-"""Unseen real sessions: a hold-out built like :mod:`real_sessions` from sources it was not tuned on.
+"""Unseen real sessions: hold-outs built like :mod:`real_sessions` from sources it was not tuned on.
 
 The chain's offline extraction was tuned on :mod:`real_sessions` (SWE-agent's own demonstrations,
 OpenHands' test trajectories, mini-swe-agent's test run) and on tau-bench. This module builds two
 further sessions, **unseen A** and **unseen B**, from other public repositories, to measure how
 the chain generalises. Neither was looked at to tune anything; B is kept as an untouched final check.
+A third, **unseen C**, comes from other agent formats again (below).
 
 Sources (each pinned by repository, commit and path; nothing fetched is committed):
 
@@ -41,6 +42,29 @@ Both sessions come in tool-call form and in text-action form: EnIGMA's runs can 
 model saw them (the command in the assistant's text, the output as the next user turn); the NYU
 baseline and Moatless runs are function-calling agents, so they stay tool calls in both forms
 (as OpenHands' runs do in :mod:`real_sessions`).
+
+**Unseen C** was added after A and B had been looked at, from two further agent formats, and
+measured once on the code of the day without changing anything:
+
+* **Gemini CLI CTF chats** (``wechicken456/CTF-agent``, ``testing/<category>/<challenge>/*.json``):
+  a Gemini model (the log does not name it) driving MCP tools (``run_shell_command``, ``read_file``, ``write_file``, ``checksec``,
+  ``run_python_script`` ...) on CSAW challenges, logged as the Gemini API's ``contents``; the
+  fact is the flag its closing text reports (:func:`_gemini_cli`);
+* **SWE-agent 1.x** (``christsakm/Trajectories``, ``TODO/<instance>/<trace>/<instance>.traj``):
+  SWE-bench runs of GPT-5, Kimi K2, Qwen3-Coder and Claude Sonnet 4 with the
+  ``str_replace_editor`` / ``bash`` / ``submit`` tools; the facts are the files of
+  ``info.submission`` (:func:`_swe_agent_1x`).
+
+Its rule, fixed before anything was compressed: runs with an outcome of 2,000-16,000 tokens
+(tool-call form), one run per challenge or SWE-bench instance (the first by path), no challenge
+or instance of A or B, in alphabetical order within each source, CTF and coding alternating. That
+leaves three CTF chats (gotta-crack-them-all, too-much-in-common, puffin; ``target_practice`` is
+in A) and three SWE-agent runs (all Kimi K2: every other run of those instances is longer), six runs
+and seven facts in ~64k tokens -- these agents' runs are two to three times as long as A's and B's,
+so a dozen would not fit the session's size. The fetch snapshot of ``christsakm/Trajectories``
+lacks its largest files (the runs longer than every one it holds, 0.5-3.9 MB); the rule was
+applied to the files it holds. The SWE-agent runs come in text-action form too (the reply, then
+its ``action`` line); the Gemini chats are function calling in both forms.
 """
 
 from __future__ import annotations
