@@ -47,9 +47,10 @@ baseline and Moatless runs are function-calling agents, so they stay tool calls 
 measured once on the code of the day without changing anything:
 
 * **Gemini CLI CTF chats** (``wechicken456/CTF-agent``, ``testing/<category>/<challenge>/*.json``):
-  a Gemini model (the log does not name it) driving MCP tools (``run_shell_command``, ``read_file``, ``write_file``, ``checksec``,
-  ``run_python_script`` ...) on CSAW challenges, logged as the Gemini API's ``contents``; the
-  fact is the flag its closing text reports (:func:`_gemini_cli`);
+  a Gemini model (the log does not name it) driving MCP tools (``run_shell_command``,
+  ``read_file``, ``write_file``, ``checksec``, ``run_python_script`` ...) on CSAW challenges,
+  logged as the Gemini API's ``contents``; the fact is the flag its closing text reports
+  (:func:`_gemini_cli`);
 * **SWE-agent 1.x** (``christsakm/Trajectories``, ``TODO/<instance>/<trace>/<instance>.traj``):
   SWE-bench runs of GPT-5, Kimi K2, Qwen3-Coder and Claude Sonnet 4 with the
   ``str_replace_editor`` / ``bash`` / ``submit`` tools; the facts are the files of

@@ -246,22 +246,24 @@ def test_one_recall_over_a_real_sqlite_store_answers_like_the_guards_tool():
 
 def swe1x_traj() -> dict[str, Any]:
     """A SWE-agent 1.x trajectory as it logs them: parts and tool calls as Python literals."""
-    view = [{"function": {"arguments": '{"command":"view","path":"/testbed/pkg/core.py"}', "name": "str_replace_editor"},
-             "id": "call_v", "type": "function"}]
+    view = [{"function": {"arguments": '{"command":"view","path":"/testbed/pkg/core.py"}',
+                          "name": "str_replace_editor"}, "id": "call_v", "type": "function"}]
     edit = [{"function": {"arguments": json.dumps({"command": "str_replace", "path": "/testbed/pkg/core.py",
                                                    "old_str": "x = 1", "new_str": "x = 2"}),
                           "name": "str_replace_editor"}, "id": "call_e", "type": "function"}]
     submit = [{"function": {"arguments": "{}", "name": "submit"}, "id": "call_s", "type": "function"}]
-    diff = ("diff --git a/pkg/core.py b/pkg/core.py\n--- a/pkg/core.py\n+++ b/pkg/core.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+    diff = ("diff --git a/pkg/core.py b/pkg/core.py\n--- a/pkg/core.py\n+++ b/pkg/core.py\n"
+            "@@ -1 +1 @@\n-x = 1\n+x = 2\n"
             "diff --git a/pkg/util.py b/pkg/util.py\n@@ -1 +1 @@\n-a\n+b\n")
     return {
         "history": [
             {"role": "system", "content": "You are a helpful assistant that can interact with a computer.",
              "message_type": "system_prompt"},
-            {"role": "user", "content": str([{"type": "text", "text": "<pr_description>x should be 2</pr_description>"}]),
-             "message_type": "observation"},
+            {"role": "user", "message_type": "observation",
+             "content": str([{"type": "text", "text": "<pr_description>x should be 2</pr_description>"}])},
             {"role": "assistant", "content": "Let me look at the code.", "thought": "Let me look at the code.",
-             "action": "str_replace_editor view /testbed/pkg/core.py", "tool_calls": str(view), "message_type": "action"},
+             "action": "str_replace_editor view /testbed/pkg/core.py", "tool_calls": str(view),
+             "message_type": "action"},
             {"role": "tool", "content": str([{"type": "text", "text": "OBSERVATION:\n     1\tx = 1"}]),
              "tool_call_ids": "['call_v']", "message_type": "observation"},
             {"role": "assistant", "content": "", "thought": "",
@@ -271,7 +273,8 @@ def swe1x_traj() -> dict[str, Any]:
              "tool_call_ids": "['call_e']", "message_type": "observation"},
             {"role": "assistant", "content": "", "thought": "", "action": "submit", "tool_calls": str(submit),
              "message_type": "action"},
-            {"role": "tool", "content": "OBSERVATION:\n" + diff, "tool_call_ids": "['call_s']", "message_type": "observation"},
+            {"role": "tool", "content": "OBSERVATION:\n" + diff, "tool_call_ids": "['call_s']",
+             "message_type": "observation"},
         ],
         "info": {"exit_status": "submitted", "submission": diff},
     }
