@@ -1,8 +1,8 @@
 #!/bin/sh
 # Clone the public repositories whose agent trajectories bench/retention.py --real scores, at
 # the commits bench/real_sessions.py pins (and, for --real --unseen, bench/real_sessions_unseen.py:
-# the NYU CTF leaderboard transcripts and Moatless Tools' SWE-bench runs; the Gemini CLI CTF chats
-# and SWE-agent 1.x trajectories of hold-out C), into DIR (default
+# the NYU CTF leaderboard transcripts and Moatless Tools' SWE-bench runs; the Gemini CLI CTF chats,
+# SWE-agent 1.x trajectories and aider chat history of hold-out C), into DIR (default
 # ./sessions-src). Needs network.
 # Nothing fetched belongs in this repository: point --sources (or MASSGEN_BENCH_SOURCES) at DIR.
 set -eu
@@ -14,7 +14,8 @@ for spec in SWE-agent/SWE-agent@3ea751c087f32b16e039a2233dd6eefecef325d5 \
             NYU-LLM-CTF/leaderboard_submissions@dd5234783390c75b9f291efabf24612c05db69e5 \
             aorwall/moatless-tools@d70085d56745575c78f97ce55fbaaccdebe03c93 \
             wechicken456/CTF-agent@754f2ea1833970ffe4641af1af68775290599b34 \
-            christsakm/Trajectories@b4703a740b521546d50ce07c6679197889b51f9a; do
+            christsakm/Trajectories@b4703a740b521546d50ce07c6679197889b51f9a \
+            Aider-AI/aider@5dc9490bb35f9729ef2c95d00a19ccd30c26339c; do
   repo=${spec%@*} commit=${spec#*@}
   target="$dir/$(echo "$repo" | tr / +)"
   if [ ! -d "$target" ]; then

@@ -43,8 +43,8 @@ model saw them (the command in the assistant's text, the output as the next user
 baseline and Moatless runs are function-calling agents, so they stay tool calls in both forms
 (as OpenHands' runs do in :mod:`real_sessions`).
 
-**Unseen C** was added after A and B had been looked at, from two further agent formats, and
-measured once on the code of the day without changing anything:
+**Unseen C** was added after A and B had been looked at, from three further agent formats, and
+measured on the code of the day without changing anything:
 
 * **Gemini CLI CTF chats** (``wechicken456/CTF-agent``, ``testing/<category>/<challenge>/*.json``):
   a Gemini model (the log does not name it) driving MCP tools (``run_shell_command``,
@@ -54,18 +54,24 @@ measured once on the code of the day without changing anything:
 * **SWE-agent 1.x** (``christsakm/Trajectories``, ``TODO/<instance>/<trace>/<instance>.traj``):
   SWE-bench runs of GPT-5, Kimi K2, Qwen3-Coder and Claude Sonnet 4 with the
   ``str_replace_editor`` / ``bash`` / ``submit`` tools; the facts are the files of
-  ``info.submission`` (:func:`_swe_agent_1x`).
+  ``info.submission`` (:func:`_swe_agent_1x`);
+* **aider** (``Aider-AI/aider``, ``tests/fixtures/chat-history.md``: its author's own
+  ``.aider.chat.history.md``, 1,133 sessions, mostly Claude 3.5 Sonnet, also GPT-4o(-mini),
+  DeepSeek Coder and others): the reply edits files with ``<<<<<<< SEARCH`` / ``>>>>>>> REPLACE``
+  blocks; the facts are the files of the session's ``> Applied edit to`` notices (:func:`_aider`).
 
-Its rule, fixed before anything was compressed: runs with an outcome of 2,000-16,000 tokens
-(tool-call form), one run per challenge or SWE-bench instance (the first by path), no challenge
-or instance of A or B, in alphabetical order within each source, CTF and coding alternating. That
-leaves three CTF chats (gotta-crack-them-all, too-much-in-common, puffin; ``target_practice`` is
-in A) and three SWE-agent runs (all Kimi K2: every other run of those instances is longer), six runs
-and seven facts in ~64k tokens -- these agents' runs are two to three times as long as A's and B's,
-so a dozen would not fit the session's size. The fetch snapshot of ``christsakm/Trajectories``
-lacks its largest files (the runs longer than every one it holds, 0.5-3.9 MB); the rule was
-applied to the files it holds. The SWE-agent runs come in text-action form too (the reply, then
-its ``action`` line); the Gemini chats are function calling in both forms.
+Its rule, fixed before anything was compressed: Gemini and SWE-agent runs with an outcome of
+2,000-16,000 tokens (tool-call form), one per challenge or SWE-bench instance (the first by path),
+no challenge or instance of A or B, alphabetical within each source; that leaves three CTF chats
+(gotta-crack-them-all, too-much-in-common, puffin; ``target_practice`` is in A) and three
+SWE-agent runs (all Kimi K2's: every other run of those instances is longer). These agents' runs
+are two to three times as long as A's and B's, so six short aider sessions complete the dozen:
+among the 42 sessions with an applied edit and 2,000-4,000 tokens, six spread evenly in file
+order (number ``1 + round(i * 41 / 5)`` for i = 0..5: the 1st, 9th, 17th, 26th, 34th and 42nd). Each CTF chat is followed by a SWE-agent run and two aider sessions.
+The fetch snapshot of ``christsakm/Trajectories`` lacks its largest files (the runs longer than
+every one it holds, 0.5-3.9 MB); the rule was applied to the files it holds. The SWE-agent runs
+come in text-action form too (the reply, then its ``action`` line); the Gemini chats are function
+calling and the aider sessions text in both forms.
 """
 
 from __future__ import annotations
@@ -82,6 +88,7 @@ NYU_CTF = ("NYU-LLM-CTF/leaderboard_submissions", "dd5234783390c75b9f291efabf246
 MOATLESS = ("aorwall/moatless-tools", "d70085d56745575c78f97ce55fbaaccdebe03c93")
 SWE_AGENT_1X = ("christsakm/Trajectories", "b4703a740b521546d50ce07c6679197889b51f9a")
 GEMINI_CTF = ("wechicken456/CTF-agent", "754f2ea1833970ffe4641af1af68775290599b34")
+AIDER = ("Aider-AI/aider", "5dc9490bb35f9729ef2c95d00a19ccd30c26339c")
 
 _ENIGMA_GPT4O = "transcripts/enigma_gpt4o/"
 _ENIGMA_CLAUDE = "transcripts/enigma_claude3.5_sonnet/"
@@ -133,15 +140,23 @@ def _gemini(name: str, path: str) -> Source:
     return Source(f"gemini-{name}", *GEMINI_CTF, "testing/" + path, "gemini-cli")
 
 
+def _aider_session(started: str) -> Source:
+    return Source(f"aider-{started.replace(' ', 'T')}", *AIDER, "tests/fixtures/chat-history.md", "aider")
+
+
 _KIMI = "trace_02_kimi-k2-instruct-0905"
-# C: other agents and formats; Gemini CLI CTF chats, SWE-agent 1.x (str_replace_editor) SWE-bench runs
+# C: other agents and formats; Gemini CLI CTF chats, SWE-agent 1.x (str_replace_editor) SWE-bench runs,
+# aider sessions (SEARCH/REPLACE blocks in the reply)
 UNSEEN_C: tuple[Source, ...] = (
     _gemini("gotta-crack-them-all", "crypto/gotta-crack-them-all/gemini_chat.json"),
     _swe1x("dask__dask-8685", _KIMI),
+    _aider_session("2024-08-06 09:06:27"), _aider_session("2024-08-09 18:37:24"),
     _gemini("too-much-in-common", "crypto/too-much-in-common/crypto_too-much-in-common.json"),
     _swe1x("getmoto__moto-5862", _KIMI),
+    _aider_session("2024-08-12 15:03:27"), _aider_session("2024-08-14 16:41:33"),
     _gemini("puffin", "pwn/puffin/pwn_puffin.json"),
     _swe1x("python__mypy-10430", _KIMI),
+    _aider_session("2024-08-20 13:24:42"), _aider_session("2024-08-22 08:18:06"),
 )
 SOURCES: tuple[Source, ...] = (*UNSEEN_A, *UNSEEN_B, *UNSEEN_C)
 
@@ -341,6 +356,62 @@ def _gemini_cli(source: Source, data: list[dict[str, Any]]) -> Run:
     return Run(source, "", b.done(), [Fact("answer", flag, source.name)] if flag else [])
 
 
+_AIDER_START = "# aider chat started at "
+_APPLIED = re.compile(r"^> Applied edit to (\S+?)\s*$", re.M)
+
+
+def aider_sessions(history: str) -> list[tuple[str, str]]:
+    """An aider ``.aider.chat.history.md`` split into its sessions: ``(start time, text)`` per
+    ``# aider chat started at <time>`` header, in file order."""
+    out: list[tuple[str, str]] = []
+    for chunk in history.split("\n" + _AIDER_START)[1:]:
+        started, _, body = chunk.partition("\n")
+        out.append((started.strip(), body))
+    return out
+
+
+def _aider(source: Source, history: str) -> Run:
+    """One aider session (the one whose start time ends the source's name, ``aider-<time>``) as
+    the model saw it: ``#### `` lines are the user's turn (typed requests, and lint or test
+    output aider sends back), the other lines the model's reply (prose and ``<<<<<<< SEARCH`` /
+    ``>>>>>>> REPLACE`` blocks under the file's name, or whole files); aider's own console notices
+    (``> `` lines: commits, token costs, "Applied edit to ...") and whatever comes before the
+    first request are not part of the conversation and are left out. Text only, so the same in both
+    forms. The facts: the files of the session's ``> Applied edit to PATH`` notices."""
+    started = source.name.removeprefix("aider-").replace("T", " ")
+    body = next((text for when, text in aider_sessions(history) if when == started), None)
+    if body is None:
+        raise rs.SourceMissing(f"{source.repo}: no aider session started at {started} in {source.path}")
+    b = _Builder(_slug(source.name))
+    said: list[str] = []
+    asked: list[str] = []
+    notice = False
+    for line in body.splitlines():
+        if line.startswith("####"):
+            if said:
+                b.assistant("\n".join(said).strip())
+                said = []
+            asked.append(line[4:].removeprefix(" ").rstrip())
+            notice = False
+        elif line == ">" or line.startswith("> "):  # not ``>>>>>>> REPLACE``
+            notice = True  # a console notice; its unprefixed continuation lines go with it
+        elif notice and line.strip():
+            continue
+        else:
+            notice = False
+            if asked:
+                b.user("\n".join(asked).strip())
+                asked = []
+            if b.messages:
+                said.append(line)
+    if said:
+        b.assistant("\n".join(said).strip())
+    if asked:
+        b.user("\n".join(asked).strip())
+    files = list(dict.fromkeys(_APPLIED.findall(body)))
+    return Run(source, "", b.done(), [Fact("file", f, source.name) for f in files])
+
+
 # -- EnIGMA runs that solved their challenge -------------------------------------------------------
 
 _CATEGORY = {"cry": "crypto", "for": "forensics", "msc": "misc", "pwn": "pwn", "rev": "rev", "web": "web"}
@@ -370,6 +441,8 @@ def enigma_solved(source: Source, summary: dict[str, Any]) -> bool:
 
 def load_run(root: str, source: Source, *, text_actions: bool = False) -> Run:
     """One run converted to Chat Completions messages (see :func:`real_sessions.load_run`)."""
+    if source.kind == "aider":
+        return _aider(source, rs.read_source(root, source))
     if source.kind in ("nyu-ctf", "moatless", "swe-agent-1x", "gemini-cli"):
         data = json.loads(rs.read_source(root, source))
         if source.kind == "swe-agent-1x":

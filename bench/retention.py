@@ -32,8 +32,8 @@ a virtualenv of their own: ``python bench/retention.py --real --sources /work/.m
 
 ``--real --unseen`` scores the **unseen hold-out** instead (:mod:`retention_unseen`): three sessions
 built the same way from sources the chain was not tuned on (A and B: the NYU CTF leaderboard's
-EnIGMA and baseline transcripts, Moatless Tools' SWE-bench runs; C: Gemini CLI CTF chats and
-SWE-agent 1.x ``str_replace_editor`` runs), with the same methods, plus how many
+EnIGMA and baseline transcripts, Moatless Tools' SWE-bench runs; C: Gemini CLI CTF chats,
+SWE-agent 1.x ``str_replace_editor`` runs and aider sessions), with the same methods, plus how many
 dropped facts one ``recall(final question)`` brings back.
 """
 

@@ -3,8 +3,8 @@
 Part of ``bench/retention.py`` (``--real --unseen``). Scores :mod:`real_sessions_unseen`'s three
 hold-out sessions, **unseen A** and **unseen B** (EnIGMA and NYU-baseline CTF runs, Moatless
 Tools SWE-bench runs; a dozen runs each, ~56k and ~59k tokens, 12 facts each) and **unseen C**
-(Gemini CLI CTF chats, SWE-agent 1.x ``str_replace_editor`` SWE-bench runs; six runs, ~64k
-tokens, 7 facts), each in tool-call and in text-action form, with the methods, budgets and table
+(Gemini CLI CTF chats, SWE-agent 1.x ``str_replace_editor`` SWE-bench runs, aider sessions;
+a dozen runs, ~81k tokens, 15 facts), each in tool-call and in text-action form, with the methods, budgets and table
 of :mod:`retention_real`: this project's chain offline (balanced, aggressive, conservative), keep-last, LangChain
 ``trim_messages`` and MassGen's ``ContextCompressor`` (the last two with ``--peer-python``).
 

@@ -220,15 +220,16 @@ def test_the_pinned_sessions_are_disjoint_and_mix_ctf_and_coding_runs():
 
 def test_hold_out_c_comes_from_other_sources_and_alternates_ctf_and_coding():
     runs = unseen.UNSEEN_C
-    assert [s.kind for s in runs] == ["gemini-cli", "swe-agent-1x"] * 3
-    assert {s.repo for s in runs} == {unseen.GEMINI_CTF[0], unseen.SWE_AGENT_1X[0]}
+    assert [s.kind for s in runs] == ["gemini-cli", "swe-agent-1x", "aider", "aider"] * 3
+    assert {s.repo for s in runs} == {unseen.GEMINI_CTF[0], unseen.SWE_AGENT_1X[0], unseen.AIDER[0]}
     assert not {s.repo for s in runs} & {s.repo for s in (*unseen.UNSEEN_A, *unseen.UNSEEN_B)}
 
     def challenge(source: Source) -> str:  # gemini-puffin -> puffin, swe1x-dask__dask-8685 -> dask8685
         return source.name.split("-", 1)[1].split("_")[-1].replace("-", "").lower()
 
-    names = {challenge(s) for s in runs}
+    names = {challenge(s) for s in runs if s.kind != "aider"}
     assert len(names) == 6 and not names & {challenge(s) for s in (*unseen.UNSEEN_A, *unseen.UNSEEN_B)}
+    assert len({s.name for s in runs}) == 12
 
 
 def test_one_recall_over_a_real_sqlite_store_answers_like_the_guards_tool():
@@ -351,3 +352,83 @@ def test_gemini_cli_chat_that_reports_no_flag_has_no_fact(source_repo):
     root, commit = source_repo("wechicken456/CTF-agent", {"c.json": chat})
     run = unseen.load_run(root, Source("gemini-c", "wechicken456/CTF-agent", commit, "c.json", "gemini-cli"))
     assert run.facts == []
+
+
+AIDER_HISTORY = """
+# aider chat started at 2024-08-01 10:00:00
+
+> /usr/bin/aider pkg/core.py
+> Aider v0.47.2-dev
+> Added pkg/core.py to the chat.
+
+#### make x 2  
+
+Here's the change:
+
+pkg/core.py
+```python
+<<<<<<< SEARCH
+x = 1
+=======
+x = 2
+>>>>>>> REPLACE
+```
+
+> Tokens: 1,000 sent, 100 received.
+> Applied edit to pkg/core.py
+> Commit abc123 feat: x is 2
+
+#### # Fix any errors below, if possible.  
+####   
+#### pkg/core.py:1:1: E999 broken  
+
+Fixed in docs too:
+
+docs/notes.md
+<source>
+<<<<<<< SEARCH
+old
+=======
+new
+>>>>>>> REPLACE
+</source>
+
+> Applied edit to docs/notes.md
+> Applied edit to pkg/core.py
+> Here are summaries of some files present in my git repository.
+Do not propose changes to these files, treat them as *read-only*.
+
+#### /ex  
+
+# aider chat started at 2024-08-01 11:00:00
+
+> /usr/bin/aider
+
+#### hi  
+
+Hello!
+"""
+
+
+def test_aider_session_keeps_the_conversation_and_takes_the_files_of_applied_edits(source_repo):
+    root, commit = source_repo("Aider-AI/aider", {"tests/fixtures/chat-history.md": AIDER_HISTORY})
+    source = Source("aider-2024-08-01T10:00:00", "Aider-AI/aider", commit, "tests/fixtures/chat-history.md", "aider")
+    run = unseen.load_run(root, source)
+
+    assert [f.key for f in run.facts] == ["pkg/core.py", "docs/notes.md"]
+    assert [m["role"] for m in run.messages] == ["user", "assistant", "user", "assistant", "user"]
+    assert run.messages[0] == {"role": "user", "content": "make x 2"}
+    assert run.messages[1]["content"].startswith("Here's the change:\n\npkg/core.py\n```python\n<<<<<<< SEARCH")
+    assert run.messages[2]["content"] == "# Fix any errors below, if possible.\n\npkg/core.py:1:1: E999 broken"
+    assert run.messages[3]["content"].endswith("</source>")  # aider's own notices are no part of it
+    text = rs.flat_text(run.messages)
+    assert "Applied edit" not in text and "Tokens:" not in text and "read-only" not in text
+    assert unseen.load_run(root, source, text_actions=True).messages == run.messages  # text either way
+    assert [w for w, _ in unseen.aider_sessions(AIDER_HISTORY)] == ["2024-08-01 10:00:00", "2024-08-01 11:00:00"]
+    validate_conversation(rs.concatenated_session([run]).messages, "openai")
+
+
+def test_aider_session_that_is_not_in_the_history_is_a_clear_error(source_repo):
+    root, commit = source_repo("Aider-AI/aider", {"h.md": AIDER_HISTORY})
+    with pytest.raises(rs.SourceMissing, match="no aider session started at 2024-08-02 09:00:00"):
+        unseen.load_run(root, Source("aider-2024-08-02T09:00:00", "Aider-AI/aider", commit, "h.md", "aider"))
