@@ -67,7 +67,8 @@ no challenge or instance of A or B, alphabetical within each source; that leaves
 SWE-agent runs (all Kimi K2's: every other run of those instances is longer). These agents' runs
 are two to three times as long as A's and B's, so six short aider sessions complete the dozen:
 among the 42 sessions with an applied edit and 2,000-4,000 tokens, six spread evenly in file
-order (number ``1 + round(i * 41 / 5)`` for i = 0..5: the 1st, 9th, 17th, 26th, 34th and 42nd). Each CTF chat is followed by a SWE-agent run and two aider sessions.
+order (number ``1 + round(i * 41 / 5)`` for i = 0..5: the 1st, 9th, 17th, 26th, 34th and 42nd).
+Each CTF chat is followed by a SWE-agent run and two aider sessions.
 The fetch snapshot of ``christsakm/Trajectories`` lacks its largest files (the runs longer than
 every one it holds, 0.5-3.9 MB); the rule was applied to the files it holds. The SWE-agent runs
 come in text-action form too (the reply, then its ``action`` line); the Gemini chats are function

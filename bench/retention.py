@@ -174,7 +174,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--real", action="store_true", help="score real agent sessions (see --sources)")
     parser.add_argument("--unseen", action="store_true",
-                        help="with --real: score the unseen hold-out sessions A, B and C instead (bench/real_sessions_unseen.py)")
+                        help="with --real: score the unseen hold-out sessions A, B and C instead "
+                             "(bench/real_sessions_unseen.py)")
     parser.add_argument("--sources", default=os.environ.get("MASSGEN_BENCH_SOURCES"),
                         help="directory with the session repositories (bench/fetch_sessions.sh DIR)")
     parser.add_argument("--peer-python", default=os.environ.get("MASSGEN_PEER_PYTHON"),
