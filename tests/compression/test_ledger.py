@@ -105,6 +105,20 @@ def test_tool_names_in_any_case_style():
     assert is_write("submitFlag") and not is_write("get_user") and not is_write("setup")
 
 
+def test_a_reply_that_is_the_command_itself():
+    raw = [{"role": "user", "content": "We're currently solving the following CTF challenge."},
+           {"role": "assistant", "content": "create solve.py"},
+           {"role": "user", "content": "[File: /ctf/solve.py (1 lines total)]"},
+           {"role": "assistant", "content": "edit 1:1\nprint('x')\nend_of_edit"},
+           {"role": "user", "content": "[File: /ctf/solve.py (1 lines total)]\n1:print('x')"},
+           {"role": "assistant", "content": "The flag is printed. Let's submit it:\nsubmit flag{b4r3_l1n3}"},
+           {"role": "user", "content": "Submission successful"},
+           {"role": "assistant", "content": "I will submit the form later when it works"}]
+    book = _book(raw)
+    assert book.changed == {"solve.py": "created"} or book.changed == {"/ctf/solve.py": "created"}
+    assert book.submitted == [("flag{b4r3_l1n3}", False)]
+
+
 def test_python_blocks_and_prose_are_not_read_as_commands():
     raw = [{"role": "assistant", "content": "I would run rm -rf build > out.txt maybe.\n```python\nx = 1 > 0\n```"}]
     assert not _book(raw)

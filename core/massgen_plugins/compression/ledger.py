@@ -8,14 +8,16 @@ opened last), a ``sed -i`` hides the path among its arguments, a patch names its
 
 * **tool calls**: a write-named tool (``edit``, ``create``, ``write_file``, ``apply_patch`` ...)
   with its path arguments, else the file opened last; an editor tool's ``create``/
-  ``str_replace``/``insert`` sub-command; ``submit``/``answer``-named tools with their arguments, and any tool given a ``flag``,
-  ``answer`` or ``solution`` argument (``check_flag(flag=...)``);
-  a shell tool's ``command`` read as shell (below);
-* **commands in an agent's text** (fenced shell blocks, as text-acting agents such as SWE-agent and
-  mini-swe-agent write them, or ``Command: ... <END>`` blocks; an ``Answer:`` line; aider-style
-  ``<<<<<<< SEARCH`` blocks under a file name; diffs): ``submit ANSWER``, ``create``/``edit``/``insert`` of the open file,
-  ``sed -i``/``perl -i``, ``>``/``>>`` redirections, ``tee``, ``touch``, ``cp``, ``mv``, ``rm``
-  (heredoc and edit bodies skipped);
+  ``str_replace``/``insert`` sub-command; a ``submit``-named tool, or any tool given a ``flag``,
+  ``answer`` or ``solution`` argument (``check_flag(flag=...)``); a shell tool's ``command``,
+  read as shell (below); any other write-named tool changes a record, named by its key arguments
+  (``cancel_reservation(reservation_id=GV1N64)``);
+* **commands in an agent's text**, as text-acting agents such as SWE-agent and mini-swe-agent
+  write them -- fenced shell blocks, ``Command: ... <END>`` blocks, a reply that is the command
+  itself, a ``submit ANSWER`` or ``Answer: ...`` line, aider-style ``<<<<<<< SEARCH`` blocks under
+  a file name, diffs: ``submit``, ``create``/``edit``/``insert`` of the open file, and any shell
+  line that writes a file (:mod:`.shellwrites`: ``sed -i``, ``>`` redirections, ``tee``, ``cp``,
+  ``mv``, ``rm`` ...; heredoc and edit bodies skipped);
 * **outputs**: ``diff --git a/PATH`` and ``+++ b/PATH`` headers, ``*** Update File: PATH`` patch
   headers, an editor's "the file PATH has been edited" / "File created successfully at: PATH",
   and ``[File: PATH (N lines total)]`` (which file is open).
@@ -31,13 +33,13 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..types import Message
 from .conversation import message_text
+from .shellwrites import changes
 
 SCAN_CHARS = 32_768  # of an output, for diff headers and editor confirmations
 MAX_ANSWER_CHARS = 160
@@ -65,6 +67,10 @@ _REFUSED = re.compile(r"\b(?:errors?|error\(s\)|failed|wrong|incorrect|invalid|r
 _ANSWER_KEYS = frozenset({"flag", "answer", "final_answer", "solution"})
 _KEY_ARG = re.compile(r"(?:^|_)(?:id|ids|key|number|code|name|email|ref)$")
 _FILE_EDIT_VERBS = frozenset({"edit", "insert", "append", "replace", "write", "overwrite", "patch"})
+_BARE_COMMANDS = frozenset(
+    "submit create edit insert append open str_replace_editor sed perl tee touch cp mv rm cat echo printf git "
+    "python python3 bash sh cd ls find grep".split())
+_BARE_SUBMIT = re.compile(r"^\s*submit\s+('[^'\n]+'|\"[^\"\n]+\"|\S+)\s*$", re.M)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _OBJECT_WORDS = frozenset({"", "file", "files", "flag", "answer", "patch", "text", "line", "lines", "code"})
 _COMMAND = re.compile(r"^Command:\s*\n?(.*?)(?:<END>|\Z)", re.S | re.M)
@@ -106,8 +112,9 @@ def looks_like_path(value: str) -> bool:
 
 @dataclass
 class Ledger:
-    """Files changed (path -> how: ``created``, ``edited``, ``deleted``) and answers submitted
-    (``(answer, rejected)``), in the order they happened."""
+    """Files changed (path -> how: ``created``, ``edited``, ``deleted`` ...), answers submitted
+    (``(answer, rejected)``) and records changed through a tool (``name(key=value)``), in the
+    order they happened."""
 
     changed: dict[str, str] = field(default_factory=dict)
     submitted: list[tuple[str, bool]] = field(default_factory=list)
@@ -162,8 +169,12 @@ class Ledger:
         return out
 
     def line(self) -> str:
-        """The ledger as one line: ``changed: a.py, b.py (deleted) · submitted: 'x' (rejected), 'y'``."""
+        """The ledger as one line, answers first (what a cut keeps longest):
+        ``submitted: 'x' (rejected), 'y' · changed: a.py, b.py (deleted) · did: cancel(id=7)``."""
         parts = []
+        if self.submitted:
+            parts.append("submitted: " + ", ".join(f"'{a}'" + (" (rejected)" if bad else "")
+                                                    for a, bad in self.submitted))
         if self.changed:
             shown = [p if how in ("edited", "created") else f"{p} ({how})"
                      for p, how in list(self.changed.items())[:MAX_PATHS]]
@@ -173,9 +184,6 @@ class Ledger:
             shown = self.actions[:MAX_PATHS]
             more = len(self.actions) - MAX_PATHS
             parts.append("did: " + ", ".join(shown) + (f" and {more} more" if more > 0 else ""))
-        if self.submitted:
-            parts.append("submitted: " + ", ".join(f"'{a}'" + (" (rejected)" if bad else "")
-                                                    for a, bad in self.submitted))
         return " · ".join(parts)
 
 
@@ -261,63 +269,11 @@ class _Reader:
                 if here:
                     skip_until = here.group(1)
                 continue
-            self._simple(line, ledger)
+            for path, how in changes(line):
+                ledger.change(path, how)
             if here:
                 skip_until = here.group(1)
         return edits, answer
-
-    def _simple(self, line: str, ledger: Ledger) -> None:
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        try:
-            tokens = list(lexer)
-        except ValueError:
-            tokens = line.split()
-        command: list[str] = []
-        for n, tok in enumerate([*tokens, ";"]):
-            if tok in (">", ">>", ">|", "&>") and n + 1 < len(tokens):
-                ledger.change(tokens[n + 1], "edited")
-                continue
-            if n > 0 and tokens[n - 1] in (">", ">>", ">|", "&>", "<", "<<", ">&", "<<<"):
-                continue
-            if tok and set(tok) <= set("|&;()<>"):
-                self._command(command, ledger)
-                command = []
-                continue
-            command.append(tok)
-
-    @staticmethod
-    def _command(argv: list[str], ledger: Ledger) -> None:
-        while argv and (argv[0] in ("sudo", "env", "command", "time", "nohup") or "=" in argv[0]):
-            argv = argv[1:]
-        if not argv:
-            return
-        verb = argv[0].rsplit("/", 1)[-1]
-        args = argv[1:]
-        plain = [a for a in args if not a.startswith("-")]
-        if verb in ("sed", "perl") and any(a.startswith("-i") or a == "--in-place" or
-                                           (a.startswith("-") and "i" in a and verb == "perl") for a in args):
-            scripted = any(a in ("-e", "--expression", "-f") for a in args)
-            files = plain if scripted else plain[1:]
-            for f in files:
-                ledger.change(f, "edited")
-        elif verb == "tee":
-            for f in plain:
-                ledger.change(f, "edited")
-        elif verb == "touch":
-            for f in plain:
-                ledger.change(f, "created")
-        elif verb in ("cp", "install") and len(plain) >= 2:
-            ledger.change(plain[-1], "created")
-        elif verb == "mv" and len(plain) >= 2:
-            for f in plain[:-1]:
-                ledger.change(f, "deleted")
-            ledger.change(plain[-1], "created")
-        elif verb in ("rm", "unlink", "git") and plain:
-            if verb == "git" and plain[0] != "rm":
-                return
-            for f in plain[1:] if verb == "git" else plain:
-                ledger.change(f, "deleted")
 
     # -- messages --------------------------------------------------------------------------------
     def call(self, name: str, arguments: str, call_id: str | None, ledger: Ledger) -> None:
@@ -395,9 +351,10 @@ class _Reader:
             self.open_file = opened[-1]
 
     def text_actions(self, text: str, ledger: Ledger) -> None:
-        """Commands in an agent's reply: fenced shell blocks, ``Command: ... <END>`` blocks, an
-        ``Answer:``/``Final answer:`` line (a submission), edit blocks under a file name
-        (``path`` then ``<<<<<<< SEARCH``) and diffs."""
+        """Commands in an agent's reply: fenced shell blocks, ``Command: ... <END>`` blocks, a
+        reply that is a bare command (it starts with one: ``submit 'flag{...}'``, ``edit 3:4``),
+        a ``submit ANSWER`` line, an ``Answer:``/``Final answer:`` line (a submission), edit
+        blocks under a file name (``path`` then ``<<<<<<< SEARCH``) and diffs."""
         answer: str | None = None
         edits: list[tuple[str, str]] = []
         for lang, body in _FENCE.findall(text):
@@ -409,6 +366,15 @@ class _Reader:
             found, said = self.shell(body, ledger)
             edits.extend(found)
             answer = said or answer
+        if "```" not in text and "Command:" not in text:
+            first = text.lstrip().split(None, 1)[0] if text.strip() else ""
+            if first in _BARE_COMMANDS:  # the reply is the command itself (``submit 'flag{...}'``)
+                found, said = self.shell(text, ledger)
+                edits.extend(found)
+                answer = said or answer
+            else:
+                bare = _BARE_SUBMIT.findall(text)  # a line of its own: submit 'flag{...}'
+                answer = bare[-1] if bare else answer
         answers = _ANSWER.findall(text)
         if answers:
             answer = answers[-1]
