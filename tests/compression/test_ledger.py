@@ -97,6 +97,14 @@ def test_command_blocks_answer_lines_search_blocks_and_diffs_in_text():
     assert book.submitted == [("HTB{s0lv3d_1t}", False)]
 
 
+def test_search_blocks_under_any_fence_and_applied_edit_notices():
+    text = ("Here are the changes.\n\ndocs/post.md\n<source>\n<<<<<<< SEARCH\n```py\n=======\n```python\n"
+            ">>>>>>> REPLACE\n</source>\n\nlib/plain.py\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n")
+    raw = [{"role": "user", "content": "Fix the docs."}, {"role": "assistant", "content": text},
+           {"role": "user", "content": "> Applied edit to docs/post.md\n> Applied edit to extra/other.py"}]
+    assert list(_book(raw).changed) == ["docs/post.md", "lib/plain.py", "extra/other.py"]
+
+
 def test_tool_names_in_any_case_style():
     from massgen_plugins.compression.ledger import is_write, tool_verb
 

@@ -15,12 +15,12 @@ opened last), a ``sed -i`` hides the path among its arguments, a patch names its
 * **commands in an agent's text**, as text-acting agents such as SWE-agent and mini-swe-agent
   write them -- fenced shell blocks, ``Command: ... <END>`` blocks, a reply that is the command
   itself, a ``submit ANSWER`` or ``Answer: ...`` line, aider-style ``<<<<<<< SEARCH`` blocks under
-  a file name, diffs: ``submit``, ``create``/``edit``/``insert`` of the open file, and any shell
+  a file name (whatever their fence), diffs: ``submit``, ``create``/``edit``/``insert`` of the open file, and any shell
   line that writes a file (:mod:`.shellwrites`: ``sed -i``, ``>`` redirections, ``tee``, ``cp``,
   ``mv``, ``rm`` ...; heredoc and edit bodies skipped);
 * **outputs**: ``diff --git a/PATH`` and ``+++ b/PATH`` headers, ``*** Update File: PATH`` patch
   headers, an editor's "the file PATH has been edited" / "File created successfully at: PATH",
-  and ``[File: PATH (N lines total)]`` (which file is open).
+  aider's "Applied edit to PATH", and ``[File: PATH (N lines total)]`` (which file is open).
 
 A dedicated write or submit tool whose result reports an error in its first line (a refused edit,
 ``Wrong flag!``) is recorded as such: a refused edit changed nothing and is dropped; a rejected
@@ -59,7 +59,7 @@ _DIFF = re.compile(r"^(?:diff --git a/(\S+) b/|\+\+\+ b/(\S+)|\*\*\* (?:Update|A
 _OPEN_FILE = re.compile(r"^\[File: ([^\s\]]+) \(\d+ lines total\)\]", re.M)
 _EDITED = re.compile(
     r"(?:\bfile (\S+) (?:has been|was) (?:edited|created|written|updated|modified|overwritten)"
-    r"|\bFile (?:created|written|updated) successfully at:? (\S+))", re.I)
+    r"|\bFile (?:created|written|updated) successfully at:? (\S+)|^> ?Applied edit to (\S+))", re.I | re.M)
 _HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
 _END_OF = re.compile(r"^\s*end_of_\w+\s*$")
 _REFUSED = re.compile(r"\b(?:errors?|error\(s\)|failed|wrong|incorrect|invalid|rejected|denied|not found|"
@@ -75,7 +75,8 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _OBJECT_WORDS = frozenset({"", "file", "files", "flag", "answer", "patch", "text", "line", "lines", "code"})
 _COMMAND = re.compile(r"^Command:\s*\n?(.*?)(?:<END>|\Z)", re.S | re.M)
 _ANSWER = re.compile(r"^(?:Answer|Final Answer|Flag)\s*:\s*(\S[^\n]{0,300})$", re.M | re.I)
-_SEARCH_BLOCK = re.compile(r"^([\w./~+@-]+\.\w+)\s*\n```[^\n]*\n<<<<<<< SEARCH", re.M)
+# a file name, its fence (```, ```python, <source>python ...: any short line) or none, then the block
+_SEARCH_BLOCK = re.compile(r"^([\w./~+@-]+\.\w+)[ \t]*\n(?:[^\n]{0,40}\n)?<<<<<<< SEARCH", re.M)
 _PATH = re.compile(r"[\w.~/+@-]*[\w~]")
 _PATH_KEYS = ("path", "file", "filename", "file_name", "file_path", "filepath", "target_file", "dest", "destination",
               "new_path", "target")
