@@ -73,6 +73,10 @@ The fetch snapshot of ``christsakm/Trajectories`` lacks its largest files (the r
 every one it holds, 0.5-3.9 MB); the rule was applied to the files it holds. The SWE-agent runs
 come in text-action form too (the reply, then its ``action`` line); the Gemini chats are function
 calling and the aider sessions text in both forms.
+
+**Unseen D** (InterCode-CTF GPT-4 runs, AutoCodeRover's GPT-4 SWE-bench Lite run, OpenHands
+CodeAct's Multi-SWE-bench evaluation output) is described, converted and chosen in
+:mod:`real_sessions_unseen_d`; :data:`UNSEEN_D` pins its runs.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ import subprocess
 from typing import Any
 
 import real_sessions as rs
+import real_sessions_unseen_d as unseen_d
 from real_sessions import Fact, Run, Source, _Builder, _diff_files, _slug
 
 NYU_CTF = ("NYU-LLM-CTF/leaderboard_submissions", "dd5234783390c75b9f291efabf24612c05db69e5")
@@ -159,7 +164,17 @@ UNSEEN_C: tuple[Source, ...] = (
     _swe1x("python__mypy-10430", _KIMI),
     _aider_session("2024-08-20 13:24:42"), _aider_session("2024-08-22 08:18:06"),
 )
-SOURCES: tuple[Source, ...] = (*UNSEEN_A, *UNSEEN_B, *UNSEEN_C)
+# D: InterCode-CTF (GPT-4) runs, AutoCodeRover (GPT-4) SWE-bench Lite runs, OpenHands CodeAct
+# Multi-SWE-bench runs (Llama 4 Maverick); CTF and coding runs alternating
+UNSEEN_D: tuple[Source, ...] = (
+    unseen_d.intercode("6"), unseen_d.acr("astropy__astropy-12907_2024-04-06_13-51-50", 1),
+    unseen_d.intercode("11"), unseen_d.openhands_eval("ponylang__ponyc-4593"),
+    unseen_d.intercode("31"), unseen_d.acr("django__django-17051_2024-04-06_13-47-14", 1),
+    unseen_d.intercode("37"), unseen_d.acr("scikit-learn__scikit-learn-25500_2024-04-06_13-16-38", 1),
+    unseen_d.intercode("75"), unseen_d.openhands_eval("ponylang__ponyc-4588"),
+    unseen_d.intercode("96"), unseen_d.acr("sympy__sympy-24213_2024-04-06_13-28-55", 1),
+)
+SOURCES: tuple[Source, ...] = (*UNSEEN_A, *UNSEEN_B, *UNSEEN_C, *UNSEEN_D)
 
 
 # -- conversion ------------------------------------------------------------------------------------
@@ -444,6 +459,8 @@ def load_run(root: str, source: Source, *, text_actions: bool = False) -> Run:
     """One run converted to Chat Completions messages (see :func:`real_sessions.load_run`)."""
     if source.kind == "aider":
         return _aider(source, rs.read_source(root, source))
+    if source.kind in unseen_d.KINDS:
+        return unseen_d.load_run(root, source, text_actions=text_actions)
     if source.kind in ("nyu-ctf", "moatless", "swe-agent-1x", "gemini-cli"):
         data = json.loads(rs.read_source(root, source))
         if source.kind == "swe-agent-1x":
@@ -459,9 +476,9 @@ def load_run(root: str, source: Source, *, text_actions: bool = False) -> Run:
 
 
 def unseen_session(root: str, which: str, *, text_actions: bool = False) -> rs.RealSession:
-    """Unseen session ``"A"``, ``"B"`` or ``"C"``: its runs one after the other in one
+    """Unseen session ``"A"``, ``"B"``, ``"C"`` or ``"D"``: its runs one after the other in one
     conversation, ending with :data:`real_sessions.FINAL_QUESTION`."""
-    runs = {"A": UNSEEN_A, "B": UNSEEN_B, "C": UNSEEN_C}[which]
+    runs = {"A": UNSEEN_A, "B": UNSEEN_B, "C": UNSEEN_C, "D": UNSEEN_D}[which]
     session = rs.concatenated_session([load_run(root, s, text_actions=text_actions) for s in runs])
     session.name = f"unseen {which}, " + ("text actions" if text_actions else "tool calls")
     return session

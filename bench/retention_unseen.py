@@ -4,7 +4,9 @@ Part of ``bench/retention.py`` (``--real --unseen``). Scores :mod:`real_sessions
 hold-out sessions, **unseen A** and **unseen B** (EnIGMA and NYU-baseline CTF runs, Moatless
 Tools SWE-bench runs; a dozen runs each, ~56k and ~59k tokens, 12 facts each) and **unseen C**
 (Gemini CLI CTF chats, SWE-agent 1.x ``str_replace_editor`` SWE-bench runs, aider sessions;
-a dozen runs, ~81k tokens, 15 facts), each in tool-call and in text-action form, with the methods, budgets and table
+a dozen runs, ~81k tokens, 15 facts) and **unseen D** (InterCode-CTF GPT-4 runs, AutoCodeRover's
+GPT-4 SWE-bench runs, OpenHands CodeAct Multi-SWE-bench runs; a dozen runs, ~65k tokens, 13 facts),
+each in tool-call and in text-action form, with the methods, budgets and table
 of :mod:`retention_real`: this project's chain offline (balanced, aggressive, conservative), keep-last, LangChain
 ``trim_messages`` and MassGen's ``ContextCompressor`` (the last two with ``--peer-python``).
 
@@ -16,7 +18,7 @@ guard's own ``recall`` tool answers the query over it (``MemoryStore.recall``, f
 cut to 2,000 characters) -- a fact counts as back when its text is in that answer.
 
 The facts that this project's balanced and aggressive strategies dropped at 4x and 8x are listed
-(run and fact) for sessions A and C; B is printed as numbers only.
+(run and fact) for sessions A, C and D; B is printed as numbers only.
 """
 
 from __future__ import annotations
@@ -35,13 +37,13 @@ import retention_real
 from massgen_plugins.guard.tools import recall_tool
 from retention_real import MODEL, RATIOS, aggregate
 
-SESSION_NAMES = tuple(f"unseen {w}, {form}" for w in "ABC" for form in ("tool calls", "text actions"))
-LISTED = ("A", "C")  # sessions whose dropped facts are listed by run and fact; B is numbers only
+SESSION_NAMES = tuple(f"unseen {w}, {form}" for w in "ABCD" for form in ("tool calls", "text actions"))
+LISTED = ("A", "C", "D")  # sessions whose dropped facts are listed by run and fact; B is numbers only
 
 
 def sessions(root: str) -> list[tuple[str, rs.RealSession]]:
     out = []
-    for which in "ABC":
+    for which in "ABCD":
         for text_actions in (False, True):
             session = unseen.unseen_session(root, which, text_actions=text_actions)
             out.append((session.name, session))
