@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from typing import Any
 
 import real_sessions as rs
@@ -226,14 +225,3 @@ def load_run(root: str, source: Source, *, text_actions: bool = False) -> Run:
         return openhands_instance(source, text, text_actions)
     raise ValueError(f"unknown source kind {source.kind!r}")
 
-
-def acr_runs(root: str) -> dict[str, str]:
-    """AutoCodeRover's ``applicable_patch`` runs: instance -> its last write-patch conversation's path."""
-    where = rs.repo_dir(root, AUTOCODEROVER[0])
-    out = subprocess.run(["git", "-C", where, "ls-tree", "-r", "--name-only", f"{AUTOCODEROVER[1]}:{ACR_RUN}applicable_patch"],
-                         check=True, capture_output=True, text=True).stdout
-    runs: dict[str, str] = {}
-    for path in sorted(out.splitlines(), key=lambda p: (p.split("/")[0], int(re.sub(r"\D", "", p.rsplit("_", 1)[-1]) or 0))):
-        if "/debug_agent_write_patch_" in path:
-            runs[path.split("/")[0].rsplit("_", 2)[0]] = f"{ACR_RUN}applicable_patch/{path}"
-    return runs
