@@ -108,8 +108,9 @@ def test_search_blocks_under_any_fence_and_applied_edit_notices():
 def test_tool_names_in_any_case_style():
     from massgen_plugins.compression.ledger import is_write, tool_verb
 
-    assert [tool_verb(n) for n in ("updateReservation", "createfile", "tools.write-file", "editor", "settings")] == \
-        ["update", "create", "write", "editor", "settings"]
+    assert [tool_verb(n) for n in ("updateReservation", "createfile", "tools.write-file", "editor", "settings",
+                                   "MultiEdit", "file_write", "NotebookEdit", "file_search")] == \
+        ["update", "create", "write", "editor", "settings", "edit", "write", "edit", "file"]
     assert is_write("submitFlag") and not is_write("get_user") and not is_write("setup")
 
 
@@ -146,6 +147,19 @@ def test_tool_calls_open_file_edit_editor_subcommands_and_shell():
     book = _book(raw)
     assert book.changed == {"src/pkg/mod.py": "edited", "/repo/new.py": "created", "old.cfg": "deleted",
                             "new.cfg": "created"}
+
+
+def test_claude_code_style_tools():
+    raw = [{"role": "user", "content": "Rename the helper."},
+           _call("t1", "Edit", file_path="/repo/src/util.py", old_string="a", new_string="b"),
+           _result("t1", "The file /repo/src/util.py has been updated."),
+           _call("t2", "MultiEdit", file_path="/repo/src/api.py", edits=[{"old_string": "a", "new_string": "b"}]),
+           _result("t2", "Applied 1 edit to /repo/src/api.py"),
+           _call("t3", "Write", file_path="/repo/NOTES.md", content="x"), _result("t3", "File created successfully"),
+           _call("t4", "Read", file_path="/repo/README.md"), _result("t4", "..."),
+           _call("t5", "Bash", command="git mv src/old.py src/new.py"), _result("t5", "")]
+    assert _book(raw).changed == {"/repo/src/util.py": "edited", "/repo/src/api.py": "edited",
+                                  "/repo/NOTES.md": "edited", "src/old.py": "deleted", "src/new.py": "created"}
 
 
 def test_a_write_tool_whose_result_is_an_error_changed_nothing():

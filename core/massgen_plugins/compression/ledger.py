@@ -72,6 +72,7 @@ _BARE_COMMANDS = frozenset(
     "python python3 bash sh cd ls find grep".split())
 _BARE_SUBMIT = re.compile(r"^\s*submit\s+('[^'\n]+'|\"[^\"\n]+\"|\S+)\s*$", re.M)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_QUALIFIERS = frozenset({"multi", "batch", "bulk", "file", "files", "fs", "text", "code", "str", "notebook"})
 _OBJECT_WORDS = frozenset({"", "file", "files", "flag", "answer", "patch", "text", "line", "lines", "code"})
 _COMMAND = re.compile(r"^Command:\s*\n?(.*?)(?:<END>|\Z)", re.S | re.M)
 _ANSWER = re.compile(r"^(?:Answer|Final Answer|Flag)\s*:\s*(\S[^\n]{0,300})$", re.M | re.I)
@@ -84,10 +85,14 @@ _PATH_KEYS = ("path", "file", "filename", "file_name", "file_path", "filepath", 
 
 def tool_verb(name: str) -> str:
     """The verb a tool is named for: ``update`` of ``update_reservation``, ``updateReservation``,
-    ``tools.update-reservation``; ``create`` of ``createfile``."""
+    ``tools.update-reservation``; ``create`` of ``createfile``; ``edit`` of ``MultiEdit`` and
+    ``write`` of ``file_write`` (a qualifier first)."""
     base = name.rsplit(".", 1)[-1]
     base = _CAMEL.sub("_", base).replace("-", "_").lstrip("_").lower()
-    verb = base.split("_", 1)[0]
+    words = base.split("_")
+    verb = words[0]
+    if verb in _QUALIFIERS and len(words) > 1 and words[1] in WRITE_VERBS:  # MultiEdit, file_write
+        return words[1]
     if verb not in WRITE_VERBS:
         for known in WRITE_VERBS:
             if len(known) >= 4 and verb.startswith(known) and verb[len(known):] in _OBJECT_WORDS:
