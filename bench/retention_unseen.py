@@ -5,7 +5,7 @@ hold-out sessions, **unseen A** and **unseen B** (EnIGMA and NYU-baseline CTF ru
 Tools SWE-bench runs; a dozen runs each, ~56k and ~59k tokens, 12 facts each) and **unseen C**
 (Gemini CLI CTF chats, SWE-agent 1.x ``str_replace_editor`` SWE-bench runs, aider sessions;
 a dozen runs, ~81k tokens, 15 facts) and **unseen D** (InterCode-CTF GPT-4 runs, AutoCodeRover's
-GPT-4 SWE-bench runs, OpenHands CodeAct Multi-SWE-bench runs; a dozen runs, ~65k tokens, 13 facts),
+GPT-4 SWE-bench runs, OpenHands CodeAct Multi-SWE-bench runs; a dozen runs, ~63k tokens, 13 facts),
 each in tool-call and in text-action form, with the methods, budgets and table
 of :mod:`retention_real`: this project's chain offline (balanced, aggressive, conservative), keep-last, LangChain
 ``trim_messages`` and MassGen's ``ContextCompressor`` (the last two with ``--peer-python``).
