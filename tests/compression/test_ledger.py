@@ -105,6 +105,33 @@ def test_search_blocks_under_any_fence_and_applied_edit_notices():
     assert list(_book(raw).changed) == ["docs/post.md", "lib/plain.py", "extra/other.py"]
 
 
+def test_autocoderover_modification_blocks():
+    reply = ("# modification 1\n```\n<file>astropy/modeling/separable.py</file>\n<original>    a = 1\n</original>\n"
+             "<patched>    a = 2\n</patched>\n```\n# modification 2\n<file>astropy/io/x.py</file>\n<original>b</original>")
+    assert list(_book([{"role": "assistant", "content": reply}]).changed) == [
+        "astropy/modeling/separable.py", "astropy/io/x.py"]
+
+
+def test_tool_calls_written_as_markup():
+    openhands = ("Let me fix it.\n<function=str_replace_editor>\n<parameter=command>str_replace</parameter>\n"
+                 "<parameter=path>/workspace/ponyc/src/libponyc/expr/match.c</parameter>\n"
+                 "<parameter=old_str>a</parameter>\n<parameter=new_str>b</parameter>\n</function>")
+    shell = "Clean up.\n<function=execute_bash>\n<parameter=command>rm -rf build/tmp.o</parameter>\n</function>"
+    cline = ("<write_to_file>\n<path>src/app.ts</path>\n<content>\nexport {}\n</content>\n</write_to_file>\n"
+             "<execute_command>\n<command>sed -i 's/a/b/' src/main.ts</command>\n</execute_command>")
+    raw = [{"role": "user", "content": "Fix the match bug."},
+           {"role": "assistant", "content": openhands},
+           {"role": "user", "content": "EXECUTION RESULT of [str_replace_editor]:\nThe file "
+                                       "/workspace/ponyc/src/libponyc/expr/match.c has been edited."},
+           {"role": "assistant", "content": shell}, {"role": "user", "content": "EXECUTION RESULT of [execute_bash]:"},
+           {"role": "assistant", "content": cline}, {"role": "user", "content": "[write_to_file] Result: ok"},
+           {"role": "assistant", "content": "<function=str_replace_editor>\n<parameter=command>create</parameter>\n"
+                                            "<parameter=path>/workspace/bad.c</parameter>\n</function>"},
+           {"role": "user", "content": "ERROR: File already exists at: /workspace/bad.c"}]
+    assert _book(raw).changed == {"/workspace/ponyc/src/libponyc/expr/match.c": "edited",
+                                  "build/tmp.o": "deleted", "src/main.ts": "edited", "src/app.ts": "edited"}
+
+
 def test_tool_names_in_any_case_style():
     from massgen_plugins.compression.ledger import is_write, tool_verb
 
