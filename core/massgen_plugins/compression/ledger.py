@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -461,6 +461,15 @@ def ledgers(messages: Sequence[Message], spans: Sequence[tuple[int, int]]) -> li
         reader.pending = {k: r for k, r in reader.pending.items() if r.ledger is not ledger}
         out.append(ledger)
     return out
+
+
+def fit_line(line: str, tokens: int, count: Callable[[str], int]) -> str:
+    """A ledger ``line`` cut at its end to about ``tokens`` (``count``: tokens of a text); the
+    answers come first in it, so they are cut last."""
+    size = count(line)
+    if size <= tokens:
+        return line
+    return line[: max(0, int(len(line) * tokens / size) - 4)] + " ..."
 
 
 def ledger_of(messages: Sequence[Message]) -> Ledger:
