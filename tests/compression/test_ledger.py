@@ -294,3 +294,17 @@ def test_a_summary_that_lost_the_file_gets_the_outcome_appended():
     named = "Edited /testbed/src/marshmallow/fields.py; reproduce.py was created, then deleted."
     assert add_outcome(named, msgs, 200, count) == named      # everything named already: unchanged
     assert add_outcome("x", msgs, 10, count) == "x"            # no room: unchanged
+
+
+def test_a_long_ledger_line_is_cut_at_its_end_so_the_answers_stay():
+    from massgen_plugins.compression.ledger import fit_line
+
+    book = Ledger()
+    book.submit("flag{k33p_m3}")
+    for n in range(40):
+        book.change(f"src/module_{n}/file_{n}.py")
+    count = counter_for("openai/gpt-4o").text
+    cut = fit_line(book.line(), 30, count)
+    assert cut.startswith("submitted: 'flag{k33p_m3}' · changed: src/module_0/") and cut.endswith(" ...")
+    assert count(cut) <= 32 and "and 16 more" in book.line()
+    assert fit_line("short", 30, count) == "short"
