@@ -34,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import real_sessions as rs
 import real_sessions_unseen as unseen
 import retention_real
+from massgen_plugins.compression.conversation import readable_text
 from massgen_plugins.guard.tools import recall_tool
 from retention_real import MODEL, RATIOS, aggregate
 
@@ -61,7 +62,7 @@ def recall_answer(archive: list[Any], query: str) -> str:
             store.append_turn("unseen-bench", [{"role": "user", "content": query}], turn=1, archived=archive)
 
             async def recall(q: str, *, limit: int = 5) -> list[dict[str, Any]]:
-                return [{"source": "archive", "id": h.entry.id, "text": h.entry.message.text()}
+                return [{"source": "archive", "id": h.entry.id, "text": readable_text(h.entry.message)}
                         for h in store.recall("unseen-bench", q, limit=limit)]
 
             return asyncio.run(recall_tool(recall).handler({"query": query}))
