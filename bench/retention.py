@@ -30,9 +30,11 @@ run's own outcome, beside keep-last, LangChain ``trim_messages`` and MassGen's
 a virtualenv of their own: ``python bench/retention.py --real --sources /work/.mirror
 --peer-python /work/peer-venvs/massgen-c/bin/python``.
 
-``--real --unseen`` scores the **unseen hold-out** instead (:mod:`retention_unseen`): two sessions
-built the same way from sources the chain was not tuned on (the NYU CTF leaderboard's EnIGMA and
-baseline transcripts, Moatless Tools' SWE-bench runs), with the same methods, plus how many
+``--real --unseen`` scores the **unseen hold-out** instead (:mod:`retention_unseen`): four sessions
+built the same way from sources the chain was not tuned on (A and B: the NYU CTF leaderboard's
+EnIGMA and baseline transcripts, Moatless Tools' SWE-bench runs; C: Gemini CLI CTF chats,
+SWE-agent 1.x ``str_replace_editor`` runs and aider sessions; D: InterCode-CTF runs, AutoCodeRover
+runs and OpenHands CodeAct evaluation output), with the same methods, plus how many
 dropped facts one ``recall(final question)`` brings back.
 """
 
@@ -173,7 +175,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--real", action="store_true", help="score real agent sessions (see --sources)")
     parser.add_argument("--unseen", action="store_true",
-                        help="with --real: score the unseen hold-out sessions A and B instead (bench/real_sessions_unseen.py)")
+                        help="with --real: score the unseen hold-out sessions A, B, C and D instead "
+                             "(bench/real_sessions_unseen.py)")
     parser.add_argument("--sources", default=os.environ.get("MASSGEN_BENCH_SOURCES"),
                         help="directory with the session repositories (bench/fetch_sessions.sh DIR)")
     parser.add_argument("--peer-python", default=os.environ.get("MASSGEN_PEER_PYTHON"),

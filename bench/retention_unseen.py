@@ -1,10 +1,13 @@
 """Retention on the unseen real sessions: task facts kept at 2x, 4x and 8x, beside the peers.
 
-Part of ``bench/retention.py`` (``--real --unseen``). Scores :mod:`real_sessions_unseen`'s two
+Part of ``bench/retention.py`` (``--real --unseen``). Scores :mod:`real_sessions_unseen`'s three
 hold-out sessions, **unseen A** and **unseen B** (EnIGMA and NYU-baseline CTF runs, Moatless
-Tools SWE-bench runs; a dozen runs each, ~56k and ~59k tokens, 12 facts each), each in tool-call
-and in text-action form, with the methods, budgets and table of :mod:`retention_real`: this
-project's chain offline (balanced, aggressive, conservative), keep-last, LangChain
+Tools SWE-bench runs; a dozen runs each, ~56k and ~59k tokens, 12 facts each) and **unseen C**
+(Gemini CLI CTF chats, SWE-agent 1.x ``str_replace_editor`` SWE-bench runs, aider sessions;
+a dozen runs, ~81k tokens, 15 facts) and **unseen D** (InterCode-CTF GPT-4 runs, AutoCodeRover's
+GPT-4 SWE-bench runs, OpenHands CodeAct Multi-SWE-bench runs; a dozen runs, ~63k tokens, 13 facts),
+each in tool-call and in text-action form, with the methods, budgets and table
+of :mod:`retention_real`: this project's chain offline (balanced, aggressive, conservative), keep-last, LangChain
 ``trim_messages`` and MassGen's ``ContextCompressor`` (the last two with ``--peer-python``).
 
 Besides "back by one ``expand``" it measures, for this project's chain, **dropped facts back by
@@ -14,7 +17,8 @@ archive compression returned is written to a real SQLite memory store in a tempo
 guard's own ``recall`` tool answers the query over it (``MemoryStore.recall``, five hits, each
 cut to 2,000 characters) -- a fact counts as back when its text is in that answer.
 
-Only session A's dropped facts are listed (run and fact); B is printed as numbers only.
+The facts that this project's balanced and aggressive strategies dropped at 4x and 8x are listed
+(run and fact) for sessions A, C and D; B is printed as numbers only.
 """
 
 from __future__ import annotations
@@ -30,15 +34,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import real_sessions as rs
 import real_sessions_unseen as unseen
 import retention_real
+from massgen_plugins.compression.conversation import readable_text
 from massgen_plugins.guard.tools import recall_tool
 from retention_real import MODEL, RATIOS, aggregate
 
-SESSION_NAMES = ("unseen A, tool calls", "unseen A, text actions", "unseen B, tool calls", "unseen B, text actions")
+SESSION_NAMES = tuple(f"unseen {w}, {form}" for w in "ABCD" for form in ("tool calls", "text actions"))
+LISTED = ("A", "C", "D")  # sessions whose dropped facts are listed by run and fact; B is numbers only
 
 
 def sessions(root: str) -> list[tuple[str, rs.RealSession]]:
     out = []
-    for which in "AB":
+    for which in "ABCD":
         for text_actions in (False, True):
             session = unseen.unseen_session(root, which, text_actions=text_actions)
             out.append((session.name, session))
@@ -56,7 +62,7 @@ def recall_answer(archive: list[Any], query: str) -> str:
             store.append_turn("unseen-bench", [{"role": "user", "content": query}], turn=1, archived=archive)
 
             async def recall(q: str, *, limit: int = 5) -> list[dict[str, Any]]:
-                return [{"source": "archive", "id": h.entry.id, "text": h.entry.message.text()}
+                return [{"source": "archive", "id": h.entry.id, "text": readable_text(h.entry.message)}
                         for h in store.recall("unseen-bench", q, limit=limit)]
 
             return asyncio.run(recall_tool(recall).handler({"query": query}))
@@ -111,9 +117,10 @@ def print_tables(result: dict[str, Any]) -> None:
         console.print(table)
     console.print("bar: >= 11/12 facts at 4x and >= 9/12 at 8x on a held-back real session, all invariants held, "
                   "within budget; every dropped fact recoverable by one recall/expand")
-    for name in SESSION_NAMES[:2]:
-        for ratio in (4, 8):
-            row = rows["ours: balanced"].get(f"{name}@{ratio}", {})
-            for run_name, kind, key in row.get("dropped_facts", []):
-                console.print(f"dropped by ours: balanced · {name} @ {ratio}× · {run_name}: {kind} {key}")
+    for name in (n for n in SESSION_NAMES if n.split(",")[0][-1] in LISTED):
+        for label in ("ours: balanced", "ours: aggressive"):
+            for ratio in (4, 8):
+                row = rows[label].get(f"{name}@{ratio}", {})
+                for run_name, kind, key in row.get("dropped_facts", []):
+                    console.print(f"dropped by {label} · {name} @ {ratio}× · {run_name}: {kind} {key}")
     retention_real.print_notes(console, result["meta"])

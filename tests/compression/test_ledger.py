@@ -97,11 +97,47 @@ def test_command_blocks_answer_lines_search_blocks_and_diffs_in_text():
     assert book.submitted == [("HTB{s0lv3d_1t}", False)]
 
 
+def test_search_blocks_under_any_fence_and_applied_edit_notices():
+    text = ("Here are the changes.\n\ndocs/post.md\n<source>\n<<<<<<< SEARCH\n```py\n=======\n```python\n"
+            ">>>>>>> REPLACE\n</source>\n\nlib/plain.py\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n")
+    raw = [{"role": "user", "content": "Fix the docs."}, {"role": "assistant", "content": text},
+           {"role": "user", "content": "> Applied edit to docs/post.md\n> Applied edit to extra/other.py"}]
+    assert list(_book(raw).changed) == ["docs/post.md", "lib/plain.py", "extra/other.py"]
+
+
+def test_autocoderover_modification_blocks():
+    reply = ("# modification 1\n```\n<file>astropy/modeling/separable.py</file>\n<original>    a = 1\n</original>\n"
+             "<patched>    a = 2\n</patched>\n```\n# modification 2\n<file>astropy/io/x.py</file>\n<original>b</original>")
+    assert list(_book([{"role": "assistant", "content": reply}]).changed) == [
+        "astropy/modeling/separable.py", "astropy/io/x.py"]
+
+
+def test_tool_calls_written_as_markup():
+    openhands = ("Let me fix it.\n<function=str_replace_editor>\n<parameter=command>str_replace</parameter>\n"
+                 "<parameter=path>/workspace/ponyc/src/libponyc/expr/match.c</parameter>\n"
+                 "<parameter=old_str>a</parameter>\n<parameter=new_str>b</parameter>\n</function>")
+    shell = "Clean up.\n<function=execute_bash>\n<parameter=command>rm -rf build/tmp.o</parameter>\n</function>"
+    cline = ("<write_to_file>\n<path>src/app.ts</path>\n<content>\nexport {}\n</content>\n</write_to_file>\n"
+             "<execute_command>\n<command>sed -i 's/a/b/' src/main.ts</command>\n</execute_command>")
+    raw = [{"role": "user", "content": "Fix the match bug."},
+           {"role": "assistant", "content": openhands},
+           {"role": "user", "content": "EXECUTION RESULT of [str_replace_editor]:\nThe file "
+                                       "/workspace/ponyc/src/libponyc/expr/match.c has been edited."},
+           {"role": "assistant", "content": shell}, {"role": "user", "content": "EXECUTION RESULT of [execute_bash]:"},
+           {"role": "assistant", "content": cline}, {"role": "user", "content": "[write_to_file] Result: ok"},
+           {"role": "assistant", "content": "<function=str_replace_editor>\n<parameter=command>create</parameter>\n"
+                                            "<parameter=path>/workspace/bad.c</parameter>\n</function>"},
+           {"role": "user", "content": "ERROR: File already exists at: /workspace/bad.c"}]
+    assert _book(raw).changed == {"/workspace/ponyc/src/libponyc/expr/match.c": "edited",
+                                  "build/tmp.o": "deleted", "src/main.ts": "edited", "src/app.ts": "edited"}
+
+
 def test_tool_names_in_any_case_style():
     from massgen_plugins.compression.ledger import is_write, tool_verb
 
-    assert [tool_verb(n) for n in ("updateReservation", "createfile", "tools.write-file", "editor", "settings")] == \
-        ["update", "create", "write", "editor", "settings"]
+    assert [tool_verb(n) for n in ("updateReservation", "createfile", "tools.write-file", "editor", "settings",
+                                   "MultiEdit", "file_write", "NotebookEdit", "file_search")] == \
+        ["update", "create", "write", "editor", "settings", "edit", "write", "edit", "file"]
     assert is_write("submitFlag") and not is_write("get_user") and not is_write("setup")
 
 
@@ -138,6 +174,19 @@ def test_tool_calls_open_file_edit_editor_subcommands_and_shell():
     book = _book(raw)
     assert book.changed == {"src/pkg/mod.py": "edited", "/repo/new.py": "created", "old.cfg": "deleted",
                             "new.cfg": "created"}
+
+
+def test_claude_code_style_tools():
+    raw = [{"role": "user", "content": "Rename the helper."},
+           _call("t1", "Edit", file_path="/repo/src/util.py", old_string="a", new_string="b"),
+           _result("t1", "The file /repo/src/util.py has been updated."),
+           _call("t2", "MultiEdit", file_path="/repo/src/api.py", edits=[{"old_string": "a", "new_string": "b"}]),
+           _result("t2", "Applied 1 edit to /repo/src/api.py"),
+           _call("t3", "Write", file_path="/repo/NOTES.md", content="x"), _result("t3", "File created successfully"),
+           _call("t4", "Read", file_path="/repo/README.md"), _result("t4", "..."),
+           _call("t5", "Bash", command="git mv src/old.py src/new.py"), _result("t5", "")]
+    assert _book(raw).changed == {"/repo/src/util.py": "edited", "/repo/src/api.py": "edited",
+                                  "/repo/NOTES.md": "edited", "src/old.py": "deleted", "src/new.py": "created"}
 
 
 def test_a_write_tool_whose_result_is_an_error_changed_nothing():
@@ -245,3 +294,17 @@ def test_a_summary_that_lost_the_file_gets_the_outcome_appended():
     named = "Edited /testbed/src/marshmallow/fields.py; reproduce.py was created, then deleted."
     assert add_outcome(named, msgs, 200, count) == named      # everything named already: unchanged
     assert add_outcome("x", msgs, 10, count) == "x"            # no room: unchanged
+
+
+def test_a_long_ledger_line_is_cut_at_its_end_so_the_answers_stay():
+    from massgen_plugins.compression.ledger import fit_line
+
+    book = Ledger()
+    book.submit("flag{k33p_m3}")
+    for n in range(40):
+        book.change(f"src/module_{n}/file_{n}.py")
+    count = counter_for("openai/gpt-4o").text
+    cut = fit_line(book.line(), 30, count)
+    assert cut.startswith("submitted: 'flag{k33p_m3}' · changed: src/module_0/") and cut.endswith(" ...")
+    assert count(cut) <= 32 and "and 16 more" in book.line()
+    assert fit_line("short", 30, count) == "short"

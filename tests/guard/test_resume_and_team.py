@@ -123,3 +123,19 @@ async def test_relevant_long_term_memories_are_injected_at_start(emulator_env, t
     bob = Session("openai/gpt-4o-mini", memory=url, run_log=False, user="bob", memory_tokens=200)
     await bob.send("Which cluster am I on?")
     assert not any("orion-7" in (m.content or "") for m in bob.messages if m.role == "system")
+
+
+async def test_recall_brings_back_what_an_archived_tool_call_did(tmp_path):
+    """An assistant turn that only called a tool has no text: recall must still show the call
+    (a submitted flag, an edited path), not an empty hit."""
+    store = open_store(f"sqlite:///{tmp_path / 'calls.db'}")
+    call = {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "submit", "arguments": '{"flag": "flag{r3c4ll_m3}"}'}}]}
+    store.append_turn("ctf-1", [{"role": "user", "content": "Capture the flag."}], turn=1, archived=[
+        {"id": "m-1", "message": call, "replaced_by": "x", "stage": "extract"},
+        {"id": "m-2", "message": {"role": "tool", "tool_call_id": "c1", "content": "Correct!"},
+         "replaced_by": "x", "stage": "extract"}])
+    session = Session("openai/gpt-4o-mini", memory=store, run_log=False, session_id="ctf-1")
+    hits = await session.recall("submit flag")
+    assert any('called submit({"flag": "flag{r3c4ll_m3}"})' in h["text"] for h in hits), hits
+    store.close()

@@ -115,6 +115,17 @@ def message_text(message: Message) -> str:
     return "\n".join(t for t in (part_text(p) for p in content) if t)
 
 
+def readable_text(message: Message) -> str:
+    """A message's text followed by its tool calls, one ``called NAME(ARGUMENTS)`` line each: what
+    an archived message said *and did* (an assistant turn that only called ``submit`` or ``edit``
+    has no text of its own)."""
+    lines = [message_text(message)] if message_text(message) else []
+    for call in message.tool_calls or ():
+        fn = call.function or {}
+        lines.append(f"called {fn.get('name', '')}({fn.get('arguments', '')})")
+    return "\n".join(lines)
+
+
 def render(messages: Sequence[Message], *, names: dict[str, tuple[str, str]] | None = None) -> list[str]:
     """Each message rendered as a labelled block for a summarizer (tool calls and results kept)."""
     names = names if names is not None else tool_names(messages)

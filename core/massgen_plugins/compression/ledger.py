@@ -15,12 +15,14 @@ opened last), a ``sed -i`` hides the path among its arguments, a patch names its
 * **commands in an agent's text**, as text-acting agents such as SWE-agent and mini-swe-agent
   write them -- fenced shell blocks, ``Command: ... <END>`` blocks, a reply that is the command
   itself, a ``submit ANSWER`` or ``Answer: ...`` line, aider-style ``<<<<<<< SEARCH`` blocks under
-  a file name, diffs: ``submit``, ``create``/``edit``/``insert`` of the open file, and any shell
+  a file name (whatever their fence), AutoCodeRover's ``<file>PATH</file> <original>`` patch
+  blocks, tool calls written as markup (OpenHands' ``<function=...>``, Cline's ``<write_to_file>``;
+  read as tool calls), diffs: ``submit``, ``create``/``edit``/``insert`` of the open file, and any shell
   line that writes a file (:mod:`.shellwrites`: ``sed -i``, ``>`` redirections, ``tee``, ``cp``,
   ``mv``, ``rm`` ...; heredoc and edit bodies skipped);
 * **outputs**: ``diff --git a/PATH`` and ``+++ b/PATH`` headers, ``*** Update File: PATH`` patch
   headers, an editor's "the file PATH has been edited" / "File created successfully at: PATH",
-  and ``[File: PATH (N lines total)]`` (which file is open).
+  aider's "Applied edit to PATH", and ``[File: PATH (N lines total)]`` (which file is open).
 
 A dedicated write or submit tool whose result reports an error in its first line (a refused edit,
 ``Wrong flag!``) is recorded as such: a refused edit changed nothing and is dropped; a rejected
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +61,7 @@ _DIFF = re.compile(r"^(?:diff --git a/(\S+) b/|\+\+\+ b/(\S+)|\*\*\* (?:Update|A
 _OPEN_FILE = re.compile(r"^\[File: ([^\s\]]+) \(\d+ lines total\)\]", re.M)
 _EDITED = re.compile(
     r"(?:\bfile (\S+) (?:has been|was) (?:edited|created|written|updated|modified|overwritten)"
-    r"|\bFile (?:created|written|updated) successfully at:? (\S+))", re.I)
+    r"|\bFile (?:created|written|updated) successfully at:? (\S+)|^> ?Applied edit to (\S+))", re.I | re.M)
 _HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
 _END_OF = re.compile(r"^\s*end_of_\w+\s*$")
 _REFUSED = re.compile(r"\b(?:errors?|error\(s\)|failed|wrong|incorrect|invalid|rejected|denied|not found|"
@@ -72,10 +74,19 @@ _BARE_COMMANDS = frozenset(
     "python python3 bash sh cd ls find grep".split())
 _BARE_SUBMIT = re.compile(r"^\s*submit\s+('[^'\n]+'|\"[^\"\n]+\"|\S+)\s*$", re.M)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_QUALIFIERS = frozenset({"multi", "batch", "bulk", "file", "files", "fs", "text", "code", "str", "notebook"})
 _OBJECT_WORDS = frozenset({"", "file", "files", "flag", "answer", "patch", "text", "line", "lines", "code"})
 _COMMAND = re.compile(r"^Command:\s*\n?(.*?)(?:<END>|\Z)", re.S | re.M)
 _ANSWER = re.compile(r"^(?:Answer|Final Answer|Flag)\s*:\s*(\S[^\n]{0,300})$", re.M | re.I)
-_SEARCH_BLOCK = re.compile(r"^([\w./~+@-]+\.\w+)\s*\n```[^\n]*\n<<<<<<< SEARCH", re.M)
+# a file name, its fence (```, ```python, <source>python ...: any short line) or none, then the block
+_SEARCH_BLOCK = re.compile(r"^([\w./~+@-]+\.\w+)[ \t]*\n(?:[^\n]{0,40}\n)?<<<<<<< SEARCH", re.M)
+# AutoCodeRover's patch: "# modification 1" then <file>PATH</file> <original>...</original> <patched>...
+_MODIFICATION = re.compile(r"<file>([^<\n]+)</file>\s*<original>")
+_FUNCTION = re.compile(r"<function=([\w.-]+)>(.*?)(?:</function>|\Z)", re.S)
+_PARAMETER = re.compile(r"<parameter=(\w+)>\n?(.*?)\n?</parameter>", re.S)
+_TAG_CALL = re.compile(r"<((?:write|replace|insert|apply|search_and_replace|execute|create|edit|delete)"
+                       r"_?\w*)>\s*\n(.*?)</\1>", re.S)
+_CHILD = re.compile(r"<(\w+)>(.*?)</\1>", re.S)
 _PATH = re.compile(r"[\w.~/+@-]*[\w~]")
 _PATH_KEYS = ("path", "file", "filename", "file_name", "file_path", "filepath", "target_file", "dest", "destination",
               "new_path", "target")
@@ -83,10 +94,14 @@ _PATH_KEYS = ("path", "file", "filename", "file_name", "file_path", "filepath", 
 
 def tool_verb(name: str) -> str:
     """The verb a tool is named for: ``update`` of ``update_reservation``, ``updateReservation``,
-    ``tools.update-reservation``; ``create`` of ``createfile``."""
+    ``tools.update-reservation``; ``create`` of ``createfile``; ``edit`` of ``MultiEdit`` and
+    ``write`` of ``file_write`` (a qualifier first)."""
     base = name.rsplit(".", 1)[-1]
     base = _CAMEL.sub("_", base).replace("-", "_").lstrip("_").lower()
-    verb = base.split("_", 1)[0]
+    words = base.split("_")
+    verb = words[0]
+    if verb in _QUALIFIERS and len(words) > 1 and words[1] in WRITE_VERBS:  # MultiEdit, file_write
+        return words[1]
     if verb not in WRITE_VERBS:
         for known in WRITE_VERBS:
             if len(known) >= 4 and verb.startswith(known) and verb[len(known):] in _OBJECT_WORDS:
@@ -276,9 +291,13 @@ class _Reader:
         return edits, answer
 
     # -- messages --------------------------------------------------------------------------------
-    def call(self, name: str, arguments: str, call_id: str | None, ledger: Ledger) -> None:
+    def call(self, name: str, arguments: str | dict[str, Any], call_id: str | None, ledger: Ledger,
+             *, defer: bool = False) -> _Pending:
+        """Read one tool call; its writes and answer wait for its result (by ``call_id``), are
+        returned to the caller (``defer``: a call written in text, answered by the next user
+        turn) or are recorded at once."""
         try:
-            args: Any = json.loads(arguments) if arguments else {}
+            args: Any = arguments if isinstance(arguments, dict) else json.loads(arguments) if arguments else {}
         except ValueError:
             args = {"command": arguments}
         if not isinstance(args, dict):
@@ -322,8 +341,9 @@ class _Reader:
         record = _Pending(ledger, edits, answer, action)
         if call_id:
             self.pending[call_id] = record
-        else:
+        elif not defer:
             self.settle(record, "")
+        return record
 
     def settle(self, record: _Pending, result: str) -> None:
         """Record a write or a submission once its result is known: a refused write changed
@@ -380,10 +400,28 @@ class _Reader:
             answer = answers[-1]
         for path in _SEARCH_BLOCK.findall(text):
             edits.append((path, "edited"))
+        for path in _MODIFICATION.findall(text):
+            edits.append((path.strip(), "edited"))
+        action: str | None = None
+        for name, args in text_tool_calls(text):
+            record = self.call(name, args, None, ledger, defer=True)
+            edits.extend(record.edits)
+            answer = record.answer or answer
+            action = record.action or action
         if "diff --git" in text or "+++ b/" in text or "*** Update File:" in text:
             self.output(text, ledger)
-        if edits or answer is not None:
-            self.text_pending = _Pending(ledger, edits, answer)
+        if edits or answer is not None or action:
+            self.text_pending = _Pending(ledger, edits, answer, action)
+
+
+def text_tool_calls(text: str) -> list[tuple[str, dict[str, str]]]:
+    """Tool calls written as markup in a reply, ``(name, arguments)``: OpenHands' form for models
+    without function calling (``<function=NAME><parameter=KEY>VALUE</parameter></function>``)
+    and Cline's (``<write_to_file><path>PATH</path><content>...</content></write_to_file>``)."""
+    calls = [(name, dict(_PARAMETER.findall(body))) for name, body in _FUNCTION.findall(text)]
+    for name, body in _TAG_CALL.findall(text):
+        calls.append((name, {k: v.strip() for k, v in _CHILD.findall(body)}))
+    return calls
 
 
 def ledgers(messages: Sequence[Message], spans: Sequence[tuple[int, int]]) -> list[Ledger]:
@@ -423,6 +461,15 @@ def ledgers(messages: Sequence[Message], spans: Sequence[tuple[int, int]]) -> li
         reader.pending = {k: r for k, r in reader.pending.items() if r.ledger is not ledger}
         out.append(ledger)
     return out
+
+
+def fit_line(line: str, tokens: int, count: Callable[[str], int]) -> str:
+    """A ledger ``line`` cut at its end to about ``tokens`` (``count``: tokens of a text); the
+    answers come first in it, so they are cut last."""
+    size = count(line)
+    if size <= tokens:
+        return line
+    return line[: max(0, int(len(line) * tokens / size) - 4)] + " ..."
 
 
 def ledger_of(messages: Sequence[Message]) -> Ledger:

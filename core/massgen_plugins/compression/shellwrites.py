@@ -5,7 +5,7 @@ line is split into words the way a POSIX shell would (:mod:`shlex`, operators ap
 commands at ``|``, ``&&``, ``;`` ..., and each command is read for what it writes: ``>``/``>>``
 redirections (not to ``/dev/...``), ``sed -i``/``perl -i`` (their files, not their scripts),
 ``tee``, ``touch``, ``cp``/``install`` (the target), ``mv`` (the sources gone, the target
-created), ``rm``/``unlink``/``git rm`` (deleted). Wrappers (``sudo``, ``env``, ``time``,
+created; ``git mv`` too), ``rm``/``unlink``/``git rm`` (deleted). Wrappers (``sudo``, ``env``, ``time``,
 ``nohup``, ``VAR=value``) are looked through. Anything else -- running a program, reading a file
 -- changes nothing it can see, so nothing is reported.
 """
@@ -78,6 +78,8 @@ def command_changes(argv: list[str]) -> list[tuple[str, str]]:
         return [(f, "deleted") for f in plain]
     if verb == "git" and plain[:1] == ["rm"]:
         return [(f, "deleted") for f in plain[1:]]
+    if verb == "git" and plain[:1] == ["mv"] and len(plain) >= 3:
+        return [*((f, "deleted") for f in plain[1:-1]), (plain[-1], "created")]
     return []
 
 

@@ -174,13 +174,12 @@ def add_outcome(summary: str, messages: list[Message], room: int, count) -> str:
     """Append the summarized turns' :mod:`.ledger` -- the files they changed, the records they
     changed, what they submitted -- when the summary does not name every entry, in at most
     ``room`` tokens: a summary that says "fixed the bug" has lost which file."""
-    from .ledger import ledger_of
-    from .truncate import fit_outcome
+    from .ledger import fit_line, ledger_of
 
     book = ledger_of(messages)
     if not book or all(item in summary for item in book.items()) or room < 24:
         return summary
-    return summary + "\n\n" + OUTCOME_HEADER + "\n" + fit_outcome(book.line(), room - 20, count)
+    return summary + "\n\n" + OUTCOME_HEADER + "\n" + fit_line(book.line(), room - 20, count)
 
 
 def add_key_lines(summary: str, messages: list[Message], indices: list[int], room: int, count) -> tuple[str, int]:

@@ -16,24 +16,14 @@ What remains too big after that cannot fit without breaking an invariant; the ho
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ..types import ArchivedMessage, CompressionRequest, CompressionResult, Message
 from .context import StageContext
 from .conversation import message_id, message_text, replace_text
-from .ledger import Ledger, ledgers
+from .ledger import Ledger, fit_line, ledgers
 
 STAGE = "truncate"
 MARKER_TOKENS = 40  # budget for the "[... cut ...]" marker
 NOTE_TOKENS = 48  # budget for the note naming the dropped messages (plus their outcome line)
-
-
-def fit_outcome(line: str, tokens: int, count: Callable[[str], int]) -> str:
-    """A ledger ``line`` cut at its end to about ``tokens`` (``count``: tokens of a text)."""
-    size = count(line)
-    if size <= tokens:
-        return line
-    return line[: max(0, int(len(line) * tokens / size) - 4)] + " ..."
 
 
 def cut_middle(text: str, keep: int, counter, total_tokens: int, archived_id: str) -> str:
@@ -128,7 +118,7 @@ def run(request: CompressionRequest) -> CompressionResult | None:
             remaining -= sum(toks[unit.start:unit.end])
             if unit_book:
                 book = book.merge(unit_book)
-                outcome = fit_outcome(book.line(), max(16, allowance // 4), ctx.counter.text)
+                outcome = fit_line(book.line(), max(16, allowance // 4), ctx.counter.text)
         if dropped:
             ids = [message_id(msgs[i]) for i in dropped]
             shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..compression.conversation import readable_text
 from ..errors import InputError
 from ..redact import redact
 from ..types import ArchivedMessage, Message
@@ -78,7 +79,7 @@ class SessionMemory:
         if self.store is not None:
             for hit in self.store.recall(self.session_id, query, limit=limit):
                 found.append({"source": "archive", "id": hit.entry.id, "turn": hit.turn, "score": hit.score,
-                              "text": hit.entry.message.text(), "replaced_by": hit.entry.replaced_by})
+                              "text": readable_text(hit.entry.message), "replaced_by": hit.entry.replaced_by})
             scopes = [Scope(user=self.config.user)] if self.config.user else []
             scopes += [Scope(agent=self.agent)] + ([Scope(team=self.team)] if self.team else [])
             for scope in scopes:
@@ -87,9 +88,9 @@ class SessionMemory:
                                   "text": mem.record.text})
         else:
             needle = query.lower()
-            found = [{"source": "archive", "id": e.id, "score": 1.0, "text": e.message.text(),
+            found = [{"source": "archive", "id": e.id, "score": 1.0, "text": readable_text(e.message),
                       "replaced_by": e.replaced_by}
-                     for e in self.archive if needle in e.message.text().lower()]
+                     for e in self.archive if needle in readable_text(e.message).lower()]
         found.sort(key=lambda item: item["score"], reverse=True)
         found = found[: limit * 2]
         self._emit("memory_read", scope="session", query=redact(query), hits=len(found),
