@@ -203,3 +203,19 @@ def test_each_line_holds_what_the_event_model_dumps(tmp_path):
     assert events[2]["message"] == "naïve café — 東京 \u2028 done"
     assert events[2]["data"] == {"big": 1e22, "none": None, "list": [1, None]}
     assert "data" not in events[3] and [e["seq"] for e in events] == [0, 1, 2, 3, 4]
+
+
+def test_write_goes_through_an_overridden_event(tmp_path):
+    """A subclass that observes events by overriding ``event`` sees what ``write`` records."""
+    seen = []
+
+    class Observed(RunLog):
+        def event(self, type, **fields):
+            written = super().event(type, **fields)
+            seen.append(written)
+            return written
+
+    log = Observed.create(tmp_path / "r")
+    log.write("note", message="through event")
+    log.close()
+    assert [e["type"] for e in seen] == ["run_start", "note", "run_end"] and seen[1]["message"] == "through event"
