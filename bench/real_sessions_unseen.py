@@ -3,7 +3,9 @@
 The chain's offline extraction was tuned on :mod:`real_sessions` (SWE-agent's own demonstrations,
 OpenHands' test trajectories, mini-swe-agent's test run) and on tau-bench. This module builds two
 further sessions, **unseen A** and **unseen B**, from other public repositories, to measure how
-the chain generalises. Neither was looked at to tune anything; B is kept as an untouched final check.
+the chain generalises. Both were measured before anything was tuned on them; A's misses were
+then read (and the formats behind them handled), B only ever by its totals -- the closest to an
+untouched check.
 A third, **unseen C**, comes from other agent formats again (below).
 
 Sources (each pinned by repository, commit and path; nothing fetched is committed):
