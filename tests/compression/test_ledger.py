@@ -218,8 +218,10 @@ def test_submit_tools_and_patches_given_as_arguments():
 def test_a_tool_given_a_flag_or_an_answer_submits_it():
     raw = [_call("c1", "check_flag", flag="csawctf{n0p3}"), _result("c1", '{"correct": false}'),
            _call("c2", "check_flag", flag="csawctf{y3s}"), _result("c2", '{"correct": true}'),
-           _call("c3", "grade", answer=42), _result("c3", "ok")]
-    assert _book(raw).submitted == [("csawctf{n0p3}", True), ("csawctf{y3s}", False), ("42", False)]
+           _call("c3", "grade", answer=42), _result("c3", "ok"),
+           _call("c4", "check_flag", flag="flag{" + "0123456789abcdef" * 4 + "}"), _result("c4", "yes")]
+    assert _book(raw).submitted == [("csawctf{n0p3}", True), ("csawctf{y3s}", False), ("42", False),
+                                    ("flag{" + "0123456789abcdef" * 4 + "}", False)]
 
 
 def test_one_file_written_two_ways_is_listed_once():

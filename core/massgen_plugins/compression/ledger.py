@@ -229,6 +229,12 @@ def _short(value: Any) -> bool:
         and "\n" not in str(value)
 
 
+def _one_line(value: Any) -> bool:
+    """A value that can be an answer: a number or one line of text (a flag can be long)."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool) and 0 < len(str(value)) <= 300 \
+        and "\n" not in str(value)
+
+
 def _scalar(value: Any) -> str:
     return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else str(value)
 
@@ -318,8 +324,8 @@ class _Reader:
         elif base in _SUBMIT_VERBS or verb == "submit":
             values = [str(v) for v in args.values() if isinstance(v, str | int | float) and str(v).strip()]
             answer = " ".join(values) or None
-        elif any(k.lower() in _ANSWER_KEYS and _short(v) for k, v in args.items()):  # check_flag(flag=...)
-            answer = " ".join(str(v) for k, v in args.items() if k.lower() in _ANSWER_KEYS and _short(v))
+        elif any(k.lower() in _ANSWER_KEYS and _one_line(v) for k, v in args.items()):  # check_flag(flag=...)
+            answer = " ".join(str(v) for k, v in args.items() if k.lower() in _ANSWER_KEYS and _one_line(v))
         elif base in _SHELL_TOOLS or (sub and " " in sub.strip()):
             shell_edits, answer = self.shell(sub or str(args.get("cmd") or ""), ledger)
             edits.extend(shell_edits)

@@ -243,7 +243,7 @@ class TokenCounter:
             n = _first_false(map(operator.is_, contents, self._contents), n)
             return _first_false(map(operator.is_, calls, self._calls), n)
         except (TypeError, AttributeError):  # a mixed list of dicts and Message objects
-            for i, (m, c, t) in enumerate(zip(prefix, self._contents, self._calls)):
+            for i, (m, c, t) in enumerate(zip(prefix, self._contents, self._calls, strict=False)):
                 if _get(m, "content") is not c or _get(m, "tool_calls") is not t:
                     return i
             return n
