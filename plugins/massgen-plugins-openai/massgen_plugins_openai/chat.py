@@ -20,7 +20,7 @@ exceptions so the retry loop sees them:
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from .compat import CompatProvider, async_client
@@ -66,8 +66,8 @@ def request_kwargs(provider: CompatProvider, request: CompletionRequest) -> dict
         kwargs[provider.max_tokens_field] = request.max_tokens
     if request.temperature is not None:
         kwargs["temperature"] = request.temperature
-    if request.timeout is not None:
-        kwargs["timeout"] = request.timeout
+    # no per-request ``timeout``: the client these go to is built with ``request.timeout``
+    # (:func:`~massgen_plugins_openai.compat.async_client`)
     extra = {k: v for k, v in request.options.items() if k not in CONTROL_OPTIONS}
     if extra:
         kwargs["extra_body"] = extra
@@ -85,8 +85,15 @@ def _body_error(obj: Any) -> dict[str, Any] | None:
 
 
 def raise_body_error(error: dict[str, Any], http_request: Any) -> None:
-    """Raise an error object found in an HTTP 200 body as :class:`openai.APIError`."""
+    """Raise an error object found in an HTTP 200 body as :class:`openai.APIError`.
+
+    ``http_request`` is the ``httpx.Request`` the error belongs to, or a function returning it
+    (built only when there is an error to raise).
+    """
     import openai
+
+    if callable(http_request):
+        http_request = http_request()
 
     message = _v if isinstance(_v := error.get("message"), str) else None
     raise openai.APIError(message or "the provider returned an error in an HTTP 200 body",
@@ -132,10 +139,29 @@ def parse_completion(request: CompletionRequest, completion: Any, http_request: 
 
 async def complete(provider: CompatProvider, request: CompletionRequest,
                    settings: ProviderSettings) -> CompletionResponse:
-    """One non-streaming Chat Completions call."""
+    """One non-streaming Chat Completions call.
+
+    The plain ``create`` (not ``with_raw_response``): no header of a successful response is
+    read, and an error status raises :class:`openai.APIStatusError`, which carries the response
+    and its headers (``retry-after``, ``x-request-id``, ...) for the error hooks.
+    """
     client = async_client(provider, settings, request.timeout)
-    raw = await client.chat.completions.with_raw_response.create(**request_kwargs(provider, request))
-    return parse_completion(request, raw.parse(), raw.http_request)
+    completion = await client.chat.completions.create(**request_kwargs(provider, request))
+    return parse_completion(request, completion, sent_request(client, "chat/completions"))
+
+
+def sent_request(client: Any, path: str) -> Callable[[], Any]:
+    """A function building the ``httpx.Request`` a call to ``path`` made (method and URL; no
+    headers, so no key), for an error found in a successful response's body."""
+
+    def build() -> Any:
+        import importlib
+
+        url = client.base_url.join(path)
+        http = importlib.import_module(type(url).__module__.partition(".")[0])  # the SDK's HTTP library
+        return http.Request("POST", url)
+
+    return build
 
 
 class _ToolCallAssembler:

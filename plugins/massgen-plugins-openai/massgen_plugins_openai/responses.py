@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from .chat import CONTROL_OPTIONS
+from .chat import CONTROL_OPTIONS, sent_request
 from .compat import CompatProvider, async_client
 
 if TYPE_CHECKING:
@@ -140,8 +140,6 @@ def request_kwargs(request: CompletionRequest) -> dict[str, Any]:
         kwargs["max_output_tokens"] = request.max_tokens
     if request.temperature is not None:
         kwargs["temperature"] = request.temperature
-    if request.timeout is not None:
-        kwargs["timeout"] = request.timeout
     extra = {k: v for k, v in request.options.items() if k not in CONTROL_OPTIONS}
     if extra:
         kwargs["extra_body"] = extra
@@ -206,9 +204,9 @@ def _finish_reason(response: Any, has_calls: bool) -> str:
 async def complete(provider: CompatProvider, request: CompletionRequest,
                    settings: ProviderSettings) -> CompletionResponse:
     """One non-streaming ``/responses`` call."""
-    client = async_client(provider, settings, request.timeout)
-    raw = await client.responses.with_raw_response.create(**request_kwargs(request))
-    return parse_response(request, raw.parse(), raw.http_request)
+    client = async_client(provider, settings, request.timeout)  # carries request.timeout
+    response = await client.responses.create(**request_kwargs(request))
+    return parse_response(request, response, sent_request(client, "responses"))
 
 
 async def stream(provider: CompatProvider, request: CompletionRequest,

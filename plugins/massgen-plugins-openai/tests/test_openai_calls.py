@@ -171,6 +171,52 @@ async def test_client_timeout_and_dropped_connection_are_transient(emulator_env,
     assert plugin.detect_overflow(info.value, "openai", "openai/gpt-4o-mini") is None
 
 
+async def test_each_request_timeout_reaches_the_sdk_through_its_cached_client(emulator_env, openai_settings):
+    """No ``timeout=`` per call: the client for the request's timeout carries it, and a call with
+    another timeout gets another client (the SDK sends the read timeout it applies as a header)."""
+    await plugin.complete(_request("a patient call", timeout=30.0), openai_settings)
+    await plugin.complete(_request("the same timeout again", timeout=30.0), openai_settings)
+    emulator_env.inject(Fault(kind="hang", provider="openai", seconds=5))
+    with pytest.raises(openai.APITimeoutError):
+        await plugin.complete(_request("an impatient call", timeout=0.3), openai_settings)
+    sent = emulator_env.requests_for("openai", "/chat/completions")
+    assert [r.headers["x-stainless-read-timeout"] for r in sent] == ["30.0", "30.0", "0.3"]
+    assert all("timeout" not in r.body for r in sent)
+
+
+@pytest.mark.parametrize(("options", "path"), [({}, "/chat/completions"), ({"api": "responses"}, "/responses")])
+async def test_error_in_http_200_body_names_the_request_without_its_key(emulator_env, openai_settings,
+                                                                         options, path):
+    """The response is parsed without the raw-response wrapper; an error object in a 200 body
+    still raises ``openai.APIError`` with the call's method and URL (and no Authorization header)."""
+    emulator_env.inject(Fault(kind="http200_error", provider="openai", message="upstream went away"))
+    with pytest.raises(openai.APIError) as info:
+        await plugin.complete(_request("hi", options=options), openai_settings)
+    error = info.value
+    assert type(error) is openai.APIError and "upstream went away" in str(error)
+    assert error.request.method == "POST"
+    assert str(error.request.url) == emulator_env.base_url("openai").rstrip("/") + path
+    assert "authorization" not in {k.lower() for k in error.request.headers}
+    assert openai_settings.key() not in repr(error.request.headers)
+    classified = plugin.classify_error(error, "openai")
+    assert classified.retryable is True
+    [sent] = emulator_env.requests_for("openai", path)
+    assert sent.status == 200
+
+
+async def test_response_fields_are_mapped_from_the_plain_sdk_call(emulator_env, openai_settings, weather_tool):
+    response = await plugin.complete(_request('[[call get_weather {"city": "Oslo"}]]', tools=[weather_tool]),
+                                     openai_settings)
+    [sent] = emulator_env.requests_for("openai", "/chat/completions")
+    assert sent.headers.get("x-stainless-raw-response") is None  # no raw-response wrapper
+    assert response.id and response.id.startswith("chatcmpl")
+    assert response.finish_reason == "tool_calls" and response.message.content is None
+    [call] = response.message.tool_calls
+    assert call.function["name"] == "get_weather" and json.loads(call.function["arguments"]) == {"city": "Oslo"}
+    assert call.id
+    assert response.usage.input_tokens > 0 and response.usage.output_tokens > 0
+
+
 def test_wire_messages_match_each_message_dumped_on_its_own():
     """The list is serialized in one call; the result is what each message's own dump gives:
     extra keys kept, None fields dropped, a tool-only assistant turn with an explicit null."""
