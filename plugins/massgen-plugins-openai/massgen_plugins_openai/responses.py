@@ -37,10 +37,11 @@ COMPACTION = "compaction"
 
 def has_compaction(messages: list[Message]) -> bool:
     """Does any message carry an OpenAI compaction item?"""
-    return any(
-        isinstance(m.content, list) and any(isinstance(p, dict) and p.get("type") == COMPACTION for p in m.content)
-        for m in messages
-    )
+    for message in messages:  # asked before every call: a plain loop, parts only for list contents
+        content = message.content
+        if isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == COMPACTION for p in content):
+            return True
+    return False
 
 
 def compaction_item(part: dict[str, Any]) -> dict[str, Any]:
