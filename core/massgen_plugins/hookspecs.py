@@ -47,6 +47,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from .compression.ledger import ToolAction
     from .memory.store import MemoryStore
     from .overflow_patterns import OverflowPattern
     from .types import (
@@ -163,6 +164,20 @@ def overflow_patterns() -> list[OverflowPattern] | None:  # type: ignore[empty-b
     groups ``limit``/``requested``/``input``/``output``/``over`` for the token counts). **Collected**:
     every plugin's patterns are tried before the built-in ones of the same tier, by the built-in
     detector and by the provider plugins' detectors alike.
+    """
+
+
+@hookspec
+def tool_actions() -> list[ToolAction] | None:  # type: ignore[empty-body]
+    """Tell compression what your agent's tools do when their names and arguments do not say it.
+
+    Return :class:`~massgen_plugins.compression.ledger.ToolAction` objects (a tool name, a kind --
+    ``edit``, ``create``, ``delete``, ``open``, ``submit``, ``shell``, ``record``, ``read`` -- and
+    the argument naming the file or holding the answer or command). They steer each task's ledger
+    (the files it changed, the records it changed, the answers it submitted), which an offline
+    extract keeps first and the truncate note and summarizer carry. **Collected** once per host:
+    looked up by tool name (case-insensitive) before the built-in reading; the first declaration
+    of a name wins.
     """
 
 

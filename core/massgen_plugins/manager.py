@@ -37,6 +37,7 @@ from .loader import PluginRecord, load_plugins
 if TYPE_CHECKING:
     import click
 
+    from .compression.ledger import ToolAction
     from .memory.store import MemoryStore
     from .overflow_patterns import OverflowPattern
     from .types import (
@@ -177,6 +178,7 @@ class Hooks:
         self._table_key: frozenset[str] = frozenset()
         self._table_lock = threading.Lock()
         self._overflow_patterns: tuple[OverflowPattern, ...] | None = None
+        self._tool_actions: tuple[ToolAction, ...] | None = None
         self._routes: dict[tuple[str, str | None], tuple[ProviderTable, list[Any], list[Implementation]]] = {}
 
     # -- providers -------------------------------------------------------------------------
@@ -332,6 +334,24 @@ class Hooks:
                 self.pm, "overflow_patterns", {}, collect=True, accept=accept).run()
             cached = tuple(p for _, patterns in found.results for p in patterns)
             self._overflow_patterns = cached
+        return cached
+
+    def tool_actions(self) -> tuple[ToolAction, ...]:
+        """Every plugin's declared tool actions (third-party first), collected once per host."""
+        cached = self._tool_actions
+        if cached is None:
+            from .compression.ledger import ToolAction
+
+            def accept(value: Any) -> list[ToolAction]:
+                items = value if isinstance(value, (list, tuple)) else [value]
+                if not all(isinstance(i, ToolAction) for i in items):
+                    raise TypeError("tool_actions must return ToolAction objects")
+                return list(items)
+
+            found: Collected[list[ToolAction]] = HookCall(
+                self.pm, "tool_actions", {}, collect=True, accept=accept).run()
+            cached = tuple(a for _, actions in found.results for a in actions)
+            self._tool_actions = cached
         return cached
 
     def _classify_call(self, error: BaseException, provider: str | None) -> HookCall:

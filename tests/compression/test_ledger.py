@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from massgen_plugins.compression import compress_conversation_sync
 from massgen_plugins.compression.conversation import as_messages
 from massgen_plugins.compression.ledger import Ledger, key_arguments, ledger_of, ledgers, looks_like_path
@@ -310,3 +311,64 @@ def test_a_long_ledger_line_is_cut_at_its_end_so_the_answers_stay():
     assert cut.startswith("submitted: 'flag{k33p_m3}' · changed: src/module_0/") and cut.endswith(" ...")
     assert count(cut) <= 32 and "and 16 more" in book.line()
     assert fit_line("short", 30, count) == "short"
+
+
+# -- tools declared by plugins (the tool_actions hook) ---------------------------------------------
+
+def _register(hooks, name: str, **functions):
+    from massgen_plugins import hookimpl
+
+    namespace = type(name, (), {})
+    for hook, function in functions.items():
+        setattr(namespace, hook, staticmethod(hookimpl(specname=hook)(function)))
+    hooks.pm.register(namespace, name=name)
+
+
+def test_hook_tool_actions():
+    from massgen_plugins.compression.ledger import ToolAction
+    from massgen_plugins.manager import Hooks, create_manager
+
+    hooks = Hooks(create_manager())
+    mine = ToolAction(tool="scribble", kind="edit", path="target")
+    _register(hooks, "acme", tool_actions=lambda: [mine])
+    _register(hooks, "nothing", tool_actions=lambda: None)
+    _register(hooks, "wrong-type", tool_actions=lambda: [{"tool": "x"}])
+    _register(hooks, "bad", tool_actions=lambda: 1 / 0)
+    assert hooks.tool_actions() == (mine,)  # the broken and wrong ones are isolated
+
+
+def test_declared_tools_steer_the_ledger():
+    from massgen_plugins.compression.ledger import ToolAction
+
+    declared = [ToolAction(tool="Scribble", kind="edit", path="target"),
+                ToolAction(tool="claim_prize", kind="submit", argument="token"),
+                ToolAction(tool="update_view", kind="read"),
+                ToolAction(tool="launch", kind="shell", argument="script"),
+                ToolAction(tool="scribble", kind="read")]            # a later declaration of a name loses
+    msgs = as_messages([{"role": "user", "content": "go"},
+                        _call("c1", "scribble", target="notes/plan.md", text="x"), _result("c1", "ok"),
+                        _call("c2", "claim_prize", token="PRIZE-42", note="thanks"), _result("c2", "ok"),
+                        _call("c3", "update_view", view_id="v1"), _result("c3", "ok"),
+                        _call("c4", "launch", script="rm -f old.log"), _result("c4", "ok")])
+    book = ledgers(msgs, [(0, len(msgs))], declared)[0]
+    assert book.changed == {"notes/plan.md": "edited", "old.log": "deleted"}
+    assert book.submitted == [("PRIZE-42", False)] and book.actions == []
+    undeclared = ledgers(msgs, [(0, len(msgs))], [])[0]     # without them: update_view looks like a write
+    assert undeclared.actions == ["update_view(view_id=v1)"] and "notes/plan.md" not in undeclared.changed
+    with pytest.raises(ValueError, match="kind must be one of"):
+        ToolAction(tool="x", kind="writes")  # type: ignore[arg-type]
+
+
+def test_a_plugin_on_the_live_host_reaches_the_extract():
+    from massgen_plugins.compression.ledger import ToolAction, ledger_of
+    from massgen_plugins.manager import get_hooks, reset_host
+
+    reset_host()
+    try:
+        hooks = get_hooks()
+        _register(hooks, "acme-live", tool_actions=lambda: [ToolAction(tool="scribble", kind="edit", path="target")])
+        hooks._tool_actions = None  # registered after the first collection
+        book = ledger_of(as_messages([_call("c1", "scribble", target="docs/live.md"), _result("c1", "ok")]))
+        assert book.changed == {"docs/live.md": "edited"}
+    finally:
+        reset_host()

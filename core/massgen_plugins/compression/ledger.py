@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ..types import Message
 from .conversation import message_text
@@ -90,6 +90,41 @@ _CHILD = re.compile(r"<(\w+)>(.*?)</\1>", re.S)
 _PATH = re.compile(r"[\w.~/+@-]*[\w~]")
 _PATH_KEYS = ("path", "file", "filename", "file_name", "file_path", "filepath", "target_file", "dest", "destination",
               "new_path", "target")
+
+
+ActionKind = Literal["edit", "create", "delete", "open", "submit", "shell", "record", "read"]
+
+
+@dataclass(frozen=True)
+class ToolAction:
+    """What one tool does, declared by a plugin (``tool_actions`` hook) when its name and
+    arguments do not say it. ``kind``: ``edit``/``create``/``delete`` (the file named by the
+    ``path`` argument; an ``edit`` without one edits the open file), ``open`` (makes the ``path``
+    argument the open file), ``submit`` (the ``argument`` holds the answer; default: every
+    one-line argument), ``shell`` (the ``argument`` is a shell command; default ``command``),
+    ``record`` (changes a record, named by its key arguments) or ``read`` (changes nothing)."""
+
+    tool: str
+    kind: ActionKind
+    path: str | None = None
+    argument: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tool, str) or not self.tool.strip():
+            raise ValueError("a ToolAction needs the tool's name")
+        if self.kind not in get_args(ActionKind):
+            raise ValueError(f"tool action {self.tool!r}: kind must be one of {', '.join(get_args(ActionKind))}, "
+                             f"not {self.kind!r}")
+
+
+def plugin_actions() -> tuple[ToolAction, ...]:
+    """Every plugin's declared tool actions (collected once per plugin host; none without one)."""
+    try:
+        from ..manager import get_hooks
+
+        return get_hooks().tool_actions()
+    except Exception:  # no host (a bare import, a broken environment): the built-in reading stands
+        return ()
 
 
 def tool_verb(name: str) -> str:
@@ -242,7 +277,8 @@ def _scalar(value: Any) -> str:
 class _Reader:
     """Reads one conversation's actions in order, keeping which file is open."""
 
-    def __init__(self) -> None:
+    def __init__(self, declared: dict[str, ToolAction] | None = None) -> None:
+        self.declared = declared or {}
         self.open_file: str | None = None
         self.pending: dict[str, _Pending] = {}  # by tool call id
         self.text_pending: _Pending | None = None  # a text action's, settled by the next user turn
@@ -317,7 +353,10 @@ class _Reader:
         answer: str | None = None
         action: str | None = None
         sub = str(args.get("command") or "")
-        if sub in _EDITOR_WRITES and paths:
+        declared = self.declared.get(name.lower())
+        if declared is not None:
+            edits, answer, action = self._declared(declared, name, args, ledger)
+        elif sub in _EDITOR_WRITES and paths:
             edits.extend((p, "created" if sub == "create" else "edited") for p in paths)
         elif sub == "view" and paths:
             self.open_file = paths[0]
@@ -350,6 +389,30 @@ class _Reader:
         elif not defer:
             self.settle(record, "")
         return record
+
+    def _declared(self, decl: ToolAction, name: str, args: dict[str, Any],
+                  ledger: Ledger) -> tuple[list[tuple[str, str]], str | None, str | None]:
+        """``(edits, answer, record action)`` of a call to a tool a plugin declared."""
+        path = args.get(decl.path) if decl.path else None
+        path = str(path) if isinstance(path, str) and looks_like_path(path) else None
+        if decl.kind == "open":
+            self.open_file = path or self.open_file
+        elif decl.kind in ("edit", "create", "delete"):
+            how = {"edit": "edited", "create": "created", "delete": "deleted"}[decl.kind]
+            target = path or (self.open_file if decl.kind == "edit" else None)
+            if decl.kind == "create" and path:
+                self.open_file = path
+            return ([(target, how)] if target else []), None, None
+        elif decl.kind == "submit":
+            values = [args.get(decl.argument)] if decl.argument else list(args.values())
+            answer = " ".join(str(v) for v in values if _one_line(v))
+            return [], answer or None, None
+        elif decl.kind == "shell":
+            found, said = self.shell(str(args.get(decl.argument or "command") or ""), ledger)
+            return found, said, None
+        elif decl.kind == "record":
+            return [], None, f"{name}({key_arguments(args)})"
+        return [], None, None
 
     def settle(self, record: _Pending, result: str) -> None:
         """Record a write or a submission once its result is known: a refused write changed
@@ -430,10 +493,16 @@ def text_tool_calls(text: str) -> list[tuple[str, dict[str, str]]]:
     return calls
 
 
-def ledgers(messages: Sequence[Message], spans: Sequence[tuple[int, int]]) -> list[Ledger]:
+def ledgers(messages: Sequence[Message], spans: Sequence[tuple[int, int]],
+            actions: Iterable[ToolAction] | None = None) -> list[Ledger]:
     """One :class:`Ledger` per ``[start, end)`` span of ``messages`` (consecutive, in order),
-    read in one pass: which file is open carries from one span to the next."""
-    reader = _Reader()
+    read in one pass: which file is open carries from one span to the next. ``actions``: the
+    tools declared by plugins (default: :func:`plugin_actions`); the first declaration of a
+    name wins."""
+    declared: dict[str, ToolAction] = {}
+    for act in plugin_actions() if actions is None else actions:
+        declared.setdefault(act.tool.lower(), act)
+    reader = _Reader(declared)
     out: list[Ledger] = []
     for start, end in spans:
         ledger = Ledger()
