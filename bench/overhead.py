@@ -13,6 +13,9 @@ server cost the same for every row):
   ``complete`` declared ``async def``, as the bundled providers declare theirs), compared with
   the raw call of the same run; and the same with a plain-function ``complete``, which the host
   runs on a worker thread under the hook's deadline;
+* the openai plugin alone: its ``complete`` hook called directly with a ready request (the
+  request building, the SDK call through the plugin's cached client and the response parsing,
+  no guard), against the raw call of the same run;
 * LiteLLM ``acompletion`` as a peer, when ``litellm`` is installed (``pip install litellm``).
 
 Every call sends the same conversation (a system prompt and 20 earlier turns) plus one new user
@@ -127,18 +130,31 @@ async def _measure(calls: int, with_litellm: bool) -> dict[str, list[float]]:
                                   api_key=os.environ["OPENAI_API_KEY"], max_tokens=256,
                                   messages=[*raw_messages, {"role": "user", "content": f"q{i}"}])
 
+    import massgen_plugins_openai
+    from massgen_plugins.providers import resolve_settings
+    from massgen_plugins.types import CompletionRequest, Message
+
+    settings = resolve_settings("openai")
+    requests = [CompletionRequest(model=f"openai/{MODEL}", messages=[*base, Message(role="user", content=f"q{i}")],
+                                  max_tokens=256, timeout=60.0) for i in range(calls + 10)]
+
+    async def plugin_alone(i: int) -> None:
+        await massgen_plugins_openai.complete(requests[i], settings)
+
     _register_instant()
     instant = Session("instant/echo", memory=False, run_log=os.path.join(tmp, "run4"), context_window=128_000)
     plain = Session("instant-plain/echo", memory=False, run_log=os.path.join(tmp, "run5"), context_window=128_000)
     samples["guard alone: Session.send, instant provider"] = []
     samples["  same, plain-def complete (worker-thread hop)"] = []
+    samples["openai plugin alone: its complete hook, no guard"] = []
     runners = [("raw SDK call (baseline)", raw),
                ("Session.send (guard, log)", lambda i: session_call(guarded, i)),
                ("  + SQLite memory, synchronous=full (fsync per turn)", lambda i: session_call(persisted, i)),
                ("  + SQLite memory, synchronous=normal", lambda i: session_call(relaxed, i)),
                ("guard alone: Session.send, instant provider", lambda i: session_call(instant, i)),
                (None, raw),  # not timed: the next row starts after an HTTP call too, as the one above does
-               ("  same, plain-def complete (worker-thread hop)", lambda i: session_call(plain, i))]
+               ("  same, plain-def complete (worker-thread hop)", lambda i: session_call(plain, i)),
+               ("openai plugin alone: its complete hook, no guard", plugin_alone)]
     if litellm is not None:
         runners.append(("LiteLLM acompletion (peer)", peer))
     for warm in range(10):  # imports, connection pools, caches
