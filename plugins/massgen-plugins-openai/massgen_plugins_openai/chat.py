@@ -26,9 +26,8 @@ from typing import TYPE_CHECKING, Any
 from .compat import CompatProvider, async_client
 
 if TYPE_CHECKING:
-    from pydantic import TypeAdapter
-
     from massgen_plugins.types import CompletionRequest, CompletionResponse, Message, ProviderSettings, StreamEvent
+    from pydantic import TypeAdapter
 
 #: option keys consumed by the plugins themselves, never sent to the provider
 CONTROL_OPTIONS = frozenset({"api", "native_compaction"})
@@ -42,7 +41,7 @@ def wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = _message_list().dump_python(messages, mode="json", exclude_none=True)
     else:  # a subclass serializes its own fields
         out = [message.model_dump(mode="json", exclude_none=True) for message in messages]
-    for message, item in zip(messages, out):
+    for message, item in zip(messages, out, strict=True):
         if message.role == "assistant" and "content" not in item:
             item["content"] = None  # tool-only assistant turns need an explicit null
     return out
@@ -50,9 +49,8 @@ def wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
 
 @functools.lru_cache(maxsize=1)
 def _message_list() -> TypeAdapter[list[Message]]:
-    from pydantic import TypeAdapter
-
     from massgen_plugins.types import Message
+    from pydantic import TypeAdapter
 
     return TypeAdapter(list[Message])
 
