@@ -24,7 +24,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -55,6 +55,9 @@ if TYPE_CHECKING:
         TokenCount,
         TokenCountRequest,
     )
+
+
+_Item = TypeVar("_Item")
 
 
 def create_manager() -> pluggy.PluginManager:
@@ -318,41 +321,34 @@ class Hooks:
         result: ChainResult[Overflow] = await self._overflow_call(error, provider, model).arun()
         return result
 
+    def _collected_items(self, hook: str, kind: type[_Item]) -> tuple[_Item, ...]:
+        """Every plugin's ``kind`` objects from the argument-less, collecting ``hook`` (third-party
+        first); a plugin that raises or returns anything else is isolated and reported."""
+
+        def accept(value: Any) -> list[_Item]:
+            items = value if isinstance(value, (list, tuple)) else [value]
+            if not all(isinstance(i, kind) for i in items):
+                raise TypeError(f"{hook} must return {kind.__name__} objects")
+            return list(items)
+
+        found: Collected[list[_Item]] = HookCall(self.pm, hook, {}, collect=True, accept=accept).run()
+        return tuple(item for _, items in found.results for item in items)
+
     def overflow_patterns(self) -> tuple[OverflowPattern, ...]:
         """Every plugin's extra overflow wordings (third-party first), collected once per host."""
-        cached = self._overflow_patterns
-        if cached is None:
+        if self._overflow_patterns is None:
             from .overflow_patterns import OverflowPattern
 
-            def accept(value: Any) -> list[OverflowPattern]:
-                items = value if isinstance(value, (list, tuple)) else [value]
-                if not all(isinstance(i, OverflowPattern) for i in items):
-                    raise TypeError("overflow_patterns must return OverflowPattern objects")
-                return list(items)
-
-            found: Collected[list[OverflowPattern]] = HookCall(
-                self.pm, "overflow_patterns", {}, collect=True, accept=accept).run()
-            cached = tuple(p for _, patterns in found.results for p in patterns)
-            self._overflow_patterns = cached
-        return cached
+            self._overflow_patterns = self._collected_items("overflow_patterns", OverflowPattern)
+        return self._overflow_patterns
 
     def tool_actions(self) -> tuple[ToolAction, ...]:
         """Every plugin's declared tool actions (third-party first), collected once per host."""
-        cached = self._tool_actions
-        if cached is None:
+        if self._tool_actions is None:
             from .compression.ledger import ToolAction
 
-            def accept(value: Any) -> list[ToolAction]:
-                items = value if isinstance(value, (list, tuple)) else [value]
-                if not all(isinstance(i, ToolAction) for i in items):
-                    raise TypeError("tool_actions must return ToolAction objects")
-                return list(items)
-
-            found: Collected[list[ToolAction]] = HookCall(
-                self.pm, "tool_actions", {}, collect=True, accept=accept).run()
-            cached = tuple(a for _, actions in found.results for a in actions)
-            self._tool_actions = cached
-        return cached
+            self._tool_actions = self._collected_items("tool_actions", ToolAction)
+        return self._tool_actions
 
     def _classify_call(self, error: BaseException, provider: str | None) -> HookCall:
         from .types import ErrorInfo
