@@ -41,6 +41,7 @@ from typing import Any, Literal, get_args
 
 from ..types import Message
 from .conversation import message_text
+from .salience import C_ERROR, features
 from .shellwrites import changes
 
 SCAN_CHARS = 32_768  # of an output, for diff headers and editor confirmations
@@ -142,6 +143,13 @@ def tool_verb(name: str) -> str:
             if len(known) >= 4 and verb.startswith(known) and verb[len(known):] in _OBJECT_WORDS:
                 return known
     return verb
+
+
+def refused(result: str) -> bool:
+    """Does a tool result say in its first line that the call was refused or failed (``Error:
+    not enough seats``, ``Wrong flag!``, ``{"correct": false}``, a syntax error in an edit)?"""
+    first = result.lstrip()[:200].split("\n", 1)[0]
+    return bool(_REFUSED.search(first)) or bool(features(first)[0] & C_ERROR)
 
 
 def is_write(name: str) -> bool:
@@ -417,15 +425,14 @@ class _Reader:
     def settle(self, record: _Pending, result: str) -> None:
         """Record a write or a submission once its result is known: a refused write changed
         nothing; a rejected submission is marked so."""
-        first = result.lstrip()[:200].split("\n", 1)[0]
-        refused = bool(_REFUSED.search(first))
-        if not refused:
+        rejected = refused(result)
+        if not rejected:
             for path, how in record.edits:
                 record.ledger.change(path, how)
             if record.action:
                 record.ledger.act(record.action)
         if record.answer is not None:
-            record.ledger.submit(record.answer, rejected=refused)
+            record.ledger.submit(record.answer, rejected=rejected)
 
     def output(self, text: str, ledger: Ledger) -> None:
         text = text[:SCAN_CHARS]

@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 
 from ..types import Message
 from .conversation import Unit, message_text, tool_names
-from .ledger import is_write, ledgers
+from .ledger import is_write, ledgers, refused
 from .mask import MASK_PREFIX
 from .relevance import SessionStats, scan, terms, word_terms
-from .salience import C_ERROR, SPLIT, features
+from .salience import SPLIT
 
 TASK_BONUS = 6.0  # first lines of a segment's task statement
 CONCLUSION_BONUS = 6.0  # the last assistant text of a segment
@@ -138,12 +138,6 @@ def opening_of(message: Message) -> str:
     return " ".join(words) if len(words) == OPENING_WORDS else ""
 
 
-def failed(result: str) -> bool:
-    """Does a tool result report a failure in its first line (``Error: not enough seats``)?"""
-    first = result.lstrip()[:200].split("\n", 1)[0]
-    return bool(features(first)[0] & C_ERROR)
-
-
 def call_line(name: str, arguments: str) -> str:
     """A tool call as one readable line: ``name(key=value, ...)`` with long values cut."""
     try:
@@ -208,7 +202,7 @@ def segment_lines(messages: Sequence[Message], units: Sequence[Unit], stats: Ses
             if not text:
                 continue
             if m.role == "tool":
-                if m.tool_call_id in writes and failed(text):  # a write that was refused changed nothing
+                if m.tool_call_id in writes and refused(text):  # a write that was refused changed nothing
                     writes[m.tool_call_id].write = False
                 label = f"tool {names.get(m.tool_call_id or '', ('tool', ''))[0]}"
                 if text.startswith(MASK_PREFIX):
