@@ -265,17 +265,18 @@ def key_arguments(args: dict[str, Any]) -> str:
     return ", ".join(f"{k}={_scalar(v)}" for k, v in picked[:4])
 
 
+def _one_line(value: Any, limit: int = 300) -> bool:
+    """A number or one line of text of at most ``limit`` characters (an answer: a flag can be
+    long; an id is short)."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool) and 0 < len(str(value)) <= limit \
+        and "\n" not in str(value)
+
+
 def _short(value: Any) -> bool:
+    """An id-like value: one short line, or a list of at most four of them."""
     if isinstance(value, list):
         return 0 < len(value) <= 4 and all(_short(v) for v in value)
-    return isinstance(value, str | int) and not isinstance(value, bool) and 0 < len(str(value)) <= 48 \
-        and "\n" not in str(value)
-
-
-def _one_line(value: Any) -> bool:
-    """A value that can be an answer: a number or one line of text (a flag can be long)."""
-    return isinstance(value, str | int | float) and not isinstance(value, bool) and 0 < len(str(value)) <= 300 \
-        and "\n" not in str(value)
+    return _one_line(value, 48)
 
 
 def _scalar(value: Any) -> str:
