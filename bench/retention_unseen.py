@@ -34,7 +34,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import real_sessions as rs
 import real_sessions_unseen as unseen
 import retention_real
-from massgen_plugins.compression.conversation import readable_text
 from massgen_plugins.guard.tools import recall_tool
 from retention_real import MODEL, RATIOS, aggregate
 
@@ -52,20 +51,18 @@ def sessions(root: str) -> list[tuple[str, rs.RealSession]]:
 
 
 def recall_answer(archive: list[Any], query: str) -> str:
-    """What one call of the guard's ``recall`` tool answers for ``query`` over ``archive``, kept
-    in a fresh SQLite memory store."""
+    """What one call of a guarded session's ``recall`` tool answers for ``query`` when ``archive``
+    is what compression archived (kept in a fresh SQLite memory store): the session's own
+    ``recall``, formatted by the tool."""
+    from massgen_plugins import Session
     from massgen_plugins.memory import open_store
 
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(os.path.join(tmp, "memory.db"))
         try:
             store.append_turn("unseen-bench", [{"role": "user", "content": query}], turn=1, archived=archive)
-
-            async def recall(q: str, *, limit: int = 5) -> list[dict[str, Any]]:
-                return [{"source": "archive", "id": h.entry.id, "text": readable_text(h.entry.message)}
-                        for h in store.recall("unseen-bench", q, limit=limit)]
-
-            return asyncio.run(recall_tool(recall).handler({"query": query}))
+            session = Session("openai/gpt-4o", memory=store, run_log=False, session_id="unseen-bench")
+            return asyncio.run(recall_tool(session.recall).handler({"query": query}))
         finally:
             store.close()
 
