@@ -11,28 +11,21 @@ from pathlib import Path
 
 import massgen_plugins
 import pytest
-from massgen_plugins import hookimpl
 from massgen_plugins.errorparts import error_parts
 from massgen_plugins.manager import Hooks, create_manager, reset_host
 from massgen_plugins.overflow_patterns import SCAN_HEAD, SCAN_TAIL, OverflowPattern, classify_text, match_overflow
+from massgen_plugins.testing.hooks import register_functions
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _register(hooks: Hooks, name: str, **functions):
-    namespace = type(name, (), {})
-    for hook, function in functions.items():
-        setattr(namespace, hook, staticmethod(hookimpl(specname=hook)(function)))
-    hooks.pm.register(namespace, name=name)
 
 
 def test_hook_overflow_patterns():
     hooks = Hooks(create_manager())
     mine = OverflowPattern(name="acme", pattern=r"acme window (?P<limit>\d+) exceeded")
-    _register(hooks, "acme", overflow_patterns=lambda: [mine])
-    _register(hooks, "nothing", overflow_patterns=lambda: None)
-    _register(hooks, "wrong-type", overflow_patterns=lambda: ["not a pattern"])
-    _register(hooks, "bad", overflow_patterns=lambda: 1 / 0)
+    register_functions(hooks, "acme", overflow_patterns=lambda: [mine])
+    register_functions(hooks, "nothing", overflow_patterns=lambda: None)
+    register_functions(hooks, "wrong-type", overflow_patterns=lambda: ["not a pattern"])
+    register_functions(hooks, "bad", overflow_patterns=lambda: 1 / 0)
     assert hooks.overflow_patterns() == (mine,)  # the broken and wrong ones are isolated
 
 
@@ -138,7 +131,7 @@ def test_plugin_patterns_reach_the_provider_plugins_detectors(monkeypatch):
     from massgen_plugins.manager import get_hooks
 
     hooks = get_hooks()
-    _register(hooks, "acme-live", overflow_patterns=lambda: [
+    register_functions(hooks, "acme-live", overflow_patterns=lambda: [
         OverflowPattern(name="acme live", pattern=r"acme live window (?P<limit>\d+)")])
     hooks._overflow_patterns = None  # the registration happened after the first collection
     try:

@@ -11,6 +11,7 @@ from massgen_plugins.compression import compress_conversation_sync
 from massgen_plugins.compression.conversation import as_messages
 from massgen_plugins.compression.ledger import Ledger, key_arguments, ledger_of, ledgers, looks_like_path
 from massgen_plugins.compression.summarize import OUTCOME_HEADER, add_outcome
+from massgen_plugins.testing.hooks import register_functions
 from massgen_plugins.tokens import counter_for
 
 
@@ -315,25 +316,16 @@ def test_a_long_ledger_line_is_cut_at_its_end_so_the_answers_stay():
 
 # -- tools declared by plugins (the tool_actions hook) ---------------------------------------------
 
-def _register(hooks, name: str, **functions):
-    from massgen_plugins import hookimpl
-
-    namespace = type(name, (), {})
-    for hook, function in functions.items():
-        setattr(namespace, hook, staticmethod(hookimpl(specname=hook)(function)))
-    hooks.pm.register(namespace, name=name)
-
-
 def test_hook_tool_actions():
     from massgen_plugins.compression.ledger import ToolAction
     from massgen_plugins.manager import Hooks, create_manager
 
     hooks = Hooks(create_manager())
     mine = ToolAction(tool="scribble", kind="edit", path="target")
-    _register(hooks, "acme", tool_actions=lambda: [mine])
-    _register(hooks, "nothing", tool_actions=lambda: None)
-    _register(hooks, "wrong-type", tool_actions=lambda: [{"tool": "x"}])
-    _register(hooks, "bad", tool_actions=lambda: 1 / 0)
+    register_functions(hooks, "acme", tool_actions=lambda: [mine])
+    register_functions(hooks, "nothing", tool_actions=lambda: None)
+    register_functions(hooks, "wrong-type", tool_actions=lambda: [{"tool": "x"}])
+    register_functions(hooks, "bad", tool_actions=lambda: 1 / 0)
     assert hooks.tool_actions() == (mine,)  # the broken and wrong ones are isolated
 
 
@@ -366,7 +358,7 @@ def test_a_plugin_on_the_live_host_reaches_the_extract():
     reset_host()
     try:
         hooks = get_hooks()
-        _register(hooks, "acme-live", tool_actions=lambda: [ToolAction(tool="scribble", kind="edit", path="target")])
+        register_functions(hooks, "acme-live", tool_actions=lambda: [ToolAction(tool="scribble", kind="edit", path="target")])
         hooks._tool_actions = None  # registered after the first collection
         book = ledger_of(as_messages([_call("c1", "scribble", target="docs/live.md"), _result("c1", "ok")]))
         assert book.changed == {"docs/live.md": "edited"}
