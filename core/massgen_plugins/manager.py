@@ -60,6 +60,16 @@ if TYPE_CHECKING:
 _Item = TypeVar("_Item")
 
 
+CALL_MARGIN = 5.0  # seconds a provider call may run past its own timeout before the host cuts it
+
+
+def call_ceiling(request: CompletionRequest, settings: ProviderSettings) -> float:
+    """How long one provider call may take before the host cuts it: the request's timeout (else
+    the provider's) plus :data:`CALL_MARGIN`, so a plugin that ignores its timeout cannot hang
+    its caller."""
+    return (request.timeout or settings.timeout) + CALL_MARGIN
+
+
 def create_manager() -> pluggy.PluginManager:
     """A plugin manager with the hook contract added and nothing registered."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
@@ -377,13 +387,17 @@ class Hooks:
         return await call_one(impl, {"request": request})
 
     # -- provider calls --------------------------------------------------------------------
-    async def complete(self, request: CompletionRequest, settings: ProviderSettings) -> CompletionResponse:
+    async def complete(self, request: CompletionRequest, settings: ProviderSettings, *,
+                       ceiling: float | None = None) -> CompletionResponse:
         """Run one call through the plugin that owns ``request.provider``.
 
-        Starting the call is bounded by the ``complete`` deadline; the call itself by the
-        caller's timeout. Exceptions from the call (the SDK's) propagate unchanged for the
+        Starting the call is bounded by the ``complete`` deadline; the call itself by
+        ``ceiling`` seconds (default :func:`call_ceiling`: the request's timeout plus a margin),
+        whether or not the plugin honours the timeout it was given -- a late call raises
+        :class:`TimeoutError`. Exceptions from the call (the SDK's) propagate unchanged for the
         retry loop.
         """
+        from .hookcall import bounded
         from .types import CompletionResponse
 
         self.check_provider(request.provider)
@@ -392,7 +406,8 @@ class Hooks:
         if chosen.value is None:
             raise self._nobody("complete", request.provider, chosen)
         awaitable: Awaitable[Any] = chosen.value
-        return _as(CompletionResponse)(await awaitable)  # type: ignore[no-any-return]
+        limit = call_ceiling(request, settings) if ceiling is None else ceiling
+        return _as(CompletionResponse)(await bounded(awaitable, limit))  # type: ignore[no-any-return]
 
     def stream(self, request: CompletionRequest, settings: ProviderSettings) -> AsyncIterator[StreamEvent]:
         """The events of one streaming call through the owner of ``request.provider``.

@@ -7,8 +7,9 @@ import asyncio
 
 import pytest
 from massgen_plugins import hookimpl
-from massgen_plugins.guard.calls import CallContext, bounded, call_model
-from massgen_plugins.manager import get_host
+from massgen_plugins.guard.calls import CallContext, call_model
+from massgen_plugins.hookcall import bounded
+from massgen_plugins.manager import CALL_MARGIN, call_ceiling, get_hooks, get_host
 from massgen_plugins.types import CompletionRequest, Message, ProviderSettings
 
 
@@ -63,3 +64,13 @@ async def test_a_hanging_async_complete_is_cut_at_the_ceiling(hanging):
     assert not outcome.ok
     assert isinstance(outcome.error, TimeoutError) and "no answer from hangs/m" in str(outcome.error)
     assert outcome.info is not None and outcome.info.retryable
+
+
+async def test_every_complete_call_is_cut_at_its_ceiling_not_only_the_guards(hanging):
+    """A summarizer or a self-analysis calls the hook without the guard: the host itself bounds
+    the call, so a plugin that ignores its timeout cannot hang them either."""
+    request = CompletionRequest(model="hangs/m", messages=[Message(role="user", content="hi")], timeout=0.05)
+    settings = ProviderSettings(provider="hangs")
+    assert call_ceiling(request, settings) == 0.05 + CALL_MARGIN
+    with pytest.raises(TimeoutError):
+        await get_hooks().complete(request, settings, ceiling=0.05)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
+from ..hookcall import bounded
 from ..redact import redact
 
 if TYPE_CHECKING:
@@ -22,25 +22,11 @@ if TYPE_CHECKING:
     from ..types import CompletionRequest, CompletionResponse, ErrorInfo, Overflow, ProviderSettings, StreamEvent
 
 EventSink = Callable[["StreamEvent"], Awaitable[None]]
-T = TypeVar("T")
 
 #: call ids: 12 hex digits, as ``uuid4().hex[:12]`` gave, without a system call per call
 _ids = random.Random()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_ids.seed)  # a forked child draws its own ids
-
-
-async def bounded(awaitable: Awaitable[T], seconds: float) -> T:
-    """``await awaitable``, cancelled after ``seconds`` (:class:`asyncio.TimeoutError`).
-
-    On Python 3.11+ the awaitable runs in the caller's task under :func:`asyncio.timeout`;
-    :func:`asyncio.wait_for` would wrap it in a new task, which costs two more turns of the event
-    loop per call.
-    """
-    if sys.version_info >= (3, 11):
-        async with asyncio.timeout(seconds):
-            return await awaitable
-    return await asyncio.wait_for(awaitable, timeout=seconds)
 
 
 @dataclass
@@ -143,7 +129,7 @@ async def call_model(
             if outcome.response is None:
                 raise ConnectionError("the stream ended without a final event (truncated stream)")
         else:
-            outcome.response = await bounded(get_hooks().complete(request, settings), ceiling)
+            outcome.response = await get_hooks().complete(request, settings, ceiling=ceiling)
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
     except Exception as exc:
