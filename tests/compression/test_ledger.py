@@ -5,6 +5,7 @@ the truncate note and the summarizer when the lines that said so are gone."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from massgen_plugins.compression import compress_conversation_sync
@@ -364,3 +365,17 @@ def test_a_plugin_on_the_live_host_reaches_the_extract():
         assert book.changed == {"docs/live.md": "edited"}
     finally:
         reset_host()
+
+
+def test_markup_elements_left_open():
+    from massgen_plugins.compression.ledger import elements, text_tool_calls
+
+    # an OpenHands call whose </function> the stop sequence ate runs to the end; a Cline tag never
+    # closed is not a call; a closing tag is looked for only up to the next opening one
+    reply = ("<write_to_file>\n<path>lost.py</path>\n<execute_command>\n<command>rm -f a.txt</command>\n"
+             "</execute_command>\n<function=str_replace_editor>\n<parameter=command>create</parameter>\n"
+             "<parameter=path>/w/new.py</parameter>\n")
+    assert text_tool_calls(reply) == [
+        ("str_replace_editor", {"command": "create", "path": "/w/new.py"}),
+        ("execute_command", {"command": "rm -f a.txt"})]
+    assert elements("<a>1<a>2</a>", re.compile(r"<(a)>"), lambda t: f"</{t}>") == [("a", "2")]

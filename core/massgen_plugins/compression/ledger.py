@@ -28,7 +28,8 @@ A dedicated write or submit tool whose result reports an error in its first line
 ``Wrong flag!``) is recorded as such: a refused edit changed nothing and is dropped; a rejected
 submission is kept, marked ``(rejected)``, since the next question may be about it.
 
-Linear in the text of the actions and of the first :data:`SCAN_CHARS` characters of each output.
+Linear in the text of the tool calls, of the first ``2 * SCAN_CHARS`` characters of each reply
+and of the first :data:`SCAN_CHARS` characters of each output.
 """
 
 from __future__ import annotations
@@ -83,11 +84,10 @@ _ANSWER = re.compile(r"^(?:Answer|Final Answer|Flag)\s*:\s*(\S[^\n]{0,300})$", r
 _SEARCH_BLOCK = re.compile(r"^([\w./~+@-]+\.\w+)[ \t]*\n(?:[^\n]{0,40}\n)?<<<<<<< SEARCH", re.M)
 # AutoCodeRover's patch: "# modification 1" then <file>PATH</file> <original>...</original> <patched>...
 _MODIFICATION = re.compile(r"<file>([^<\n]+)</file>\s*<original>")
-_FUNCTION = re.compile(r"<function=([\w.-]+)>(.*?)(?:</function>|\Z)", re.S)
-_PARAMETER = re.compile(r"<parameter=(\w+)>\n?(.*?)\n?</parameter>", re.S)
-_TAG_CALL = re.compile(r"<((?:write|replace|insert|apply|search_and_replace|execute|create|edit|delete)"
-                       r"_?\w*)>\s*\n(.*?)</\1>", re.S)
-_CHILD = re.compile(r"<(\w+)>(.*?)</\1>", re.S)
+_FUNCTION = re.compile(r"<function=([\w.-]+)>")
+_PARAMETER = re.compile(r"<parameter=(\w+)>")
+_TAG_CALL = re.compile(r"<((?:write|replace|insert|apply|search_and_replace|execute|create|edit|delete)_?\w*)>\s*\n")
+_CHILD = re.compile(r"<(\w+)>")
 _PATH = re.compile(r"[\w.~/+@-]*[\w~]")
 _PATH_KEYS = ("path", "file", "filename", "file_name", "file_path", "filepath", "target_file", "dest", "destination",
               "new_path", "target")
@@ -454,6 +454,7 @@ class _Reader:
         blocks under a file name (``path`` then ``<<<<<<< SEARCH``) and diffs."""
         answer: str | None = None
         edits: list[tuple[str, str]] = []
+        text = text[:SCAN_CHARS * 2]  # a reply's actions are in its first pages; the patterns stay linear
         for lang, body in _FENCE.findall(text):
             if lang.lower() in _SHELL_LANGS or "bash" in lang.lower() or "command" in lang.lower():
                 found, said = self.shell(body, ledger)
@@ -495,10 +496,28 @@ def text_tool_calls(text: str) -> list[tuple[str, dict[str, str]]]:
     """Tool calls written as markup in a reply, ``(name, arguments)``: OpenHands' form for models
     without function calling (``<function=NAME><parameter=KEY>VALUE</parameter></function>``)
     and Cline's (``<write_to_file><path>PATH</path><content>...</content></write_to_file>``)."""
-    calls = [(name, dict(_PARAMETER.findall(body))) for name, body in _FUNCTION.findall(text)]
-    for name, body in _TAG_CALL.findall(text):
-        calls.append((name, {k: v.strip() for k, v in _CHILD.findall(body)}))
+    calls = [(name, {k: v.strip("\n") for k, v in elements(body, _PARAMETER, lambda _: "</parameter>")})
+             for name, body in elements(text, _FUNCTION, lambda _: "</function>", to_end=True)]
+    for name, body in elements(text, _TAG_CALL, lambda tag: f"</{tag}>"):
+        calls.append((name, {k: v.strip() for k, v in elements(body, _CHILD, lambda tag: f"</{tag}>")}))
     return calls
+
+
+def elements(text: str, opening: re.Pattern[str], closing: Callable[[str], str], *,
+             to_end: bool = False) -> list[tuple[str, str]]:
+    """``(name, body)`` of each element of ``text`` whose opening tag matches ``opening`` (group 1:
+    its name) and whose closing tag ``closing(name)`` comes before the next opening tag -- or,
+    ``to_end``, of every element, an unclosed one running to the next opening or the end. Each
+    closing tag is looked for only up to the next opening, so this stays linear however many tags
+    are left open."""
+    opened = list(opening.finditer(text))
+    out: list[tuple[str, str]] = []
+    for n, m in enumerate(opened):
+        limit = opened[n + 1].start() if n + 1 < len(opened) else len(text)
+        at = text.find(closing(m.group(1)), m.end(), limit)
+        if at >= 0 or to_end:
+            out.append((m.group(1), text[m.end():at if at >= 0 else limit]))
+    return out
 
 
 def ledgers(messages: Sequence[Message], spans: Sequence[tuple[int, int]],
