@@ -47,7 +47,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from .compression.ledger import ToolAction
+    from .compression.toolcalls import ToolAction
     from .memory.store import MemoryStore
     from .overflow_patterns import OverflowPattern
     from .types import (
@@ -171,7 +171,7 @@ def overflow_patterns() -> list[OverflowPattern] | None:  # type: ignore[empty-b
 def tool_actions() -> list[ToolAction] | None:  # type: ignore[empty-body]
     """Tell compression what your agent's tools do when their names and arguments do not say it.
 
-    Return :class:`~massgen_plugins.compression.ledger.ToolAction` objects (a tool name, a kind --
+    Return :class:`~massgen_plugins.compression.toolcalls.ToolAction` objects (a tool name, a kind --
     ``edit``, ``create``, ``delete``, ``open``, ``submit``, ``shell``, ``record``, ``read`` -- and
     the argument naming the file or holding the answer or command). They steer each task's ledger
     (the files it changed, the records it changed, the answers it submitted), which an offline

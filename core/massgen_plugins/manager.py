@@ -37,7 +37,7 @@ from .loader import PluginRecord, load_plugins
 if TYPE_CHECKING:
     import click
 
-    from .compression.ledger import ToolAction
+    from .compression.toolcalls import ToolAction
     from .memory.store import MemoryStore
     from .overflow_patterns import OverflowPattern
     from .types import (
@@ -355,7 +355,7 @@ class Hooks:
     def tool_actions(self) -> tuple[ToolAction, ...]:
         """Every plugin's declared tool actions (third-party first), collected once per host."""
         if self._tool_actions is None:
-            from .compression.ledger import ToolAction
+            from .compression.toolcalls import ToolAction
 
             self._tool_actions = self._collected_items("tool_actions", ToolAction)
         return self._tool_actions

@@ -5,13 +5,13 @@ the truncate note and the summarizer when the lines that said so are gone."""
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from massgen_plugins.compression import compress_conversation_sync
 from massgen_plugins.compression.conversation import as_messages
-from massgen_plugins.compression.ledger import Ledger, key_arguments, ledger_of, ledgers, looks_like_path
+from massgen_plugins.compression.ledger import Ledger, ledger_of, ledgers, looks_like_path
 from massgen_plugins.compression.summarize import OUTCOME_HEADER, add_outcome
+from massgen_plugins.compression.toolcalls import ToolAction, key_arguments
 from massgen_plugins.testing.hooks import register_functions
 from massgen_plugins.tokens import counter_for
 
@@ -133,15 +133,6 @@ def test_tool_calls_written_as_markup():
            {"role": "user", "content": "ERROR: File already exists at: /workspace/bad.c"}]
     assert _book(raw).changed == {"/workspace/ponyc/src/libponyc/expr/match.c": "edited",
                                   "build/tmp.o": "deleted", "src/main.ts": "edited", "src/app.ts": "edited"}
-
-
-def test_tool_names_in_any_case_style():
-    from massgen_plugins.compression.ledger import is_write, tool_verb
-
-    assert [tool_verb(n) for n in ("updateReservation", "createfile", "tools.write-file", "editor", "settings",
-                                   "MultiEdit", "file_write", "NotebookEdit", "file_search")] == \
-        ["update", "create", "write", "editor", "settings", "edit", "write", "edit", "file"]
-    assert is_write("submitFlag") and not is_write("get_user") and not is_write("setup")
 
 
 def test_a_reply_that_is_the_command_itself():
@@ -318,7 +309,6 @@ def test_a_long_ledger_line_is_cut_at_its_end_so_the_answers_stay():
 # -- tools declared by plugins (the tool_actions hook) ---------------------------------------------
 
 def test_hook_tool_actions():
-    from massgen_plugins.compression.ledger import ToolAction
     from massgen_plugins.manager import Hooks, create_manager
 
     hooks = Hooks(create_manager())
@@ -331,8 +321,6 @@ def test_hook_tool_actions():
 
 
 def test_declared_tools_steer_the_ledger():
-    from massgen_plugins.compression.ledger import ToolAction
-
     declared = [ToolAction(tool="Scribble", kind="edit", path="target"),
                 ToolAction(tool="claim_prize", kind="submit", argument="token"),
                 ToolAction(tool="update_view", kind="read"),
@@ -353,7 +341,6 @@ def test_declared_tools_steer_the_ledger():
 
 
 def test_a_plugin_on_the_live_host_reaches_the_extract():
-    from massgen_plugins.compression.ledger import ToolAction, ledger_of
     from massgen_plugins.manager import get_hooks, reset_host
 
     reset_host()
@@ -365,17 +352,3 @@ def test_a_plugin_on_the_live_host_reaches_the_extract():
         assert book.changed == {"docs/live.md": "edited"}
     finally:
         reset_host()
-
-
-def test_markup_elements_left_open():
-    from massgen_plugins.compression.ledger import elements, text_tool_calls
-
-    # an OpenHands call whose </function> the stop sequence ate runs to the end; a Cline tag never
-    # closed is not a call; a closing tag is looked for only up to the next opening one
-    reply = ("<write_to_file>\n<path>lost.py</path>\n<execute_command>\n<command>rm -f a.txt</command>\n"
-             "</execute_command>\n<function=str_replace_editor>\n<parameter=command>create</parameter>\n"
-             "<parameter=path>/w/new.py</parameter>\n")
-    assert text_tool_calls(reply) == [
-        ("str_replace_editor", {"command": "create", "path": "/w/new.py"}),
-        ("execute_command", {"command": "rm -f a.txt"})]
-    assert elements("<a>1<a>2</a>", re.compile(r"<(a)>"), lambda t: f"</{t}>") == [("a", "2")]

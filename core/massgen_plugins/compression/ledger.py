@@ -38,19 +38,25 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any
 
 from ..types import Message
 from .conversation import message_text
-from .salience import C_ERROR, features
 from .shellwrites import changes
+from .toolcalls import (
+    WRITE_VERBS,
+    ToolAction,
+    key_arguments,
+    one_line,
+    plugin_actions,
+    refused,
+    text_tool_calls,
+    tool_verb,
+)
 
 SCAN_CHARS = 32_768  # of an output, for diff headers and editor confirmations
 MAX_ANSWER_CHARS = 160
 MAX_PATHS = 24  # per ledger line; more are counted, not listed
-WRITE_VERBS = frozenset(
-    "add append apply book cancel change commit create delete edit insert modify move patch post put remove "
-    "rename replace send set submit update upgrade upload write".split())
 _SUBMIT_VERBS = frozenset({"submit", "answer", "final_answer", "submit_answer", "submit_flag"})
 _EDITOR_WRITES = frozenset({"create", "str_replace", "insert", "undo_edit", "write", "append", "overwrite"})
 _SHELL_TOOLS = frozenset({"bash", "shell", "sh", "run", "execute_bash", "execute_command", "run_command",
@@ -66,95 +72,21 @@ _EDITED = re.compile(
     r"|\bFile (?:created|written|updated) successfully at:? (\S+)|^> ?Applied edit to (\S+))", re.I | re.M)
 _HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
 _END_OF = re.compile(r"^\s*end_of_\w+\s*$")
-_REFUSED = re.compile(r"\b(?:errors?|error\(s\)|failed|wrong|incorrect|invalid|rejected|denied|not found|"
-                      r"no such file|cannot|unable)\b|\"(?:correct|success|ok)\"\s*:\s*false", re.I)
 _ANSWER_KEYS = frozenset({"flag", "answer", "final_answer", "solution"})
-_KEY_ARG = re.compile(r"(?:^|_)(?:id|ids|key|number|code|name|email|ref)$")
 _FILE_EDIT_VERBS = frozenset({"edit", "insert", "append", "replace", "write", "overwrite", "patch"})
 _BARE_COMMANDS = frozenset(
     "submit create edit insert append open str_replace_editor sed perl tee touch cp mv rm cat echo printf git "
     "python python3 bash sh cd ls find grep".split())
 _BARE_SUBMIT = re.compile(r"^\s*submit\s+('[^'\n]+'|\"[^\"\n]+\"|\S+)\s*$", re.M)
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_QUALIFIERS = frozenset({"multi", "batch", "bulk", "file", "files", "fs", "text", "code", "str", "notebook"})
-_OBJECT_WORDS = frozenset({"", "file", "files", "flag", "answer", "patch", "text", "line", "lines", "code"})
 _COMMAND = re.compile(r"^Command:\s*\n?(.*?)(?:<END>|\Z)", re.S | re.M)
 _ANSWER = re.compile(r"^(?:Answer|Final Answer|Flag)\s*:\s*(\S[^\n]{0,300})$", re.M | re.I)
 # a file name, its fence (```, ```python, <source>python ...: any short line) or none, then the block
 _SEARCH_BLOCK = re.compile(r"^([\w./~+@-]+\.\w+)[ \t]*\n(?:[^\n]{0,40}\n)?<<<<<<< SEARCH", re.M)
 # AutoCodeRover's patch: "# modification 1" then <file>PATH</file> <original>...</original> <patched>...
 _MODIFICATION = re.compile(r"<file>([^<\n]+)</file>\s*<original>")
-_FUNCTION = re.compile(r"<function=([\w.-]+)>")
-_PARAMETER = re.compile(r"<parameter=(\w+)>")
-_TAG_CALL = re.compile(r"<((?:write|replace|insert|apply|search_and_replace|execute|create|edit|delete)_?\w*)>\s*\n")
-_CHILD = re.compile(r"<(\w+)>")
 _PATH = re.compile(r"[\w.~/+@-]*[\w~]")
 _PATH_KEYS = ("path", "file", "filename", "file_name", "file_path", "filepath", "target_file", "dest", "destination",
               "new_path", "target")
-
-
-ActionKind = Literal["edit", "create", "delete", "open", "submit", "shell", "record", "read"]
-
-
-@dataclass(frozen=True)
-class ToolAction:
-    """What one tool does, declared by a plugin (``tool_actions`` hook) when its name and
-    arguments do not say it. ``kind``: ``edit``/``create``/``delete`` (the file named by the
-    ``path`` argument; an ``edit`` without one edits the open file), ``open`` (makes the ``path``
-    argument the open file), ``submit`` (the ``argument`` holds the answer; default: every
-    one-line argument), ``shell`` (the ``argument`` is a shell command; default ``command``),
-    ``record`` (changes a record, named by its key arguments) or ``read`` (changes nothing)."""
-
-    tool: str
-    kind: ActionKind
-    path: str | None = None
-    argument: str | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.tool, str) or not self.tool.strip():
-            raise ValueError("a ToolAction needs the tool's name")
-        if self.kind not in get_args(ActionKind):
-            raise ValueError(f"tool action {self.tool!r}: kind must be one of {', '.join(get_args(ActionKind))}, "
-                             f"not {self.kind!r}")
-
-
-def plugin_actions() -> tuple[ToolAction, ...]:
-    """Every plugin's declared tool actions (collected once per plugin host; none without one)."""
-    try:
-        from ..manager import get_hooks
-
-        return get_hooks().tool_actions()
-    except Exception:  # no host (a bare import, a broken environment): the built-in reading stands
-        return ()
-
-
-def tool_verb(name: str) -> str:
-    """The verb a tool is named for: ``update`` of ``update_reservation``, ``updateReservation``,
-    ``tools.update-reservation``; ``create`` of ``createfile``; ``edit`` of ``MultiEdit`` and
-    ``write`` of ``file_write`` (a qualifier first)."""
-    base = name.rsplit(".", 1)[-1]
-    base = _CAMEL.sub("_", base).replace("-", "_").lstrip("_").lower()
-    words = base.split("_")
-    verb = words[0]
-    if verb in _QUALIFIERS and len(words) > 1 and words[1] in WRITE_VERBS:  # MultiEdit, file_write
-        return words[1]
-    if verb not in WRITE_VERBS:
-        for known in WRITE_VERBS:
-            if len(known) >= 4 and verb.startswith(known) and verb[len(known):] in _OBJECT_WORDS:
-                return known
-    return verb
-
-
-def refused(result: str) -> bool:
-    """Does a tool result say in its first line that the call was refused or failed (``Error:
-    not enough seats``, ``Wrong flag!``, ``{"correct": false}``, a syntax error in an edit)?"""
-    first = result.lstrip()[:200].split("\n", 1)[0]
-    return bool(_REFUSED.search(first)) or bool(features(first)[0] & C_ERROR)
-
-
-def is_write(name: str) -> bool:
-    """Does the tool ``name`` change state (``update_reservation``, ``edit_file``, ``submit``)?"""
-    return tool_verb(name) in WRITE_VERBS
 
 
 def looks_like_path(value: str) -> bool:
@@ -255,34 +187,6 @@ class _Pending:
     action: str | None = None
 
 
-def key_arguments(args: dict[str, Any]) -> str:
-    """The arguments that say *which* record a call changed (``reservation_id=ABC123``): keys
-    naming an id, key, number, code, name or e-mail with a short value; else the first short
-    scalar argument."""
-    picked = [(k, v) for k, v in args.items() if _KEY_ARG.search(k.lower()) and _short(v)]
-    if not picked:
-        picked = [(k, v) for k, v in args.items() if _short(v)][:1]
-    return ", ".join(f"{k}={_scalar(v)}" for k, v in picked[:4])
-
-
-def _one_line(value: Any, limit: int = 300) -> bool:
-    """A number or one line of text of at most ``limit`` characters (an answer: a flag can be
-    long; an id is short)."""
-    return isinstance(value, str | int | float) and not isinstance(value, bool) and 0 < len(str(value)) <= limit \
-        and "\n" not in str(value)
-
-
-def _short(value: Any) -> bool:
-    """An id-like value: one short line, or a list of at most four of them."""
-    if isinstance(value, list):
-        return 0 < len(value) <= 4 and all(_short(v) for v in value)
-    return _one_line(value, 48)
-
-
-def _scalar(value: Any) -> str:
-    return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else str(value)
-
-
 class _Reader:
     """Reads one conversation's actions in order, keeping which file is open."""
 
@@ -372,8 +276,8 @@ class _Reader:
         elif base in _SUBMIT_VERBS or verb == "submit":
             values = [str(v) for v in args.values() if isinstance(v, str | int | float) and str(v).strip()]
             answer = " ".join(values) or None
-        elif any(k.lower() in _ANSWER_KEYS and _one_line(v) for k, v in args.items()):  # check_flag(flag=...)
-            answer = " ".join(str(v) for k, v in args.items() if k.lower() in _ANSWER_KEYS and _one_line(v))
+        elif any(k.lower() in _ANSWER_KEYS and one_line(v) for k, v in args.items()):  # check_flag(flag=...)
+            answer = " ".join(str(v) for k, v in args.items() if k.lower() in _ANSWER_KEYS and one_line(v))
         elif base in _SHELL_TOOLS or (sub and " " in sub.strip()):
             shell_edits, answer = self.shell(sub or str(args.get("cmd") or ""), ledger)
             edits.extend(shell_edits)
@@ -414,7 +318,7 @@ class _Reader:
             return ([(target, how)] if target else []), None, None
         elif decl.kind == "submit":
             values = [args.get(decl.argument)] if decl.argument else list(args.values())
-            answer = " ".join(str(v) for v in values if _one_line(v))
+            answer = " ".join(str(v) for v in values if one_line(v))
             return [], answer or None, None
         elif decl.kind == "shell":
             found, said = self.shell(str(args.get(decl.argument or "command") or ""), ledger)
@@ -490,34 +394,6 @@ class _Reader:
             self.output(text, ledger)
         if edits or answer is not None or action:
             self.text_pending = _Pending(ledger, edits, answer, action)
-
-
-def text_tool_calls(text: str) -> list[tuple[str, dict[str, str]]]:
-    """Tool calls written as markup in a reply, ``(name, arguments)``: OpenHands' form for models
-    without function calling (``<function=NAME><parameter=KEY>VALUE</parameter></function>``)
-    and Cline's (``<write_to_file><path>PATH</path><content>...</content></write_to_file>``)."""
-    calls = [(name, {k: v.strip("\n") for k, v in elements(body, _PARAMETER, lambda _: "</parameter>")})
-             for name, body in elements(text, _FUNCTION, lambda _: "</function>", to_end=True)]
-    for name, body in elements(text, _TAG_CALL, lambda tag: f"</{tag}>"):
-        calls.append((name, {k: v.strip() for k, v in elements(body, _CHILD, lambda tag: f"</{tag}>")}))
-    return calls
-
-
-def elements(text: str, opening: re.Pattern[str], closing: Callable[[str], str], *,
-             to_end: bool = False) -> list[tuple[str, str]]:
-    """``(name, body)`` of each element of ``text`` whose opening tag matches ``opening`` (group 1:
-    its name) and whose closing tag ``closing(name)`` comes before the next opening tag -- or,
-    ``to_end``, of every element, an unclosed one running to the next opening or the end. Each
-    closing tag is looked for only up to the next opening, so this stays linear however many tags
-    are left open."""
-    opened = list(opening.finditer(text))
-    out: list[tuple[str, str]] = []
-    for n, m in enumerate(opened):
-        limit = opened[n + 1].start() if n + 1 < len(opened) else len(text)
-        at = text.find(closing(m.group(1)), m.end(), limit)
-        if at >= 0 or to_end:
-            out.append((m.group(1), text[m.end():at if at >= 0 else limit]))
-    return out
 
 
 def ledgers(messages: Sequence[Message], spans: Sequence[tuple[int, int]],

@@ -38,10 +38,11 @@ from dataclasses import dataclass, field
 
 from ..types import Message
 from .conversation import Unit, message_text, tool_names
-from .ledger import is_write, ledgers, refused
+from .ledger import ledgers
 from .mask import MASK_PREFIX
 from .relevance import SessionStats, scan, terms, word_terms
 from .salience import SPLIT
+from .toolcalls import is_write, refused
 
 TASK_BONUS = 6.0  # first lines of a segment's task statement
 CONCLUSION_BONUS = 6.0  # the last assistant text of a segment
